@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Each installs what it needs on a fresh Debian 12 machine (as root).
+
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+
+.PHONY: demo test system venv lint unit clean
+
+system:
+	bash scripts/setup-system.sh
+
+$(BIN)/dockyard: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/dockyard
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+
+# pytest exits 5 when it collects nothing: that is a failure, said out loud.
+unit: venv
+	$(BIN)/pytest -q -m "not integration"
+
+test: system venv lint
+	@$(BIN)/pytest -q; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
+	  exit $$rc
+
+demo: system venv
+	bash examples/demo.sh
+
+clean:
+	rm -rf $(VENV) dist .pytest_cache .hypothesis

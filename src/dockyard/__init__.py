@@ -1,0 +1,3 @@
+"""dockyard: build, verify and publish multi-architecture container images."""
+
+__version__ = "0.1.0"

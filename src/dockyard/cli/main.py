@@ -1,0 +1,71 @@
+"""Entry point: run the Typer app and turn every error into one line and an exit code.
+
+Exit codes (design.md): 0 done, 1 the operation failed or found problems,
+2 bad input. A traceback reaches the user only with DOCKYARD_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from dockyard.errors import EXIT_FAILED, EXIT_INPUT, DockyardError
+
+# Each module registers its commands on dockyard.cli.app.app when imported.
+COMMAND_MODULES = ("plan",)
+
+
+def _debug() -> bool:
+    return os.environ.get("DOCKYARD_DEBUG", "") not in ("", "0")
+
+
+def _fail(message: str, code: int) -> None:
+    # One line, always: collapse any newline a message might carry.
+    sys.stderr.write("error: " + " ".join(str(message).split("\n")) + "\n")
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # fast path: no Typer import
+        from dockyard import __version__
+
+        print(f"dockyard {__version__}")
+        return
+
+    import importlib
+
+    import typer
+
+    from dockyard.cli.app import app
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"dockyard.cli.{name}")
+    try:
+        app(args=args, prog_name="dockyard", standalone_mode=False)
+    except DockyardError as exc:
+        if _debug():
+            raise
+        _fail(str(exc), exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", EXIT_FAILED)
+    except typer.TyperException as exc:  # Typer's (vendored click) usage errors
+        if _debug():
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stderr.write(ctx.get_help() + "\n")
+            sys.exit(EXIT_INPUT)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(message + hint, EXIT_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

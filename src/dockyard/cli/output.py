@@ -1,0 +1,25 @@
+"""Where output goes: one JSON document on stdout with --json, everything human on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def emit_json(document: Any) -> None:
+    """Print exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def console():
+    """A rich console on stderr (imported lazily: rich costs start-up time)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=False)
+
+
+def say(message: str) -> None:
+    """One plain human line on stderr."""
+    sys.stderr.write(message + "\n")

@@ -1,0 +1,1 @@
+"""`dockyard plan`: placeholder until the plan module lands."""

@@ -1,0 +1,32 @@
+"""The CLI contract every command shares: exit codes, one-line errors, --version."""
+
+import subprocess
+import sys
+
+from dockyard import __version__
+
+
+def run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "dockyard", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_version_prints_version_and_exits_zero():
+    proc = run("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"dockyard {__version__}"
+
+
+def test_unknown_option_is_one_line_exit_2():
+    proc = run("--no-such-flag")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert lines == ["error: No such option: --no-such-flag (see 'dockyard --help')"]
+
+
+def test_no_arguments_shows_help_exit_2():
+    proc = run()
+    assert proc.returncode == 2
+    assert "Usage: dockyard" in proc.stderr
