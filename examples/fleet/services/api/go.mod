@@ -1,0 +1,3 @@
+module example.com/fleet/api
+
+go 1.19
