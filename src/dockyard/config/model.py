@@ -1,0 +1,117 @@
+"""The validated configuration (pure, frozen).
+
+Built by `dockyard.config.loader` from dockyard.toml (and later by the bake
+and compose loaders); everything downstream (plan, build, verify, release)
+reads only these objects. Paths are absolute, sizes are bytes, platforms are
+parsed, policy overrides are already merged into each target: a consumer never
+looks at the raw file again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from dockyard.errors import InputError
+
+if TYPE_CHECKING:
+    from dockyard.platform import Platform
+
+
+def _mapping() -> Mapping:
+    # Read-only, excluded from hashing (mappings are unhashable) but still compared.
+    return field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    platforms: tuple[Platform, ...]
+    registries: tuple[str, ...] = ()  # prefixes: "ghcr.io/acme", "127.0.0.1:5000/fleet"
+
+
+@dataclass(frozen=True)
+class TagsConfig:
+    # metadata-action rule strings; empty = the tag engine's defaults, as in metadata-action.
+    rules: tuple[str, ...] = ()
+    flavor: tuple[str, ...] = ()
+    require_semver: bool = False  # a tag ref that is not vX.Y.Z is refused
+    labels: Mapping[str, str] = _mapping()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What verify enforces. The defaults enforce nothing: a check is opt-in."""
+
+    max_size: int | None = None  # bytes, compressed layers + config; None = no budget
+    non_root: bool = False
+    healthcheck: bool = False
+    require_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 3  # tries per registry request, including the first
+    backoff: float = 1.0  # seconds before the first retry; doubles each time
+    max_delay: float = 30.0  # cap on one delay (also caps a server's Retry-After)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    context: Path  # absolute
+    dockerfile: Path  # absolute
+    image: str  # repository path under each registry prefix, e.g. "fleet-api"
+    args: Mapping[str, str] = _mapping()
+    platforms: tuple[Platform, ...] = ()  # the target's override, else the project's
+    policy: Policy = Policy()  # project policy with the target's overrides merged
+    smoke: tuple[str, ...] = ()  # argv run in the image per platform; () = no smoke test
+    labels: Mapping[str, str] = _mapping()
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the config file, absolute
+    root: Path  # its directory: relative paths in the file are relative to it
+    project: Project
+    variables: Mapping[str, str] = _mapping()  # resolved values (env overrides applied)
+    tags: TagsConfig = TagsConfig()
+    policy: Policy = Policy()
+    retry: Retry = Retry()
+    targets: Mapping[str, Target] = _mapping()  # in file order
+    groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
+
+    def select(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Target names for `names` (targets or groups, nested), in config order, once each.
+
+        No names: the "default" group if there is one, else every target.
+        """
+        if not names:
+            names = ("default",) if "default" in self.groups else tuple(self.targets)
+        for name in names:
+            if name not in self.targets and name not in self.groups:
+                raise InputError(f"unknown target or group {name!r} ({self._known()})")
+        chosen: set[str] = set()
+        self._expand(names, chosen, seen_groups=set())
+        return tuple(name for name in self.targets if name in chosen)
+
+    def _expand(self, names: Sequence[str], chosen: set[str], *, seen_groups: set[str]) -> None:
+        for name in names:
+            if name in self.targets:
+                chosen.add(name)
+            elif name in self.groups and name not in seen_groups:
+                # seen_groups guards against cycles in a Config built by hand;
+                # the loader already refuses them.
+                seen_groups.add(name)
+                self._expand(self.groups[name], chosen, seen_groups=seen_groups)
+
+    def _known(self) -> str:
+        known = "known: " + (", ".join(self.targets) or "no targets")
+        if self.groups:
+            known += "; groups: " + ", ".join(self.groups)
+        return known

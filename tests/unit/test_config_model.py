@@ -1,0 +1,67 @@
+"""Config.select: groups expanded, config order, duplicates removed, unknown names refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockyard.config.model import Config, Policy, Project, Target
+from dockyard.errors import InputError
+
+
+def target(name: str) -> Target:
+    return Target(name=name, context=Path("/r"), dockerfile=Path("/r/Dockerfile"), image=name)
+
+
+def config(groups=None, names=("api", "web", "worker")) -> Config:
+    return Config(
+        path=Path("/r/dockyard.toml"),
+        root=Path("/r"),
+        project=Project(name="fleet", platforms=()),
+        targets={name: target(name) for name in names},
+        groups=groups or {},
+    )
+
+
+NESTED = {"default": ("web", "back"), "back": ("worker", "api"), "all": ("default", "api")}
+
+
+@pytest.mark.parametrize(
+    ("groups", "names", "expected"),
+    [
+        ({}, [], ("api", "web", "worker")),
+        (NESTED, [], ("api", "web", "worker")),
+        ({"default": ("worker",)}, [], ("worker",)),
+        ({"default": ("worker", "api")}, [], ("api", "worker")),
+        ({}, ["worker", "api"], ("api", "worker")),
+        ({}, ["web", "web"], ("web",)),
+        (NESTED, ["back"], ("api", "worker")),
+        (NESTED, ["back", "api", "all"], ("api", "web", "worker")),
+        ({"empty": ()}, ["empty"], ()),
+        ({"loop": ("loop", "api")}, ["loop"], ("api",)),  # built by hand: no endless recursion
+    ],
+)
+def test_select(groups, names, expected):
+    assert config(groups).select(names) == expected
+
+
+@pytest.mark.parametrize(
+    ("groups", "names", "message"),
+    [
+        ({"default": ("api",)}, ["x"], "unknown target or group 'x' (known: api, web, worker; groups: default)"),
+        ({}, ["api", "Web"], "unknown target or group 'Web' (known: api, web, worker)"),
+    ],
+)
+def test_select_refuses_unknown(groups, names, message):
+    with pytest.raises(InputError) as info:
+        config(groups).select(names)
+    assert str(info.value) == message
+
+
+def test_models_are_frozen_and_hashable():
+    t = target("api")
+    with pytest.raises(AttributeError):
+        t.name = "x"  # type: ignore[misc]
+    assert hash(t) == hash(target("api"))
+    assert Policy() == Policy(max_size=None, non_root=False, healthcheck=False, require_labels=())
