@@ -12,6 +12,11 @@ from collections.abc import Iterator
 from typing import IO, Protocol, runtime_checkable
 
 from dockyard.digest import Digest
+from dockyard.errors import OperationError
+
+
+class NotFound(OperationError):
+    """The store has no such blob, manifest or tag (a registry's 404, a layout's missing file)."""
 
 
 @runtime_checkable
