@@ -106,7 +106,7 @@ class Descriptor:
         if self.annotations:
             doc["annotations"] = dict(self.annotations)
         if self.platform is not None:
-            doc["platform"] = dict(self.platform.oci)
+            doc["platform"] = _platform_json(self.platform)
         if self.artifact_type:
             doc["artifactType"] = self.artifact_type
         return doc
@@ -129,6 +129,14 @@ class Descriptor:
             artifact_type=_string(doc, "artifactType", where),
             urls=_strings(doc.get("urls"), f"{where}.urls"),
         )
+
+
+def _platform_json(p: Platform) -> dict[str, str]:
+    # Go's field order (architecture, os, variant): what skopeo and buildah write.
+    doc = {"architecture": p.architecture, "os": p.os}
+    if p.variant:
+        doc["variant"] = p.variant
+    return doc
 
 
 def descriptor_of(data: bytes, media_type: str, *, platform: Platform | None = None) -> Descriptor:
