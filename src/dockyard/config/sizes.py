@@ -31,7 +31,9 @@ _UNITS: dict[str, int] = {
 _BY_LOWER = {unit.lower(): factor for unit, factor in _UNITS.items()}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*")
 
-VALID_SIZES = "a number of bytes, or a number with kB, MB, GB, TB, KiB, MiB, GiB or TiB, e.g. 500MB or 1.5GiB"
+VALID_SIZES = (
+    "a number of bytes, or a number with kB, MB, GB, TB, KiB, MiB, GiB or TiB, e.g. 500MB or 1.5GiB"
+)
 
 
 def _refuse(text: object) -> InputError:
