@@ -135,6 +135,8 @@ class LayoutStore:
     rule for `oci:DIR`). The directory is created on the first write.
     """
 
+    is_local = True  # blobs are on this disk: reading them all is cheap (inspect)
+
     def __init__(self, path: Path | str, *, tag: str | None = None) -> None:
         self.path = Path(path)
         self.tag = check_name(tag) if tag is not None else None

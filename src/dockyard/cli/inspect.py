@@ -1,0 +1,68 @@
+"""`dockyard inspect`: an index's platforms and each image's config, like imagetools inspect."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+
+
+@app.command("inspect")
+def inspect_command(
+    ref: Annotated[str, typer.Argument(help="What to inspect: oci:DIR[:TAG] (registry refs later).")],
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the manifest's exact bytes on stdout.")] = False,
+    uncompressed: Annotated[
+        bool | None,
+        typer.Option(
+            "--uncompressed/--no-uncompressed",
+            help="Stream every layer for its uncompressed size (default: on for layouts only).",
+        ),
+    ] = None,
+) -> None:
+    """Show an image or index: platforms, digests, sizes, user, healthcheck, labels."""
+    from dockyard.cli.output import emit_json
+    from dockyard.oci.inspect import inspect_location, raw_manifest
+
+    if raw:
+        sys.stdout.buffer.write(raw_manifest(ref))
+        sys.stdout.flush()
+        return
+    result = inspect_location(ref, uncompressed=uncompressed)
+    if json_:
+        emit_json(result.to_json())
+    else:
+        _render(result)
+
+
+def _render(result) -> None:
+    from dockyard.cli.output import say
+
+    say(f"Name:      {result.name}")
+    say(f"MediaType: {result.descriptor.media_type}")
+    say(f"Digest:    {result.descriptor.digest}")
+    say(f"Size:      {result.descriptor.size}")
+    if result.children:
+        say("")
+        say("Manifests:")
+        for child in result.children:
+            kind = "attestation" if child.is_attestation else str(child.platform or "-")
+            say(f"  {kind:<16} {child.digest}  {child.size}")
+    for image in result.images:
+        c = image.config
+        say("")
+        say(f"Image {image.manifest.platform or c.platform}  {image.manifest.digest}")
+        say(f"  os/arch:      {c.platform}")
+        say(f"  user:         {c.user or '(root)'}")
+        health = " ".join(c.healthcheck.get("Test", [])) if c.healthcheck else "(none)"
+        say(f"  healthcheck:  {health}")
+        say(f"  created:      {c.created or '-'}")
+        say(f"  layers:       {len(image.layers)}")
+        say(f"  compressed:   {image.compressed_size}")
+        unc = image.uncompressed_size
+        say(f"  uncompressed: {unc if unc is not None else '(not computed: --uncompressed)'}")
+        for key, value in sorted(c.labels.items()):
+            say(f"  label         {key}={value}")

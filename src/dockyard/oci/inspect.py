@@ -1,0 +1,238 @@
+"""Inspect an image or index in any Store (like `docker buildx imagetools inspect`).
+
+For an index: every child with its platform, digest and size (attestations
+marked as such); per platform image: the config's os/arch/variant, user,
+healthcheck, labels, created, layer count and compressed size (the sum of
+the layer descriptors' sizes).
+
+The uncompressed size needs every layer streamed through gunzip. It is
+computed when asked (`uncompressed=True`); callers default it on for stores
+whose blobs are local (`Store.is_local`, a layout) and off for registries,
+where it would download the whole image. While streaming, each layer's
+uncompressed digest is checked against the config's diff_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.digest import Digest, sha256_digest
+from dockyard.errors import DigestMismatch
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.models import (
+    MAX_MANIFEST_SIZE,
+    Descriptor,
+    ImageConfig,
+    Index,
+    Manifest,
+    ManifestInvalid,
+    parse_config,
+    parse_manifest,
+)
+from dockyard.oci.store import Store
+
+CHUNK = 1 << 20
+_GZIP_LAYERS = frozenset({mt.OCI_LAYER_GZIP, mt.DOCKER_LAYER_GZIP, mt.DOCKER_FOREIGN_LAYER})
+_PLAIN_LAYERS = frozenset({mt.OCI_LAYER})
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    manifest: Descriptor  # with the index entry's platform, when from an index
+    config_digest: Digest
+    config: ImageConfig
+    layers: tuple[Descriptor, ...]
+    uncompressed_size: int | None  # None: not computed, or a compression we cannot read
+
+    @property
+    def compressed_size(self) -> int:
+        return sum(layer.size for layer in self.layers)
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "platform": str(self.manifest.platform or c.platform),
+            "digest": str(self.manifest.digest),
+            "mediaType": self.manifest.media_type,
+            "size": self.manifest.size,
+            "config": {
+                "digest": str(self.config_digest),
+                "os": c.os,
+                "architecture": c.architecture,
+                "variant": c.variant,
+                "user": c.user,
+                "healthcheck": dict(c.healthcheck) if c.healthcheck else None,
+                "labels": dict(c.labels),
+                "created": c.created,
+                "entrypoint": list(c.entrypoint),
+                "cmd": list(c.cmd),
+                "env": list(c.env),
+                "workingDir": c.working_dir,
+            },
+            "layers": len(self.layers),
+            "compressedSize": self.compressed_size,
+            "uncompressedSize": self.uncompressed_size,
+        }
+
+
+@dataclass(frozen=True)
+class InspectResult:
+    name: str
+    descriptor: Descriptor
+    raw: bytes
+    children: tuple[Descriptor, ...]  # an index's entries, in order; () for an image
+    images: tuple[ImageSummary, ...]
+
+    @property
+    def is_index(self) -> bool:
+        return self.descriptor.media_type in mt.INDEX_TYPES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "digest": str(self.descriptor.digest),
+            "mediaType": self.descriptor.media_type,
+            "size": self.descriptor.size,
+            "manifests": [_child_json(c) for c in self.children],
+            "images": [i.to_json() for i in self.images],
+        }
+
+
+def _child_json(d: Descriptor) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "digest": str(d.digest),
+        "mediaType": d.media_type,
+        "size": d.size,
+        "platform": str(d.platform) if d.platform else None,
+        "attestation": d.is_attestation,
+    }
+    if d.is_attestation:
+        doc["attests"] = d.annotations.get("vnd.docker.reference.digest", "")
+    return doc
+
+
+def inspect_image(
+    store: Store, reference: str, *, name: str = "", uncompressed: bool | None = None
+) -> InspectResult:
+    """Read the manifest `reference` names, its children and their configs.
+
+    `uncompressed=None` computes uncompressed sizes only for a local store.
+    """
+    if uncompressed is None:
+        uncompressed = bool(getattr(store, "is_local", False))
+    raw, media_type = store.manifest_get(reference)
+    _check_digest(raw, reference)
+    top = parse_manifest(raw, media_type)
+    descriptor = top.descriptor()
+    if isinstance(top, Index):
+        children = top.manifests
+        images = tuple(
+            _summary(store, child, _child_manifest(store, child), uncompressed)
+            for child in top.platforms()
+        )
+    else:
+        children = ()
+        images = (_summary(store, descriptor, top, uncompressed),)
+    return InspectResult(name or reference, descriptor, raw, tuple(children), images)
+
+
+def _child_manifest(store: Store, child: Descriptor) -> Manifest:
+    raw, media_type = store.manifest_get(str(child.digest))
+    _check_digest(raw, str(child.digest))
+    parsed = parse_manifest(raw, media_type)
+    if not isinstance(parsed, Manifest):
+        raise ManifestInvalid(f"index entry {child.digest} is an index, expected an image manifest")
+    return parsed
+
+
+def _summary(
+    store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool
+) -> ImageSummary:
+    config = parse_config(_read_small_blob(store, manifest.config))
+    size = _uncompressed_size(store, manifest, config) if uncompressed else None
+    return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size)
+
+
+def _check_digest(raw: bytes, reference: str) -> None:
+    # Whatever the store checked, a manifest fetched by digest must be that digest.
+    if reference.startswith("sha256:") and str(sha256_digest(raw)) != reference:
+        raise DigestMismatch(f"manifest {reference}: content hashes to {sha256_digest(raw)}")
+
+
+def _read_small_blob(store: Store, desc: Descriptor) -> bytes:
+    if desc.size > MAX_MANIFEST_SIZE:
+        raise ManifestInvalid(f"config {desc.digest}: {desc.size} bytes exceeds the {MAX_MANIFEST_SIZE} byte limit")
+    with store.blob_open(desc.digest) as f:
+        data = f.read(desc.size + 1)
+    if len(data) != desc.size or sha256_digest(data) != desc.digest:
+        raise DigestMismatch(
+            f"blob {desc.digest}: got {len(data)} bytes hashing to {sha256_digest(data)}, "
+            f"expected {desc.size}"
+        )
+    return data
+
+
+def _uncompressed_size(store: Store, manifest: Manifest, config: ImageConfig) -> int | None:
+    total = 0
+    for i, layer in enumerate(manifest.layers):
+        diff_id = config.diff_ids[i] if i < len(config.diff_ids) else None
+        size = layer_uncompressed_size(store, layer, diff_id)
+        if size is None:
+            return None
+        total += size
+    return total
+
+
+def layer_uncompressed_size(store: Store, layer: Descriptor, diff_id: Digest | None) -> int | None:
+    """Stream one layer, checking its digest and diff_id; None for a compression we cannot read."""
+    if layer.media_type in _PLAIN_LAYERS:
+        decompress = None
+    elif layer.media_type in _GZIP_LAYERS:
+        from isal import isal_zlib
+
+        decompress = isal_zlib.decompressobj(wbits=31)
+    else:
+        return None
+    packed, plain = hashlib.sha256(), hashlib.sha256()
+    count = 0
+    with store.blob_open(layer.digest) as f:
+        while chunk := f.read(CHUNK):
+            packed.update(chunk)
+            out = chunk if decompress is None else decompress.decompress(chunk)
+            while decompress is not None and decompress.eof and decompress.unused_data:
+                # A gzip stream may hold several members (pigz, concatenation).
+                rest = decompress.unused_data
+                decompress = isal_zlib.decompressobj(wbits=31)
+                out += decompress.decompress(rest)
+            plain.update(out)
+            count += len(out)
+    if decompress is not None and not decompress.eof:
+        raise DigestMismatch(f"layer {layer.digest}: the gzip stream is truncated")
+    if packed.hexdigest() != layer.digest.hex:
+        raise DigestMismatch(f"layer {layer.digest}: content hashes to sha256:{packed.hexdigest()}")
+    if diff_id is not None and plain.hexdigest() != diff_id.hex:
+        raise DigestMismatch(
+            f"layer {layer.digest}: uncompressed content hashes to sha256:{plain.hexdigest()}, "
+            f"config says {diff_id}"
+        )
+    return count
+
+
+def inspect_location(text: str, *, uncompressed: bool | None = None) -> InspectResult:
+    """`dockyard inspect REF`: open the location's store and inspect what it names."""
+    from dockyard.oci.open import open_location
+
+    store, reference = open_location(text)
+    return inspect_image(store, reference, name=text, uncompressed=uncompressed)
+
+
+def raw_manifest(text: str) -> bytes:
+    """`dockyard inspect --raw REF`: the exact bytes of the manifest the location names."""
+    from dockyard.oci.open import open_location
+
+    store, reference = open_location(text)
+    raw, _ = store.manifest_get(reference)
+    _check_digest(raw, reference)
+    return raw
