@@ -1,0 +1,538 @@
+"""The registry client's HTTP machinery: one httpx.Client, per-host state, retries, caps.
+
+`RegistrySession` is created once per run. For each registry host it resolves
+the scheme (https, verified; plain http only for loopback hosts or hosts in
+`insecure_registries`), pings `/v2/` once to learn the auth challenge, and
+keeps that host's `Authenticator`. `request()` sends one logical request:
+
+- the Authorization header comes from `ScopedAuth` (registry origin only);
+- a 401 gets one re-authentication and a resend;
+- transport errors, 408/429/5xx (not 501) are retried per `RetryPolicy`,
+  honouring Retry-After (`retry=False` leaves that to the caller, e.g. the
+  blob upload, which restarts as a whole);
+- every non-success is turned into a one-line RegistryError with status, the
+  spec error codes, method and a redacted URL; bodies are read bounded.
+
+`BlobReader` is the verifying stream blob GETs return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import httpx
+
+from dockyard.digest import Digest
+from dockyard.errors import DigestMismatch, InputError, RegistryError
+from dockyard.oci.auth import Authenticator, ScopedAuth, check_endpoint, find_credential
+from dockyard.oci.redact import redact_text, redact_url
+from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
+from dockyard.ref import is_loopback_host
+
+log = logging.getLogger("dockyard.registry")
+
+# Error bodies are for a message; more than this is noise or an attack.
+MAX_ERROR_BODY = 1024 * 1024
+# Token responses: a few KiB in practice.
+MAX_TOKEN_BODY = 1024 * 1024
+# Read size for streamed bodies: large enough to keep syscalls cheap.
+CHUNK = 1024 * 1024
+# An error message quotes at most this much of the registry's own words.
+MAX_QUOTED = 200
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Finite per-phase timeouts (httpx's 5 s default is too short for a registry
+    hashing a multi-GB blob on the final PUT)."""
+
+    connect: float = 10.0
+    read: float = 60.0
+    write: float = 60.0
+    pool: float = 10.0
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """What a run may configure about registries (config, CLI flags)."""
+
+    # host[:port] allowed over plain http or with unverified TLS (--insecure-registry).
+    insecure_registries: frozenset[str] = frozenset()
+    # Extra CA certificate (PEM) trusted on top of the default bundle (--ca-cert).
+    ca_cert: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    # Blobs up to this size go as one POST + one PUT carrying the body; larger
+    # ones stream through one PATCH (memory stays flat whatever the size).
+    monolithic_max: int = 4 * 1024 * 1024
+    # Force chunked uploads of this many bytes (the fallback for registries
+    # that refuse one big PATCH); None = stream in one PATCH.
+    chunk_size: int | None = None
+    # Parallel transfers share the pool; copy's --jobs should not exceed it.
+    max_connections: int = 16
+    user_agent: str = "dockyard"
+
+
+def _is_insecure(host: str, insecure: frozenset[str]) -> bool:
+    return host in insecure or host.rsplit(":", 1)[0] in insecure
+
+
+@dataclass
+class Host:
+    """One registry as this run knows it."""
+
+    name: str  # host[:port] as written in references
+    base_url: str  # scheme://host[:port]
+    client: httpx.Client
+    auth: Authenticator
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def parse_errors(body: bytes) -> tuple[tuple[str, ...], str]:
+    """(codes, first message) from an OCI error body; ((), text) for non-JSON bodies."""
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        text = body[:MAX_QUOTED].decode("utf-8", "replace")
+        return (), " ".join(text.split())
+    errors = doc.get("errors") if isinstance(doc, dict) else None
+    if not isinstance(errors, list):
+        return (), ""
+    codes = tuple(str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code"))
+    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
+    return codes, " ".join((messages[0] if messages else "").split())[:MAX_QUOTED]
+
+
+def resolve_location(current_url: str, location: str) -> str:
+    """An upload or redirect Location, made absolute against the URL that returned it."""
+    return urljoin(current_url, location.strip())
+
+
+def read_capped(response: httpx.Response, cap: int, *, what: str, strict: bool = True) -> bytes:
+    """The body, at most `cap` bytes. strict: more is an error; else the rest is dropped."""
+    try:
+        declared = int(response.headers.get("content-length", "-1"))
+    except ValueError:
+        declared = -1
+    if strict and declared > cap:
+        response.close()
+        raise RegistryError(f"{what} is {declared} bytes, more than the {cap} allowed")
+    buf = bytearray()
+    try:
+        for chunk in response.iter_bytes(CHUNK):
+            buf += chunk
+            if len(buf) > cap:
+                if strict:
+                    raise RegistryError(f"{what} is more than the {cap} bytes allowed")
+                return bytes(buf[:cap])
+    except httpx.HTTPError as exc:
+        raise RegistryError(
+            f"{what}: connection lost while reading ({type(exc).__name__})", temporary=True
+        ) from None
+    finally:
+        response.close()
+    return bytes(buf)
+
+
+def _tls_verify_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen = exc
+    for _ in range(10):
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None:
+            break
+        seen = nxt
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ssl.SSLCertVerificationError(str(exc))
+    return None
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return "SSL" in text or "WRONG_VERSION_NUMBER" in text or "record layer" in text
+
+
+class RegistrySession:
+    """One httpx.Client (plus one unverified client, only if an insecure host is used)."""
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.options = options or RegistryOptions()
+        self._environ = environ
+        self._sleep = sleep
+        self._rand = rand
+        self._now = now
+        self._lock = threading.Lock()
+        self._hosts: dict[str, Host] = {}
+        self._client = self._make_client(self._ssl_context())
+        self._insecure_client: httpx.Client | None = None
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        self._client.close()
+        if self._insecure_client is not None:
+            self._insecure_client.close()
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        ctx = httpx.create_ssl_context()
+        if self.options.ca_cert:
+            try:
+                ctx.load_verify_locations(cafile=self.options.ca_cert)
+            except (OSError, ssl.SSLError) as exc:
+                raise InputError(
+                    f"--ca-cert {self.options.ca_cert}: cannot load a PEM certificate ({exc})"
+                ) from None
+        return ctx
+
+    def _make_client(self, verify: ssl.SSLContext | bool) -> httpx.Client:
+        limits = httpx.Limits(
+            max_connections=self.options.max_connections,
+            max_keepalive_connections=self.options.max_connections,
+        )
+        return httpx.Client(
+            verify=verify,
+            timeout=self.options.timeouts.httpx(),
+            follow_redirects=False,  # redirects are followed by hand (Authorization placement)
+            limits=limits,
+            headers={"User-Agent": self.options.user_agent},
+            trust_env=False,  # no proxy/netrc surprises: registries are addressed directly
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for h in self._hosts.values() for s in h.auth.secrets())
+
+    # -- hosts
+
+    def host(self, name: str) -> Host:
+        """The resolved, pinged registry `name` (host[:port]); once per run."""
+        with self._lock:
+            known = self._hosts.get(name)
+            if known is None:
+                known = self._connect(name)
+                self._hosts[name] = known
+            return known
+
+    def _connect(self, name: str) -> Host:
+        insecure = _is_insecure(name, self.options.insecure_registries)
+        plain_ok = insecure or is_loopback_host(name)
+        client = self._client
+        if insecure:
+            if self._insecure_client is None:
+                self._insecure_client = self._make_client(False)
+            client = self._insecure_client
+        credential = find_credential(name, environ=self._environ)
+        try:
+            return self._ping(name, "https", client, credential)
+        except _TlsRefused:
+            if not plain_ok:
+                raise RegistryError(
+                    f"registry {name} does not speak TLS; plain http is only used for loopback "
+                    f"hosts or with --insecure-registry {name}"
+                ) from None
+        return self._ping(name, "http", client, credential)
+
+    def _ping(self, name: str, scheme: str, client: httpx.Client, credential) -> Host:
+        base = f"{scheme}://{name}"
+        auth = Authenticator(
+            registry_url=base,
+            credential=credential,
+            send=lambda request: self._token_exchange(client, request),
+        )
+        host = Host(name, base, client, auth)
+        url = host.url("/v2/")
+        try:
+            response = client.get(url)
+        except httpx.HTTPError as exc:
+            if scheme == "https" and (bad := _tls_verify_failure(exc)) is not None:
+                raise RegistryError(
+                    f"registry {name}: TLS certificate not trusted "
+                    f"({getattr(bad, 'verify_message', '') or 'verification failed'}); "
+                    f"pass --ca-cert FILE, or --insecure-registry {name} to skip verification"
+                ) from None
+            if scheme == "https" and _is_tls_failure(exc):
+                raise _TlsRefused() from None
+            # Not TLS: let the retrying path produce the error (and retry transient ones).
+            response = self.request(host, "GET", url, expect=(200, 401), ping=True)
+        status = response.status_code
+        if status == 401:
+            read_capped(response, MAX_ERROR_BODY, what="ping", strict=False)
+            auth.learn(_challenge(response))
+        elif status == 200:
+            response.close()
+        else:
+            body = read_capped(response, MAX_ERROR_BODY, what="ping", strict=False)
+            raise self._error(host, "GET", url, status, body, response, "is not a registry")
+        return host
+
+    def _token_exchange(self, client: httpx.Client, request: httpx.Request) -> tuple[int, bytes]:
+        where = redact_url(str(request.url.copy_with(query=None)))
+        try:
+            response = client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise RegistryError(
+                f"token server {where} unreachable ({type(exc).__name__})", temporary=True
+            ) from None
+        body = read_capped(response, MAX_TOKEN_BODY, what=f"token response from {where}")
+        return response.status_code, body
+
+    # -- requests
+
+    def request(
+        self,
+        host: Host,
+        method: str,
+        url: str,
+        *,
+        scopes: Iterable[str] = (),
+        headers: Mapping[str, str] | None = None,
+        content: bytes | Callable[[], Iterator[bytes]] | None = None,
+        expect: Iterable[int] = (200,),
+        retry: bool = True,
+        ping: bool = False,
+    ) -> httpx.Response:
+        """Send until an `expect`ed status (returned unread, streaming) or a final error."""
+        expected = set(expect)
+        scopes = tuple(scopes)
+        policy = self.options.retry
+        attempt, reauthed = 0, False
+        while True:
+            attempt += 1
+            try:
+                response = self._send(host, method, url, scopes, headers, content, ping)
+            except RegistryError as err:  # token server trouble, refused endpoints
+                if not (retry and err.temporary):
+                    raise
+                decision = decide(attempt=attempt, policy=policy, status=None, rand=self._rand())
+                if not decision.retry:
+                    raise
+                self._wait(decision.delay, method, url, decision.reason, attempt)
+                continue
+            except httpx.HTTPError as exc:
+                decision = decide(attempt=attempt, policy=policy, status=None, rand=self._rand())
+                if not (retry and decision.retry):
+                    raise self._transport_error(host, method, url, exc, attempt) from None
+                self._wait(decision.delay, method, url, decision.reason, attempt)
+                continue
+            status = response.status_code
+            if status in expected:
+                return response
+            if status == 401 and not reauthed and not ping:
+                reauthed = True
+                read_capped(response, MAX_ERROR_BODY, what="401 body", strict=False)
+                if host.auth.challenged(response.headers.get("www-authenticate"), scopes):
+                    attempt -= 1  # a re-authentication is not a retry
+                    continue
+                raise self._error(host, method, url, status, b"", response)
+            body = read_capped(response, MAX_ERROR_BODY, what="error body", strict=False)
+            codes, _ = parse_errors(body)
+            after = parse_retry_after(response.headers.get("retry-after"), now=self._now())
+            decision = decide(
+                attempt=attempt,
+                policy=policy,
+                status=status,
+                codes=codes,
+                retry_after=after,
+                rand=self._rand(),
+            )
+            if retry and decision.retry:
+                self._wait(decision.delay, method, url, decision.reason, attempt)
+                continue
+            err = self._error(host, method, url, status, body, response)
+            err.retry_after = after  # type: ignore[attr-defined]  # for whole-upload retries
+            err.reason = decision.reason  # type: ignore[attr-defined]
+            raise err
+
+    def _send(self, host, method, url, scopes, headers, content, ping) -> httpx.Response:
+        body = content() if callable(content) else content
+        request = host.client.build_request(method, url, headers=headers, content=body)
+        auth = None if ping else ScopedAuth(host.auth, scopes)
+        return host.client.send(request, auth=auth, stream=True)
+
+    def backoff(self, delay: float, method: str, url: str, reason: str, attempt: int) -> None:
+        """Public for the upload loop: log and sleep before another attempt."""
+        self._wait(delay, method, url, reason, attempt)
+
+    def decide_again(self, err: RegistryError, attempt: int):
+        """The retry decision for a whole operation (an upload) after `err`."""
+        return decide(
+            attempt=attempt,
+            policy=self.options.retry,
+            status=err.status,
+            codes=err.codes,
+            retry_after=getattr(err, "retry_after", None),
+            rand=self._rand(),
+        )
+
+    def _wait(self, delay: float, method: str, url: str, reason: str, attempt: int) -> None:
+        log.warning(
+            "%s %s: %s; attempt %d of %d",
+            method,
+            redact_url(url),
+            reason,
+            attempt + 1,
+            self.options.retry.attempts,
+        )
+        self._sleep(delay)
+
+    # -- errors
+
+    def _error(
+        self,
+        host: Host,
+        method: str,
+        url: str,
+        status: int,
+        body: bytes,
+        response: httpx.Response,
+        what: str = "failed",
+    ) -> RegistryError:
+        codes, said = parse_errors(body)
+        said = redact_text(said, self.secrets())
+        where = redact_url(url)
+        text = f"registry {host.name}: {method} {where} {what}: HTTP {status}"
+        if codes:
+            text += " " + ",".join(codes)
+        if said:
+            text += f" ({said})"
+        if status in (401, 403):
+            text += f"; check the credentials for {host.name}"
+        if status == 429 and (after := response.headers.get("retry-after")):
+            text += f"; the registry asks to wait {after.strip()[:40]} s"
+        return RegistryError(
+            text,
+            status=status,
+            codes=codes,
+            method=method,
+            url=where,
+            temporary=is_retryable(status, codes),
+        )
+
+    def _transport_error(
+        self, host: Host, method: str, url: str, exc: httpx.HTTPError, attempts: int
+    ) -> RegistryError:
+        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+        where = redact_url(url)
+        return RegistryError(
+            f"registry {host.name}: {method} {where} {kind} ({type(exc).__name__}) "
+            f"after {attempts} attempt(s)",
+            method=method,
+            url=where,
+            temporary=True,
+        )
+
+
+class _TlsRefused(Exception):
+    """The host answered a TLS handshake with something that is not TLS."""
+
+
+def _challenge(response: httpx.Response):
+    from dockyard.oci.auth import parse_www_authenticate
+
+    return parse_www_authenticate(response.headers.get("www-authenticate"))
+
+
+def check_location(url: str, host: Host, what: str) -> str:
+    """A Location we are about to request: absolute, and not a forbidden endpoint."""
+    check_endpoint(url, registry_url=host.base_url, what=what)
+    return url
+
+
+class BlobReader(io.RawIOBase):
+    """The bytes of one blob as they arrive, hashed and counted.
+
+    More than `size` bytes, fewer at EOF, or a different hash raise
+    DigestMismatch: a reader never sees a clean EOF on bad content. A
+    connection lost mid-body raises a temporary RegistryError.
+    """
+
+    def __init__(
+        self, response: httpx.Response, digest: Digest, size: int | None, *, name: str
+    ) -> None:
+        super().__init__()
+        self._response = response
+        self._chunks = response.iter_bytes(CHUNK)
+        self._pending = b""
+        self._digest = digest
+        self._size = size
+        self._name = name
+        self._hash = hashlib.new(digest.algorithm)
+        self._count = 0
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if not self._pending and not self._eof:
+            self._pending = self._next()
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _next(self) -> bytes:
+        try:
+            chunk = next(self._chunks, b"")
+        except httpx.HTTPError as exc:
+            self._response.close()
+            raise RegistryError(
+                f"{self._name}: connection lost after {self._count} bytes ({type(exc).__name__})",
+                temporary=True,
+            ) from None
+        if not chunk:
+            self._finish()
+            return b""
+        self._count += len(chunk)
+        if self._size is not None and self._count > self._size:
+            self._response.close()
+            raise DigestMismatch(f"{self._name}: more than the expected {self._size} bytes")
+        self._hash.update(chunk)
+        return chunk
+
+    def _finish(self) -> None:
+        self._eof = True
+        self._response.close()
+        if self._size is not None and self._count != self._size:
+            raise DigestMismatch(f"{self._name}: got {self._count} bytes, expected {self._size}")
+        got = self._hash.hexdigest()
+        if got != self._digest.hex:
+            raise DigestMismatch(
+                f"{self._name}: content hashes to {self._digest.algorithm}:{got}, "
+                f"expected {self._digest}"
+            )
+
+    def close(self) -> None:
+        self._response.close()
+        super().close()
