@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dockyard.errors import Unsupported
 from dockyard.oci.store import Store
 from dockyard.ref import LayoutRef, Reference, parse_location
 
@@ -20,10 +19,16 @@ def open_store(location: Reference | LayoutRef, **options: Any) -> tuple[Store, 
         from dockyard.oci.layout import LayoutStore
 
         return LayoutStore(Path(location.path), tag=location.tag), location.tag or ""
-    # TODO(registry): return RegistryStore(location, **options), location.reference
-    raise Unsupported(
-        f"'{location}': registry locations are not supported yet (use oci:DIR[:TAG])"
-    )
+    from dockyard.oci.registry import RegistryClient, RegistryOptions
+
+    # options: client= (a RegistryClient shared by the run), push= (ask for push
+    # tokens up front), or RegistryOptions fields for a client made here.
+    client = options.pop("client", None)
+    push = bool(options.pop("push", False))
+    if client is None:
+        client = RegistryClient(options=RegistryOptions(**options))
+    reference = location.reference if (location.tag or location.digest) else ""
+    return client.store(location, push=push), reference
 
 
 def open_location(text: str, **options: Any) -> tuple[Store, str]:
