@@ -1,0 +1,515 @@
+"""compute_tags: metadata-action's Meta (src/meta.ts) over a GitContext.
+
+Rules are taken highest priority first. Each enabled rule that applies gives
+one value (prefix + value + suffix, sanitised); the first value is the
+version, the others follow in order without duplicates. The first rule that
+gives a value also decides `latest` (under `latest=auto`: yes for
+`ref,event=tag`, `match`, and a `semver`/`pep440` that is not a pre-release;
+no for the rest). Tags are then image by image: version, the other values,
+`latest`.
+
+Where dockyard deliberately differs from metadata-action:
+- under `latest=auto` a pre-release tag ref (the tag's last path segment is a
+  semver version with a pre-release part, e.g. v2.0.8-beta.67) never gets
+  `latest`, whatever rule produced the version; only `latest=true` forces it;
+- a tag is also made valid for registries: no leading `.`/`-`, at most 128
+  characters (metadata-action only replaces invalid characters);
+- the same `image:tag` is never listed twice;
+- expressions in the flavor prefix/suffix are expanded on `latest` too;
+- unknown time zones, non-numeric priorities and labels without `=` are
+  refused instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from dockyard.context import GitContext
+from dockyard.errors import InputError
+from dockyard.tags import template
+from dockyard.tags.dates import format_moment, zone
+from dockyard.tags.rules import (
+    DEFAULT_RULES,
+    Flavor,
+    Rule,
+    parse_flavor,
+    parse_images,
+    parse_rules,
+    sort_rules,
+)
+from dockyard.tags.versions import is_strict_v_semver, parse_pep440, parse_semver
+
+SHORT_SHA_LENGTH = 7  # metadata-action's default (DOCKER_METADATA_SHORT_SHA_LENGTH)
+MAX_TAG_LENGTH = 128  # the registry's tag grammar: [\w][\w.-]{0,127}
+_INVALID_TAG_CHARS = re.compile(r"[^a-zA-Z0-9._-]+")
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "g": 0, "u": 0, "y": 0, "d": 0, "v": 0}
+# JavaScript spells a named group (?<name>…); Python wants (?P<name>…).
+_JS_NAMED_GROUP = re.compile(r"(?<!\\)\(\?<(?![=!])")
+# Events that GitHub always runs on the default branch's last commit.
+_DEFAULT_BRANCH_EVENTS = ("create", "discussion", "issues", "schedule")
+
+OCI = "org.opencontainers.image."
+
+
+@dataclass(frozen=True)
+class TagResult:
+    version: str
+    tags: tuple[str, ...]  # "image:tag" (or bare tags without images), metadata-action order
+    labels: Mapping[str, str] = field(hash=False)
+    annotations: Mapping[str, str] = field(hash=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "tags": list(self.tags),
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        }
+
+
+def compute_tags(
+    context: GitContext,
+    *,
+    images: Sequence[str],
+    rules: Sequence[str] = (),
+    flavor: Sequence[str] = (),
+    labels: Sequence[str] | Mapping[str, str] = (),
+    require_semver: bool = False,
+    now: datetime | None = None,
+    annotations: Sequence[str] | Mapping[str, str] | None = None,
+) -> TagResult:
+    """Tags, version, labels and annotations as metadata-action computes them.
+
+    `rules` empty means metadata-action's defaults. `annotations` defaults to
+    the same extra entries as `labels`. `now` (default: the current time) is
+    what `{{date}}` and the `created` label show.
+    """
+    names = parse_images(images)
+    parsed = parse_rules(rules) or parse_rules(DEFAULT_RULES)
+    env = _Env(context, parse_flavor(flavor), _aware(now or datetime.now(UTC)), context.timestamp)
+    if require_semver:
+        _require_semver(context)
+    version = _Version()
+    for rule in sort_rules(parsed):
+        if _enabled(rule, env):
+            produced = _PROCESSORS[rule.type](rule, env)
+            if produced is not None:
+                version.add(*produced)
+    latest = version.latest and not (env.flavor.latest == "auto" and _prerelease_ref(context))
+    tags = _tags(names, version, latest, env)
+    extras = labels if annotations is None else annotations
+    return TagResult(
+        version=version.main,
+        tags=tags,
+        labels=_metadata(env, version.main, labels, "label"),
+        annotations=_metadata(env, version.main, extras, "annotation"),
+    )
+
+
+def sanitize_tag(text: str) -> str:
+    """metadata-action's sanitizeTag, then the registry's rules on the first character and length."""
+    return _INVALID_TAG_CHARS.sub("-", text).lstrip(".-")[:MAX_TAG_LENGTH]
+
+
+class _Version:
+    """metadata-action's Version: main, partial (in order, unique), latest."""
+
+    def __init__(self) -> None:
+        self.main = ""
+        self.partial: list[str] = []
+        self.voted: bool | None = None
+
+    def add(self, value: str, latest: bool) -> None:
+        value = sanitize_tag(value)
+        if not value:
+            return  # an empty value is not a tag and does not vote on latest
+        if not self.main:
+            self.main = value
+        elif value != self.main and value not in self.partial:
+            self.partial.append(value)
+        if self.voted is None:
+            self.voted = latest
+
+    @property
+    def latest(self) -> bool:
+        return bool(self.voted)
+
+
+@dataclass(frozen=True)
+class _Env:
+    context: GitContext
+    flavor: Flavor
+    now: datetime
+    timestamp: str
+
+    @property
+    def commit_date(self) -> datetime:
+        if not self.timestamp:
+            return self.now  # metadata-action falls back to the current date
+        return _parse_timestamp(self.timestamp)
+
+    def vote(self, auto: bool) -> bool:
+        return auto if self.flavor.latest == "auto" else self.flavor.latest == "true"
+
+    def expand(self, text: str, where: str) -> str:
+        """metadata-action's setGlobalExp, with errors naming where the text came from."""
+        try:
+            return template.render(text, _global_scope(self))
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+
+    def with_affixes(self, value: str, rule: Rule) -> str:
+        """setValue: the rule's prefix/suffix, else the flavor's."""
+        where = f"tag rule {rule.entry!r}"
+        if rule.has("prefix"):
+            value = self.expand(rule.get("prefix"), where) + value
+        elif self.flavor.prefix:
+            value = self.expand(self.flavor.prefix, f"flavor prefix {self.flavor.prefix!r}") + value
+        if rule.has("suffix"):
+            value += self.expand(rule.get("suffix"), where)
+        elif self.flavor.suffix:
+            value += self.expand(self.flavor.suffix, f"flavor suffix {self.flavor.suffix!r}")
+        return value
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _parse_timestamp(text: str) -> datetime:
+    try:
+        return _aware(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise InputError(
+            f"timestamp {text!r} is not an ISO-8601 date and time (e.g. 2020-01-10T00:30:00Z)"
+        ) from None
+
+
+def _ref_name(ref: str, prefix: str) -> str:
+    return ref[len(prefix) :] if ref.startswith(prefix) else ""
+
+
+def _short_sha(sha: str) -> str:
+    return sha[:SHORT_SHA_LENGTH]
+
+
+def _default_branch(ctx: GitContext) -> str:
+    repo = ctx.payload.get("repository") if isinstance(ctx.payload, Mapping) else None
+    fallback = repo.get("default_branch") if isinstance(repo, Mapping) else None
+    return ctx.default_branch or (str(fallback) if fallback else "")
+
+
+def _is_default_branch(ctx: GitContext) -> bool:
+    # metadata-action only strips refs/heads/: a tag or PR ref never equals a branch name.
+    branch = ctx.ref.removeprefix("refs/heads/")
+    if not branch:
+        return False
+    if branch == _default_branch(ctx):
+        return True
+    return any(event in ctx.event for event in _DEFAULT_BRANCH_EVENTS)
+
+
+def _base_ref(ctx: GitContext) -> str:
+    payload = ctx.payload if isinstance(ctx.payload, Mapping) else {}
+    if ctx.ref.startswith("refs/tags/") and payload.get("base_ref") is not None:
+        return str(payload["base_ref"]).removeprefix("refs/heads/")
+    if ctx.ref.startswith("refs/pull/"):
+        pr = payload.get("pull_request")
+        base = pr.get("base") if isinstance(pr, Mapping) else None
+        if isinstance(base, Mapping) and base.get("ref") is not None:
+            return str(base["ref"])
+    return ""
+
+
+def _date_helper(name: str, moment: Callable[[], datetime]) -> template.Helper:
+    def helper(params: tuple[object, ...], hash_: dict[str, object]) -> str:
+        if not params or not isinstance(params[0], str):
+            raise InputError(f"{{{{{name}}}}} needs a format string, e.g. {{{{{name} 'YYYYMMDD'}}}}")
+        tz: object = "UTC"
+        for key, value in hash_.items():
+            if key != "tz":
+                raise InputError(f"Unknown {key} attribute (expected tz='Zone')")
+            tz = value
+        if not isinstance(tz, str):
+            raise InputError(f"{{{{{name}}}}} tz must be a string, e.g. tz='Asia/Tokyo'")
+        return format_moment(moment().astimezone(zone(tz)), params[0])
+
+    return helper
+
+
+def _const(value: Callable[[], object]) -> template.Helper:
+    return lambda params, hash_: value()
+
+
+def _global_scope(env: _Env) -> dict[str, object]:
+    ctx = env.context
+    return {
+        "branch": _const(lambda: _ref_name(ctx.ref, "refs/heads/")),
+        "tag": _const(lambda: _ref_name(ctx.ref, "refs/tags/")),
+        "sha": _const(lambda: _short_sha(ctx.sha)),
+        "base_ref": _const(lambda: _base_ref(ctx)),
+        "is_default_branch": _const(lambda: "true" if _is_default_branch(ctx) else "false"),
+        "is_not_default_branch": _const(lambda: "false" if _is_default_branch(ctx) else "true"),
+        "date": _date_helper("date", lambda: env.now),
+        "commit_date": _date_helper("commit_date", lambda: env.commit_date),
+    }
+
+
+def _enabled(rule: Rule, env: _Env) -> bool:
+    enabled = env.expand(rule.get("enable"), f"tag rule {rule.entry!r}")
+    if enabled not in ("true", "false"):
+        raise InputError(
+            f"tag rule {rule.entry!r}: invalid value for enable attribute: {enabled} "
+            "(expected true or false)"
+        )
+    return enabled == "true"
+
+
+def _render_pattern(rule: Rule, scope: Mapping[str, object]) -> str:
+    try:
+        return template.render(rule.get("pattern"), scope)
+    except InputError as exc:
+        raise InputError(f"tag rule {rule.entry!r}: {exc}") from None
+
+
+Produced = tuple[str, bool] | None
+
+
+def _schedule(rule: Rule, env: _Env) -> Produced:
+    if "schedule" not in env.context.event:
+        return None
+    scope = {
+        "date": _date_helper("date", lambda: env.now),
+        "commit_date": _date_helper("commit_date", lambda: env.commit_date),
+    }
+    return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(False)
+
+
+def _version_input(rule: Rule, env: _Env) -> str | None:
+    """The text a semver/pep440 rule reads: value= or the tag, through match=, '/' -> '-'."""
+    ref = env.context.ref
+    if not ref.startswith("refs/tags/") and not rule.get("value"):
+        return None
+    if rule.get("value"):
+        raw = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
+    else:
+        raw = _ref_name(ref, "refs/tags/")
+    if rule.get("match"):
+        found = _search(rule, rule.get("match"), raw, flags="")
+        if found is not None:
+            group = found[1] if len(found) > 1 else None
+            if group is None:
+                raise InputError(
+                    f"tag rule {rule.entry!r}: match={rule.get('match')} needs a capture group "
+                    r"that matches (e.g. match=v(\d.\d.\d)$)"
+                )
+            raw = group
+    return raw.replace("/", "-")
+
+
+def _semver(rule: Rule, env: _Env) -> Produced:
+    raw = _version_input(rule, env)
+    version = parse_semver(raw) if raw is not None else None
+    if version is None:
+        return None  # metadata-action: "is not a valid semver", rule skipped
+    scope = {
+        "raw": version.raw,
+        "version": version.version,
+        "major": version.major,
+        "minor": version.minor,
+        "patch": version.patch,
+        "prerelease": list(version.prerelease),
+        "build": list(version.build),
+    }
+    if version.prerelease:
+        # Pre-releases only ever get {{version}} (or {{raw}} when that is the whole pattern).
+        text = _render_pattern(rule, scope) if template.is_raw_statement(rule.get("pattern")) else version.version
+        return env.with_affixes(text, rule), env.vote(False)
+    return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(True)
+
+
+def _pep440(rule: Rule, env: _Env) -> Produced:
+    raw = _version_input(rule, env)
+    version = parse_pep440(raw) if raw is not None else None
+    if version is None:
+        return None  # metadata-action: "does not conform to PEP 440", rule skipped
+    if version.unstable:
+        text = raw if template.is_raw_statement(rule.get("pattern")) else version.normal
+        return env.with_affixes(text, rule), env.vote(False)
+    scope = {
+        "raw": _const(lambda: raw),
+        "version": _const(lambda: version.normal),
+        "major": _const(lambda: version.major),
+        "minor": _const(lambda: version.minor),
+        "patch": _const(lambda: version.patch),
+    }
+    return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(True)
+
+
+def _search(rule: Rule, pattern: str, text: str, flags: str) -> list[str | None] | None:
+    """JavaScript's text.match(new RegExp(pattern, flags)): groups, or all matches with `g`."""
+    py_flags = re.ASCII  # JavaScript's \d, \w and \b are ASCII-only
+    for flag in flags:
+        if flag not in _JS_FLAGS or flags.count(flag) > 1:
+            raise InputError(f"tag rule {rule.entry!r}: invalid regular expression flags {flags!r}")
+        py_flags |= _JS_FLAGS[flag]
+    try:
+        regex = re.compile(_JS_NAMED_GROUP.sub("(?P<", pattern), py_flags)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise InputError(f"tag rule {rule.entry!r}: invalid regular expression {pattern!r}: {exc}") from None
+    if "g" in flags:
+        found = [m.group(0) for m in regex.finditer(text)]
+        return list(found) if found else None
+    m = regex.match(text) if "y" in flags else regex.search(text)
+    return [m.group(0), *m.groups()] if m else None
+
+
+def _match(rule: Rule, env: _Env) -> Produced:
+    ref = env.context.ref
+    if not ref.startswith("refs/tags/") and not rule.get("value"):
+        return None
+    if rule.get("value"):
+        raw = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
+    else:
+        raw = _ref_name(ref, "refs/tags/")
+    pattern = rule.get("pattern")
+    literal = re.fullmatch(r"/(.+)/(.*)", pattern)  # a JavaScript regex literal: /re/flags
+    regex, flags = literal.groups() if literal else (pattern, "")
+    found = _search(rule, regex, raw, flags)
+    group = rule.get("group")
+    if found is None or not _ARRAY_INDEX.fullmatch(group) or int(group) >= len(found):
+        return None  # no match, or no such group: metadata-action warns and skips
+    value = found[int(group)]
+    if value is None:
+        return None
+    return env.with_affixes(value, rule), env.vote(True)
+
+
+def _ref(rule: Rule, env: _Env) -> Produced:
+    ref, event = env.context.ref, rule.get("event")
+    if event == "branch" and ref.startswith("refs/heads/"):
+        return env.with_affixes(_ref_name(ref, "refs/heads/"), rule), env.vote(False)
+    if event == "tag" and ref.startswith("refs/tags/"):
+        return env.with_affixes(_ref_name(ref, "refs/tags/"), rule), env.vote(True)
+    if event == "pr" and ref.startswith("refs/pull/"):
+        number = _ref_name(ref, "refs/pull/").removesuffix("/merge")
+        return env.with_affixes(number, rule), env.vote(False)
+    return None
+
+
+def _edge(rule: Rule, env: _Env) -> Produced:
+    ref = env.context.ref
+    if not ref.startswith("refs/heads/"):
+        return None
+    branch = rule.get("branch") or _default_branch(env.context)
+    if not branch or branch != _ref_name(ref, "refs/heads/"):
+        return None
+    return env.with_affixes("edge", rule), env.vote(False)
+
+
+def _raw(rule: Rule, env: _Env) -> Produced:
+    value = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
+    return env.with_affixes(value, rule), env.vote(False)
+
+
+def _sha(rule: Rule, env: _Env) -> Produced:
+    sha = env.context.sha
+    if not sha:
+        return None
+    value = _short_sha(sha) if rule.get("format") == "short" else sha
+    return env.with_affixes(value, rule), env.vote(False)
+
+
+_PROCESSORS: dict[str, Callable[[Rule, _Env], Produced]] = {
+    "schedule": _schedule,
+    "semver": _semver,
+    "pep440": _pep440,
+    "match": _match,
+    "edge": _edge,
+    "ref": _ref,
+    "raw": _raw,
+    "sha": _sha,
+}
+
+
+def _prerelease_ref(ctx: GitContext) -> bool:
+    """A tag ref whose last path segment is a semver pre-release (v2.0.8-beta.67, p1/v1.0.0-rc.1)."""
+    name = _ref_name(ctx.ref, "refs/tags/").rsplit("/", 1)[-1]
+    version = parse_semver(name) if name else None
+    return bool(version and version.prerelease)
+
+
+def _require_semver(ctx: GitContext) -> None:
+    tag = _ref_name(ctx.ref, "refs/tags/")
+    if ctx.ref.startswith("refs/tags/") and not is_strict_v_semver(tag):
+        raise InputError(
+            f"ref {ctx.ref} is not a semver tag (expected vX.Y.Z[-pre][+build], e.g. v1.2.3)"
+        )
+
+
+def _tags(images: Sequence[str], version: _Version, latest: bool, env: _Env) -> tuple[str, ...]:
+    if not version.main:
+        return ()
+    values = [version.main, *version.partial]
+    if latest:
+        values.append(_latest_tag(env))
+    out: dict[str, None] = {}
+    for image in images or [""]:
+        for value in values:
+            out.setdefault(f"{image}:{value}" if image else value, None)
+    return tuple(out)
+
+
+def _latest_tag(env: _Env) -> str:
+    flavor = env.flavor
+    prefix = env.expand(flavor.prefix, f"flavor prefix {flavor.prefix!r}") if flavor.prefix_latest else ""
+    suffix = env.expand(flavor.suffix, f"flavor suffix {flavor.suffix!r}") if flavor.suffix_latest else ""
+    return sanitize_tag(f"{prefix}latest{suffix}") or "latest"
+
+
+def _metadata(
+    env: _Env, version: str, extras: Sequence[str] | Mapping[str, str], what: str
+) -> Mapping[str, str]:
+    """The OCI labels (or annotations) from the context, then the user's, sorted by key."""
+    ctx = env.context
+    repo = ctx.payload.get("repository") if isinstance(ctx.payload, Mapping) else None
+    repo = repo if isinstance(repo, Mapping) else {}
+    license_ = repo.get("license")
+    spdx = license_.get("spdx_id") if isinstance(license_, Mapping) else None
+    name = ctx.repository.rsplit("/", 1)[-1] if ctx.repository else ""
+    url = f"{ctx.server_url.rstrip('/')}/{ctx.repository}" if ctx.repository else ""
+    html_url = str(repo.get("html_url") or url)
+    created = env.now.astimezone(UTC)
+    values = {
+        OCI + "title": str(repo.get("name") or name),
+        OCI + "description": str(repo.get("description") or ""),
+        OCI + "url": html_url,
+        OCI + "source": html_url,
+        OCI + "version": version,
+        OCI + "created": f"{created:%Y-%m-%dT%H:%M:%S}.{created.microsecond // 1000:03d}Z",
+        OCI + "revision": ctx.sha,
+        OCI + "licenses": str(spdx or ""),
+    }
+    values.update(_extra_metadata(env, extras, what))
+    return MappingProxyType(dict(sorted(values.items(), key=lambda kv: (kv[0].lower(), kv[0]))))
+
+
+def _extra_metadata(env: _Env, extras: Sequence[str] | Mapping[str, str], what: str) -> dict[str, str]:
+    if isinstance(extras, Mapping):
+        return {str(k): env.expand(str(v), f"{what} {k!r}") for k, v in extras.items()}
+    out: dict[str, str] = {}
+    for entry in extras:
+        for line in str(entry).splitlines():
+            if not line.strip():
+                continue
+            key, sep, value = env.expand(line, f"{what} {line!r}").partition("=")
+            if not sep or not key:
+                raise InputError(f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)")
+            out[key] = value
+    return out
