@@ -274,3 +274,108 @@ def test_a_directory_that_is_not_a_layout_is_refused(tmp_path):
         f"oci:{tmp_path}: {tmp_path} is not an OCI image layout (no oci-layout or index.json)"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README"]
+
+
+def test_manifest_naming_missing_content_is_refused(tmp_path):
+    store = LayoutStore(tmp_path)
+    config = b'{"architecture":"amd64","os":"linux"}'
+    put_blob(store, config)
+    missing = descriptor_of(b"never stored", mt.OCI_LAYER_GZIP)
+    data, desc = build_manifest(descriptor_of(config, mt.OCI_CONFIG), [missing])
+    with pytest.raises(NotFound) as info:
+        store.manifest_put(data, mt.OCI_MANIFEST, tag="v1")
+    assert str(info.value) == (
+        f"oci:{tmp_path}: manifest {desc.digest} references {missing.digest}, "
+        "which is not in the layout (put blobs and children first)"
+    )
+    assert list(store.tag_list()) == []
+    idx, _ = build_index([desc])
+    with pytest.raises(NotFound, match="put blobs and children first"):
+        store.manifest_put(idx, mt.OCI_INDEX, tag="v1")
+
+
+# ---------------------------------------------------------------- inspect over a layout
+
+
+def tar_gz(files: dict[str, bytes]) -> tuple[bytes, bytes]:
+    """(uncompressed tar, gzip of it)."""
+    import gzip
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue(), gzip.compress(buf.getvalue(), mtime=0)
+
+
+def image_with_layer(store: LayoutStore, arch: str, *, diff_id: str | None = None) -> Descriptor:
+    plain, packed = tar_gz({"hello": arch.encode() * 100})
+    diff = diff_id or str(sha256_digest(plain))
+    config = json.dumps(
+        {
+            "architecture": arch,
+            "os": "linux",
+            "config": {"User": "nobody", "Labels": {"k": "v"}},
+            "rootfs": {"type": "layers", "diff_ids": [diff]},
+        }
+    ).encode()
+    put_blob(store, config)
+    put_blob(store, packed)
+    data, desc = build_manifest(
+        descriptor_of(config, mt.OCI_CONFIG), [descriptor_of(packed, mt.OCI_LAYER_GZIP)]
+    )
+    store.manifest_put(data, mt.OCI_MANIFEST)
+    return desc
+
+
+def test_inspect_index_with_attestation(tmp_path):
+    from dockyard.oci.inspect import inspect_image
+
+    store = LayoutStore(tmp_path)
+    amd = image_with_layer(store, "amd64")
+    att = image_with_layer(store, "unknown")
+    children = [
+        Descriptor(amd.media_type, amd.digest, amd.size, Platform("linux", "amd64")),
+        Descriptor(
+            att.media_type,
+            att.digest,
+            att.size,
+            Platform("unknown", "unknown"),
+            {
+                "vnd.docker.reference.type": "attestation-manifest",
+                "vnd.docker.reference.digest": str(amd.digest),
+            },
+        ),
+    ]
+    idx, idx_desc = build_index(children)
+    store.manifest_put(idx, mt.OCI_INDEX, tag="v1")
+    result = inspect_image(store, "v1")
+    doc = result.to_json()
+    assert doc["digest"] == str(idx_desc.digest)
+    assert [(m["platform"], m["attestation"]) for m in doc["manifests"]] == [
+        ("linux/amd64", False),
+        ("unknown/unknown", True),
+    ]
+    assert doc["manifests"][1]["attests"] == str(amd.digest)
+    [image] = doc["images"]
+    plain, packed = tar_gz({"hello": b"amd64" * 100})
+    assert (image["platform"], image["layers"]) == ("linux/amd64", 1)
+    assert (image["compressedSize"], image["uncompressedSize"]) == (len(packed), len(plain))
+    assert (image["config"]["user"], image["config"]["labels"]) == ("nobody", {"k": "v"})
+    assert inspect_image(store, "v1", uncompressed=False).images[0].uncompressed_size is None
+
+
+def test_inspect_catches_a_layer_that_disagrees_with_its_diff_id(tmp_path):
+    from dockyard.oci.inspect import inspect_image
+
+    store = LayoutStore(tmp_path)
+    wrong = "sha256:" + "0" * 64
+    desc = image_with_layer(store, "arm64", diff_id=wrong)
+    data, _ = store.manifest_get(str(desc.digest))
+    store.manifest_put(data, mt.OCI_MANIFEST, tag="v1")
+    assert inspect_image(store, "v1", uncompressed=False).images[0].config.architecture == "arm64"
+    with pytest.raises(DigestMismatch, match=f"uncompressed content hashes to .*, config says {wrong}$"):
+        inspect_image(store, "v1")

@@ -35,6 +35,7 @@ from dockyard.oci.models import (
     REF_NAME_ANNOTATION,
     Descriptor,
     Index,
+    Manifest,
     build_index,
     parse_manifest,
 )
@@ -229,6 +230,7 @@ class LayoutStore:
         parsed = parse_manifest(data, media_type)  # refuse what we could not read back
         if tag is not None:
             check_name(tag)
+        self._check_references(parsed)
         desc = parsed.descriptor()
         self.blob_put(desc.digest, desc.size, io.BytesIO(data))
         if tag is not None:
@@ -287,6 +289,20 @@ class LayoutStore:
             if entry.ref_name == name:
                 return entry.digest, entry.media_type
         return None, ""
+
+    def _check_references(self, parsed: Manifest | Index) -> None:
+        # As a registry does (MANIFEST_BLOB_UNKNOWN): never name something incomplete.
+        # A stat suffices: blobs were verified when put; foreign layers (urls) live elsewhere.
+        if isinstance(parsed, Index):
+            wanted = parsed.manifests
+        else:
+            wanted = tuple(d for d in parsed.blobs if not d.urls)
+        for d in wanted:
+            if not self.blob_path(d.digest).is_file():
+                raise NotFound(
+                    f"{self}: manifest {parsed.digest} references {d.digest}, "
+                    "which is not in the layout (put blobs and children first)"
+                )
 
     def _read_manifest(self, digest: Digest) -> bytes:
         path = self.blob_path(digest)
