@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.digest import sha256_digest
 from dockyard.errors import InputError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.imports import (
@@ -84,7 +85,10 @@ def dockyard_import(rootfs, dest: Path, *extra: str, env: dict | None = None) ->
 def layer_members(store: LayoutStore, manifest_digest: str) -> list[tarfile.TarInfo]:
     manifest = parse_manifest(store.manifest_get(manifest_digest)[0])
     assert isinstance(manifest, Manifest)
-    with store.blob_open(manifest.layers[0].digest) as f, tarfile.open(fileobj=f, mode="r|gz") as tar:
+    with (
+        store.blob_open(manifest.layers[0].digest) as f,
+        tarfile.open(fileobj=f, mode="r|gz") as tar,
+    ):
         return [m for m in tar]
 
 
@@ -93,7 +97,9 @@ def test_import_is_reproducible_and_skopeo_reads_it(rootfs, tmp_path):
     second = dockyard_import(rootfs, tmp_path / "two")
     assert first["digest"] == second["digest"]
     assert [m["layer"] for m in first["manifests"]] == [m["layer"] for m in second["manifests"]]
-    assert (tmp_path / "one" / "index.json").read_bytes() == (tmp_path / "two" / "index.json").read_bytes()
+    assert (tmp_path / "one" / "index.json").read_bytes() == (
+        tmp_path / "two" / "index.json"
+    ).read_bytes()
 
     raw = skopeo("inspect", "--raw", f"oci:{tmp_path / 'one'}:base")
     assert raw == LayoutStore(tmp_path / "one").manifest_get("base")[0]
@@ -105,7 +111,14 @@ def test_import_is_reproducible_and_skopeo_reads_it(rootfs, tmp_path):
     ]
     for arch in ("amd64", "arm64"):
         config = json.loads(
-            skopeo("inspect", "--override-arch", arch, "--config", "--raw", f"oci:{tmp_path / 'one'}:base")
+            skopeo(
+                "inspect",
+                "--override-arch",
+                arch,
+                "--config",
+                "--raw",
+                f"oci:{tmp_path / 'one'}:base",
+            )
         )
         assert (config["os"], config["architecture"]) == ("linux", arch)
         assert config["config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "true"]
@@ -125,7 +138,10 @@ def test_each_platform_carries_its_own_busybox(rootfs, tmp_path):
         manifest = parse_manifest(store.manifest_get(entry["digest"])[0])
         with store.blob_open(manifest.config.digest) as f:
             assert parse_config(f.read()).architecture == arch
-        with store.blob_open(manifest.layers[0].digest) as f, tarfile.open(fileobj=f, mode="r|gz") as tar:
+        with (
+            store.blob_open(manifest.layers[0].digest) as f,
+            tarfile.open(fileobj=f, mode="r|gz") as tar,
+        ):
             for member in tar:
                 if member.name == "bin/busybox":
                     head = tar.extractfile(member).read(20)
@@ -195,7 +211,9 @@ def test_source_date_epoch_changes_created_and_digest(rootfs, tmp_path):
     later = dockyard_import(rootfs, tmp_path / "b", env={"SOURCE_DATE_EPOCH": "1700000000"})
     assert zero["digest"] != later["digest"]
     config = json.loads(
-        skopeo("inspect", "--override-arch", "arm64", "--config", "--raw", f"oci:{tmp_path / 'b'}:base")
+        skopeo(
+            "inspect", "--override-arch", "arm64", "--config", "--raw", f"oci:{tmp_path / 'b'}:base"
+        )
     )
     assert config["created"] == "2023-11-14T22:13:20Z"
 
@@ -217,14 +235,20 @@ def test_inspect_reports_platforms_and_sizes(rootfs, tmp_path):
         assert image["config"]["user"] == "1000:1000"
         assert image["config"]["healthcheck"]["Test"] == ["CMD-SHELL", "true"]
     raw = run("inspect", "--raw", f"oci:{tmp_path / 'l'}")
-    assert raw.stdout.encode() == (tmp_path / "l" / "blobs" / "sha256" / imported["digest"][7:]).read_bytes()
+    assert (
+        raw.stdout.encode()
+        == (tmp_path / "l" / "blobs" / "sha256" / imported["digest"][7:]).read_bytes()
+    )
     assert raw.stderr == ""
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--platform", "linux/amd64"], "error: --platform 'linux/amd64': expected PLATFORM=ROOTFS, e.g. linux/arm64=rootfs.tar"),
+        (
+            ["--platform", "linux/amd64"],
+            "error: --platform 'linux/amd64': expected PLATFORM=ROOTFS, e.g. linux/arm64=rootfs.tar",
+        ),
         (
             ["--platform", "linux/amd64=/nonexistent"],
             "error: --platform 'linux/amd64=/nonexistent': '/nonexistent' does not exist "
@@ -234,7 +258,10 @@ def test_inspect_reports_platforms_and_sizes(rootfs, tmp_path):
             ["--platform", "linux/amd64=/", "--platform", "x86_64=/"],
             "error: --platform linux/amd64 is given twice (one rootfs per platform)",
         ),
-        (["--platform", "linux/amd64=/", "--label", "novalue"], "error: --label 'novalue': expected KEY=VALUE"),
+        (
+            ["--platform", "linux/amd64=/", "--label", "novalue"],
+            "error: --label 'novalue': expected KEY=VALUE",
+        ),
         (["--platform", "linux/amd64=/", "--env", "=x"], "error: --env '=x': expected KEY=VALUE"),
         (
             ["--platform", "linux/amd64=/", "--cmd", "[1]"],
@@ -249,7 +276,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
 
 
 def test_bad_source_date_epoch_exits_2(tmp_path):
-    proc = run("import", "--platform", "linux/amd64=/", f"oci:{tmp_path}/out", env={"SOURCE_DATE_EPOCH": "soon"})
+    proc = run(
+        "import",
+        "--platform",
+        "linux/amd64=/",
+        f"oci:{tmp_path}/out",
+        env={"SOURCE_DATE_EPOCH": "soon"},
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "error: SOURCE_DATE_EPOCH 'soon' is not a Unix time (expected whole seconds, e.g. 1700000000)"
@@ -287,3 +320,26 @@ def test_import_writes_settings_defaults(tmp_path):
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
     }
     assert config["rootfs"] == {"type": "layers", "diff_ids": [str(result.images[0].diff_id)]}
+
+
+def test_import_into_a_registry_then_inspect_it(rootfs, registry, tmp_path):
+    from tests.integration.conftest import skopeo_raw
+
+    dest = f"{registry.host}/imported/busybox:v1"
+    proc = run(
+        "import",
+        "--platform", f"linux/amd64={rootfs['amd64']}",
+        "--platform", f"linux/arm64={rootfs['arm64']}",
+        "--json",
+        dest,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    made = json.loads(proc.stdout)
+    raw = skopeo_raw(registry, "imported/busybox:v1")
+    assert str(sha256_digest(raw)) == made["digest"]
+    again = run("inspect", "--json", dest)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["digest"] == made["digest"]
+    assert [i["config"]["architecture"] for i in doc["images"]] == ["amd64", "arm64"]
+    assert [i["uncompressedSize"] for i in doc["images"]] == [None, None]  # remote: not by default

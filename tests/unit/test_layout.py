@@ -379,3 +379,18 @@ def test_inspect_catches_a_layer_that_disagrees_with_its_diff_id(tmp_path):
     assert inspect_image(store, "v1", uncompressed=False).images[0].config.architecture == "arm64"
     with pytest.raises(DigestMismatch, match=f"uncompressed content hashes to .*, config says {wrong}$"):
         inspect_image(store, "v1")
+
+
+def test_open_store_for_layouts(tmp_path):
+    from dockyard.oci.open import open_location
+
+    store, reference = open_location(f"oci:{tmp_path}:v1")
+    assert isinstance(store, LayoutStore)
+    assert (store.path, store.tag, reference) == (tmp_path, "v1", "v1")
+    assert open_location(f"oci:{tmp_path}")[1] == ""
+
+
+def test_empty_layout_has_no_default_image(tmp_path):
+    with pytest.raises(NotFound) as info:
+        LayoutStore(tmp_path / "none").manifest_get("")
+    assert str(info.value) == f"oci:{tmp_path / 'none'}: no image in this layout"

@@ -11,23 +11,25 @@ from dockyard.cli.app import app
 
 @app.command("import")
 def import_command(
-    destination: Annotated[str, typer.Argument(help="Where to write: oci:DIR[:TAG].")],
+    destination: Annotated[str, typer.Argument(metavar="DEST", help="Where to write: oci:DIR[:TAG] (no tag: latest).")],
     platform: Annotated[
         list[str],
         typer.Option(
-            "--platform", help="PLATFORM=ROOTFS (a .tar[.gz|.xz] or a directory); repeat per platform."
+            "--platform",
+            metavar="PLATFORM=ROOTFS",
+            help="PLATFORM=ROOTFS (a .tar[.gz|.xz] or a directory); repeat per platform."
         ),
     ],
     entrypoint: Annotated[
-        str | None, typer.Option(help="Entrypoint: shell words or a JSON array.")
+        str | None, typer.Option(metavar="CMD", help="Entrypoint: shell words or a JSON array.")
     ] = None,
-    cmd: Annotated[str | None, typer.Option(help="Cmd: shell words or a JSON array.")] = None,
-    env: Annotated[list[str] | None, typer.Option(help="K=V (repeat).")] = None,
-    user: Annotated[str, typer.Option(help="User (name or uid[:gid]).")] = "",
-    workdir: Annotated[str, typer.Option(help="Working directory.")] = "",
-    label: Annotated[list[str] | None, typer.Option(help="K=V (repeat).")] = None,
+    cmd: Annotated[str | None, typer.Option(metavar="CMD", help="Cmd: shell words or a JSON array.")] = None,
+    env: Annotated[list[str] | None, typer.Option(metavar="K=V", help="Environment variable (repeat).")] = None,
+    user: Annotated[str, typer.Option(metavar="USER", help="User (name or uid[:gid]).")] = "",
+    workdir: Annotated[str, typer.Option(metavar="DIR", help="Working directory.")] = "",
+    label: Annotated[list[str] | None, typer.Option(metavar="K=V", help="Label (repeat).")] = None,
     healthcheck: Annotated[
-        str, typer.Option(help="Healthcheck command, run with /bin/sh -c (CMD-SHELL).")
+        str, typer.Option(metavar="CMD", help="Healthcheck command, run with /bin/sh -c (CMD-SHELL).")
     ] = "",
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:

@@ -210,7 +210,7 @@ def import_to_location(
     )
     epoch = source_date_epoch(environ)
     location = parse_location(destination)
-    store, reference = open_store(location)
+    store, reference = open_store(location, push=True)
     if reference.startswith("sha256:"):
         raise InputError(f"'{destination}': a destination names a tag, not a digest")
     tag = reference or "latest"
@@ -255,12 +255,14 @@ def _import_one(
 ) -> ImportedImage:
     layer_path = tmp / (str(source.platform).replace("/", "-") + ".tar.gz")
     layer = write_layer(source.path, layer_path, epoch=epoch)
-    with layer_path.open("rb") as f:
-        store.blob_put(layer.digest, layer.size, f)
+    if store.blob_exists(layer.digest) is None:  # reproducible: often already there
+        with layer_path.open("rb") as f:
+            store.blob_put(layer.digest, layer.size, f)
     layer_path.unlink()
     config_bytes = build_config(source.platform, settings, [layer.diff_id], epoch=epoch)
     config = descriptor_of(config_bytes, mt.OCI_CONFIG)
-    store.blob_put(config.digest, config.size, io.BytesIO(config_bytes))
+    if store.blob_exists(config.digest) is None:
+        store.blob_put(config.digest, config.size, io.BytesIO(config_bytes))
     layer_desc = Descriptor(mt.OCI_LAYER_GZIP, layer.digest, layer.size)
     manifest_bytes, manifest = build_manifest(config, [layer_desc])
     store.manifest_put(manifest_bytes, mt.OCI_MANIFEST)

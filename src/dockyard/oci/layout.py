@@ -213,7 +213,8 @@ class LayoutStore:
     def manifest_get(self, reference: str) -> tuple[bytes, str]:
         digest, media_type = self._resolve(reference)
         if digest is None:
-            raise NotFound(f"{self}: no manifest '{reference or self._default_name()}'")
+            name = reference or self.tag
+            raise NotFound(f"{self}: no manifest '{name}'" if name else f"{self}: no image in this layout")
         data = self._read_manifest(digest)
         # A child of an index has no index.json entry: its own bytes say what it is.
         return data, media_type or parse_manifest(data).media_type
@@ -263,9 +264,6 @@ class LayoutStore:
 
     # ------------------------------------------------------------ internals
 
-    def _default_name(self) -> str:
-        return self.tag or "(the only image)"
-
     def _resolve(self, reference: str) -> tuple[Digest | None, str]:
         """(digest, media type or "" when only the bytes can tell) of a reference."""
         entries = self._entries()
@@ -277,6 +275,8 @@ class LayoutStore:
             return (digest if self.blob_path(digest).exists() else None), ""
         name = reference or self.tag
         if name is None:
+            if not entries:
+                return None, ""  # no layout, or an empty one: NotFound for the caller
             if len(entries) != 1:
                 names = [e.ref_name for e in entries if e.ref_name]
                 raise InputError(
