@@ -1,0 +1,216 @@
+"""Fault injection through the proxy: transient faults heal, permanent ones fail cleanly, bad bytes never land."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from dockyard.digest import sha256_digest
+from dockyard.errors import DigestMismatch, RegistryError
+from dockyard.oci.layout import LayoutStore
+from dockyard.oci.registry import RegistryClient
+from dockyard.oci.retry import RetryPolicy
+from dockyard.oci.session import RegistryOptions, Timeouts
+from tests.helpers.faultproxy import Fault, FaultProxy
+from tests.helpers.images import make_image, push_image
+from tests.integration.conftest import skopeo_raw
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+UPLOADS = r"/blobs/uploads/"
+
+
+@pytest.fixture
+def proxy(registry):
+    p = FaultProxy(registry.host).start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def waits():
+    return []
+
+
+@pytest.fixture
+def client(waits):
+    options = RegistryOptions(retry=RetryPolicy(attempts=3, base_delay=0.5, max_retry_after=60.0))
+    with RegistryClient(options=options, environ={}, sleep=waits.append, now=lambda: NOW) as c:
+        yield c
+
+
+def blob(size):
+    data = os.urandom(size)
+    return sha256_digest(data), data
+
+
+def test_reset_mid_upload_restarts_with_a_new_session(proxy, client, registry, waits):
+    image = make_image((6 * 1024 * 1024, 300))
+    proxy.add(Fault("PATCH", UPLOADS, action="reset", after_bytes=1024 * 1024))
+    store = client.store(f"{proxy.host}/faults/reset", push=True)
+    push_image(store, image, tag="v1")
+    assert skopeo_raw(registry, "faults/reset:v1") == image.manifest
+    assert proxy.count("PATCH", UPLOADS) == 2  # the broken one, then one new session
+    assert proxy.count("POST", UPLOADS) == 4  # 2 for the big blob, 1 each for the small ones
+    total = sum(len(b) for b in image.blobs.values())
+    assert proxy.body_bytes <= 2 * total + len(image.manifest)
+    assert len(waits) == 1
+
+
+def test_503_then_ok_is_retried_with_backoff(proxy, client, registry, waits):
+    image = make_image((400,))
+    proxy.add(Fault("PUT", r"/manifests/", status=503, times=2))
+    push_image(client.store(f"{proxy.host}/faults/503", push=True), image, tag="v1")
+    assert skopeo_raw(registry, "faults/503:v1") == image.manifest
+    assert proxy.count("PUT", r"/manifests/") == 3
+    assert len(waits) == 2
+    assert 0.45 <= waits[0] <= 0.55 and 0.9 <= waits[1] <= 1.1  # jittered 0.5 s, 1 s
+
+
+@pytest.mark.parametrize(
+    "retry_after", ["2", format_datetime(NOW + timedelta(seconds=2), usegmt=True)]
+)
+def test_429_retry_after_is_honoured(proxy, client, registry, waits, retry_after):
+    image = make_image((410,))
+    proxy.add(
+        Fault("PUT", r"/manifests/", status=429, headers={"Retry-After": retry_after}, times=2)
+    )
+    push_image(client.store(f"{proxy.host}/faults/429", push=True), image, tag="v1")
+    assert skopeo_raw(registry, "faults/429:v1") == image.manifest
+    assert waits == [2.0, 2.0]
+
+
+def test_429_with_a_long_wait_fails_fast(proxy, client, waits):
+    image = make_image((420,))
+    store = client.store(f"{proxy.host}/faults/429-long", push=True)
+    for digest, data in image.blobs.items():
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    proxy.add(
+        Fault(
+            "PUT",
+            r"/manifests/",
+            status=429,
+            headers={"Retry-After": "3600"},
+            body=b"HAP429",
+            times=None,
+        )
+    )
+    with pytest.raises(RegistryError) as err:
+        store.manifest_put(image.manifest, image.descriptor.media_type, tag="v1")
+    assert str(err.value) == (
+        f"registry {proxy.host}: PUT http://{proxy.host}/v2/faults/429-long/manifests/v1 failed: "
+        "HTTP 429 (HAP429); the registry asks to wait 3600 s"
+    )
+    assert proxy.count("PUT", r"/manifests/") == 1
+    assert waits == []
+
+
+def test_permanent_500_fails_after_the_configured_attempts(proxy, client, waits):
+    image = make_image((430,))
+    store = client.store(f"{proxy.host}/faults/500", push=True)
+    for digest, data in image.blobs.items():
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    proxy.add(Fault("PUT", r"/manifests/", status=500, times=None))
+    with pytest.raises(RegistryError) as err:
+        store.manifest_put(image.manifest, image.descriptor.media_type, tag="v1")
+    assert err.value.status == 500 and err.value.temporary
+    assert str(err.value) == (
+        f"registry {proxy.host}: PUT http://{proxy.host}/v2/faults/500/manifests/v1 failed: HTTP 500"
+    )
+    assert proxy.count("PUT", r"/manifests/") == 3
+    assert len(waits) == 2
+    assert store.manifest_head("v1") is None
+
+
+def test_permanent_500_on_blob_commit_restarts_whole_uploads(proxy, client):
+    digest, data = blob(5000)
+    store = client.store(f"{proxy.host}/faults/500-blob", push=True)
+    proxy.add(Fault("PUT", UPLOADS, status=500, times=None))
+    with pytest.raises(RegistryError) as err:
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    assert err.value.status == 500
+    assert proxy.count("POST", UPLOADS) == 3  # a new session per attempt
+    assert store.blob_exists(digest) is None
+
+
+def test_501_is_not_retried(proxy, client, waits):
+    store = client.store(f"{proxy.host}/faults/501")
+    proxy.add(Fault("GET", r"/tags/list", status=501, times=None))
+    with pytest.raises(RegistryError) as err:
+        list(store.tag_list())
+    assert err.value.status == 501 and not err.value.temporary
+    assert proxy.count("GET", r"/tags/list") == 1 and waits == []
+
+
+def test_lost_response_after_commit_is_not_reuploaded(proxy, client):
+    digest, data = blob(7000)
+    store = client.store(f"{proxy.host}/faults/lost", push=True)
+    proxy.add(Fault("PUT", UPLOADS, action="drop_response"))
+    store.blob_put(digest, len(data), io.BytesIO(data))
+    assert store.blob_exists(digest) == 7000
+    assert proxy.count("POST", UPLOADS) == 1
+
+
+def test_upload_session_lost_starts_a_new_one(proxy, client):
+    digest, data = blob(5 * 1024 * 1024)
+    body = b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}'
+    proxy.add(Fault("PATCH", UPLOADS, status=404, body=body))
+    store = client.store(f"{proxy.host}/faults/unknown-upload", push=True)
+    store.blob_put(digest, len(data), io.BytesIO(data))
+    assert store.blob_exists(digest) == len(data)
+    assert proxy.count("POST", UPLOADS) == 2
+
+
+def test_stall_past_the_read_timeout_is_retried(registry, waits):
+    proxy = FaultProxy(registry.host).start()
+    try:
+        digest, data = blob(100)
+        options = RegistryOptions(timeouts=Timeouts(read=0.5), retry=RetryPolicy(base_delay=0.01))
+        with RegistryClient(options=options, environ={}, sleep=waits.append) as c:
+            store = c.store(f"{proxy.host}/faults/stall", push=True)
+            store.blob_put(digest, len(data), io.BytesIO(data))
+            proxy.add(Fault("HEAD", r"/blobs/sha256:", action="stall", seconds=1.5))
+            assert store.blob_exists(digest) == 100
+        assert proxy.count("HEAD", r"/blobs/") == 2 and len(waits) == 1
+    finally:
+        proxy.stop()
+
+
+def test_altered_blob_bytes_are_never_stored(proxy, client, registry, tmp_path):
+    digest, data = blob(3000)
+    client.store(f"{registry.host}/faults/alter", push=True).blob_put(
+        digest, len(data), io.BytesIO(data)
+    )
+    proxy.add(Fault("GET", r"/blobs/sha256:", action="alter", offset=1234))
+    source = client.store(f"{proxy.host}/faults/alter")
+    layout = LayoutStore(tmp_path / "oci")
+    with pytest.raises(DigestMismatch) as err:
+        layout.blob_put(digest, len(data), source.blob_open(digest, size=len(data)))
+    assert "hashes to sha256:" in str(err.value) and str(digest) in str(err.value)
+    assert layout.blob_exists(digest) is None
+
+
+def test_truncated_blob_body_is_an_error(proxy, client, registry):
+    digest, data = blob(200_000)
+    client.store(f"{registry.host}/faults/trunc", push=True).blob_put(
+        digest, len(data), io.BytesIO(data)
+    )
+    proxy.add(Fault("GET", r"/blobs/sha256:", action="truncate", after_bytes=1000))
+    with pytest.raises((RegistryError, DigestMismatch)):
+        client.store(f"{proxy.host}/faults/trunc").blob_open(digest).read()
+
+
+def test_altered_manifest_is_refused(proxy, client, registry):
+    image = make_image((440,))
+    push_image(client.store(f"{registry.host}/faults/alter-m", push=True), image, tag="v1")
+    proxy.add(Fault("GET", r"/manifests/", action="alter", offset=20, times=None))
+    store = client.store(f"{proxy.host}/faults/alter-m")
+    with pytest.raises(DigestMismatch):
+        store.manifest_get(str(image.digest))
+    with pytest.raises(DigestMismatch):
+        store.manifest_get("v1")  # checked against Docker-Content-Digest
