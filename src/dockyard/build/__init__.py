@@ -1,0 +1,1 @@
+"""Build: the plan (pure), Dockerfile model, backends and input hashing."""

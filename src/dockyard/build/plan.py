@@ -1,0 +1,263 @@
+"""The plan: config + git context -> every (target, platform) job with its inputs (pure).
+
+Nothing here touches the disk, the network or a subprocess: the caller
+passes the config, the git context, the build platform and the clock. The
+plan is what `dockyard plan` prints and what build and release execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard.config.model import Config, Policy, Target
+from dockyard.context import GitContext
+from dockyard.errors import InputError
+from dockyard.platform import Platform, parse_platforms
+from dockyard.ref import join_image
+from dockyard.tags import TagResult, compute_tags
+
+# The version a build gets when there is no git context at all (a tarball, a
+# fresh directory): a clear, non-release value rather than an error.
+DEV_VERSION = "dev"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One builder run: one target for one platform."""
+
+    target: str
+    platform: Platform
+    context: Path
+    dockerfile: Path
+    args: Mapping[str, str]
+
+    @property
+    def key(self) -> str:
+        """A file-name-safe id: `api-linux-arm64-v8`-style, used for logs and digest files."""
+        return "-".join([self.target, *str(self.platform).split("/")])
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    name: str
+    context: Path
+    dockerfile: Path
+    platforms: tuple[Platform, ...]
+    images: tuple[str, ...]  # one repository per registry, no tag
+    tags: tuple[str, ...]  # "repository:tag", the tag engine's order
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    policy: Policy
+    smoke: tuple[str, ...]
+    jobs: tuple[Job, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    version: str
+    context: GitContext
+    build_platform: Platform
+    created: str
+    targets: tuple[TargetPlan, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "project": self.project,
+            "version": self.version,
+            "context": {
+                "event": self.context.event,
+                "ref": self.context.ref,
+                "sha": self.context.sha,
+                "default_branch": self.context.default_branch,
+            },
+            "build_platform": str(self.build_platform),
+            "created": self.created,
+            "targets": [_target_json(t) for t in self.targets],
+        }
+
+
+def _target_json(t: TargetPlan) -> dict:
+    return {
+        "name": t.name,
+        "context": str(t.context),
+        "dockerfile": str(t.dockerfile),
+        "platforms": [str(p) for p in t.platforms],
+        "images": list(t.images),
+        "tags": list(t.tags),
+        "labels": dict(t.labels),
+        "annotations": dict(t.annotations),
+        "policy": {
+            "max_size": t.policy.max_size,
+            "non_root": t.policy.non_root,
+            "healthcheck": t.policy.healthcheck,
+            "require_labels": list(t.policy.require_labels),
+        },
+        "smoke": list(t.smoke),
+        "jobs": [
+            {"platform": str(j.platform), "key": j.key, "args": dict(j.args)} for j in t.jobs
+        ],
+    }
+
+
+def platform_args(*, build: Platform, target: Platform) -> dict[str, str]:
+    """The BUILD*/TARGET* args BuildKit sets and buildah 1.28 does not (design.md)."""
+    return {
+        "BUILDPLATFORM": str(build),
+        "BUILDOS": build.os,
+        "BUILDARCH": build.architecture,
+        "BUILDVARIANT": build.variant,
+        "TARGETPLATFORM": str(target),
+        "TARGETOS": target.os,
+        "TARGETARCH": target.architecture,
+        "TARGETVARIANT": target.variant,
+    }
+
+
+def make_plan(
+    config: Config,
+    context: GitContext,
+    *,
+    build_platform: Platform,
+    now: datetime,
+    select: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+) -> Plan:
+    """Plan the selected targets (groups expanded; empty = the default group).
+
+    `platforms`, when given, narrows every target to those platforms (each
+    must be one the target is configured for, so a typo cannot silently
+    build nothing).
+    """
+    names = config.select(select)
+    only = parse_platforms(platforms) if platforms else ()
+    created = _created(context, now)
+    targets = []
+    version = DEV_VERSION
+    for name in names:
+        target = config.targets[name]
+        images = _images(config, target)
+        result = _tag_result(config, context, target, images, now)
+        if not targets:
+            version = result.version or DEV_VERSION
+        targets.append(
+            _plan_target(
+                config, target, result, images,
+                context=context, build=build_platform, created=created, only=only,
+            )
+        )
+    return Plan(
+        project=config.project.name,
+        version=version,
+        context=context,
+        build_platform=build_platform,
+        created=created,
+        targets=tuple(targets),
+    )
+
+
+def _created(context: GitContext, now: datetime) -> str:
+    # The commit time makes BUILD_DATE reproducible; the clock is the fallback.
+    if context.timestamp:
+        return context.timestamp
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _images(config: Config, target: Target) -> tuple[str, ...]:
+    if not config.project.registries:
+        return (target.image,)
+    return tuple(join_image(registry, target.image).name for registry in config.project.registries)
+
+
+def _tag_result(
+    config: Config, context: GitContext, target: Target, images: tuple[str, ...], now: datetime
+) -> TagResult:
+    if not context.known:
+        # Outside git: no ref to derive tags from; the dev version only.
+        tags = tuple(f"{image}:{DEV_VERSION}" for image in images)
+        return TagResult(version=DEV_VERSION, tags=tags, labels={}, annotations={})
+    labels = {**config.tags.labels, **target.labels}
+    return compute_tags(
+        context,
+        images=images,
+        rules=config.tags.rules,
+        flavor=config.tags.flavor,
+        labels=labels,
+        require_semver=config.tags.require_semver,
+        now=now,
+    )
+
+
+def _plan_target(
+    config: Config,
+    target: Target,
+    result: TagResult,
+    images: tuple[str, ...],
+    *,
+    context: GitContext,
+    build: Platform,
+    created: str,
+    only: tuple[Platform, ...],
+) -> TargetPlan:
+    platforms = target.platforms
+    if only:
+        unknown = [p for p in only if p not in platforms]
+        if unknown:
+            have = ", ".join(str(p) for p in platforms)
+            raise InputError(
+                f"--platform {unknown[0]}: target '{target.name}' is not built for it "
+                f"(configured: {have})"
+            )
+        platforms = tuple(p for p in platforms if p in only)
+    version = result.version or DEV_VERSION
+    common = {
+        **target.args,
+        "VERSION": version,
+        "BUILD_DATE": created,
+        "VCS_REF": context.sha,
+    }
+    jobs = tuple(
+        Job(
+            target=target.name,
+            platform=p,
+            context=target.context,
+            dockerfile=target.dockerfile,
+            args={**common, **platform_args(build=build, target=p)},
+        )
+        for p in platforms
+    )
+    labels = {**_default_labels(config, target, version, created, context), **result.labels}
+    return TargetPlan(
+        name=target.name,
+        context=target.context,
+        dockerfile=target.dockerfile,
+        platforms=platforms,
+        images=images,
+        tags=result.tags,
+        labels=labels,
+        annotations=dict(result.annotations) or dict(labels),
+        policy=target.policy,
+        smoke=target.smoke,
+        jobs=jobs,
+    )
+
+
+def _default_labels(
+    config: Config, target: Target, version: str, created: str, context: GitContext
+) -> dict[str, str]:
+    """The OCI labels every image gets, even outside git; the tag engine's win."""
+    labels = {
+        "org.opencontainers.image.title": target.image.rsplit("/", 1)[-1],
+        "org.opencontainers.image.version": version,
+        "org.opencontainers.image.created": created,
+    }
+    if context.sha:
+        labels["org.opencontainers.image.revision"] = context.sha
+    if context.repository:
+        source = f"{context.server_url.rstrip('/')}/{context.repository}"
+        labels["org.opencontainers.image.source"] = source
+    labels.update(target.labels)
+    return labels
