@@ -48,9 +48,10 @@ def test_skopeo_reads_what_dockyard_wrote(image_layout):
     index = parse_manifest(ours)
     assert isinstance(index, Index)
     for child in index.platforms():  # children have no index.json entry: by digest
-        assert store.manifest_get(str(child.digest))[0] == (
-            image_layout / "blobs" / "sha256" / child.digest.hex
-        ).read_bytes()
+        assert (
+            store.manifest_get(str(child.digest))[0]
+            == (image_layout / "blobs" / "sha256" / child.digest.hex).read_bytes()
+        )
     info = json.loads(skopeo("inspect", "--override-arch", "arm64", f"oci:{image_layout}:v1"))
     assert (info["Os"], info["Architecture"]) == ("linux", "arm64")
 
@@ -93,5 +94,7 @@ def test_retag_moves_the_name_for_skopeo_too(image_layout, tmp_path):
     single, single_type = store.manifest_get("single")
     store.manifest_put(single, single_type, tag="t")  # t now names the single-arch image
     assert skopeo("inspect", "--raw", f"oci:{dest}:t") == single
-    names = [e["annotations"][REF] for e in json.loads((dest / "index.json").read_bytes())["manifests"]]
+    names = [
+        e["annotations"][REF] for e in json.loads((dest / "index.json").read_bytes())["manifests"]
+    ]
     assert sorted(names) == ["single", "t"]
