@@ -8,6 +8,17 @@ PKGS=(python3 python3-venv python3-pip git make curl ca-certificates
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Mirrors are sometimes mid-sync (a foreign-arch index with the wrong size): retry,
+# then go on with what we have; an install that really needs the index fails loudly.
+apt_update() {
+  for attempt in 1 2 3; do
+    as_root apt-get update -q && return 0
+    echo "setup: apt-get update failed (attempt $attempt), retrying" >&2
+    sleep $((attempt * 5))
+  done
+  echo "setup: warning: apt-get update kept failing; using the package lists we have" >&2
+}
+
 # Foreign architectures: base images are made from Debian's arm64/armhf packages.
 for arch in arm64 armhf; do
   dpkg --print-foreign-architectures | grep -qx "$arch" || { as_root dpkg --add-architecture "$arch"; NEED_UPDATE=1; }
@@ -19,7 +30,7 @@ for p in "${PKGS[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ] || [ -n "${NEED_UPDATE:-}" ]; then
   echo "setup: installing ${missing[*]:-(package lists)}" >&2
-  as_root apt-get update -q
+  apt_update
   [ "${#missing[@]}" -eq 0 ] || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
