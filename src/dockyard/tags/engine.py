@@ -37,10 +37,12 @@ from dockyard.tags.rules import (
     DEFAULT_RULES,
     Flavor,
     Rule,
+    compile_js_regex,
     parse_flavor,
     parse_images,
     parse_rules,
     sort_rules,
+    split_regex_literal,
 )
 from dockyard.tags.versions import is_strict_v_semver, parse_pep440, parse_semver
 
@@ -48,9 +50,6 @@ SHORT_SHA_LENGTH = 7  # metadata-action's default (DOCKER_METADATA_SHORT_SHA_LEN
 MAX_TAG_LENGTH = 128  # the registry's tag grammar: [\w][\w.-]{0,127}
 _INVALID_TAG_CHARS = re.compile(r"[^a-zA-Z0-9._-]+")
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
-_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "g": 0, "u": 0, "y": 0, "d": 0, "v": 0}
-# JavaScript spells a named group (?<name>…); Python wants (?P<name>…).
-_JS_NAMED_GROUP = re.compile(r"(?<!\\)\(\?<(?![=!])")
 # Events that GitHub always runs on the default branch's last commit.
 _DEFAULT_BRANCH_EVENTS = ("create", "discussion", "issues", "schedule")
 
@@ -352,20 +351,15 @@ def _pep440(rule: Rule, env: _Env) -> Produced:
     return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(True)
 
 
-def _search(rule: Rule, pattern: str, text: str, flags: str) -> list[str | None] | None:
-    """JavaScript's text.match(new RegExp(pattern, flags)): groups, or all matches with `g`."""
-    py_flags = re.ASCII  # JavaScript's \d, \w and \b are ASCII-only
-    for flag in flags:
-        if flag not in _JS_FLAGS or flags.count(flag) > 1:
-            raise InputError(f"tag rule {rule.entry!r}: invalid regular expression flags {flags!r}")
-        py_flags |= _JS_FLAGS[flag]
+def _search(rule: Rule, source: str, text: str, flags: str) -> list[str | None] | None:
+    """JavaScript's text.match(new RegExp(source, flags)): groups, or all matches with `g`."""
     try:
-        regex = re.compile(_JS_NAMED_GROUP.sub("(?P<", pattern), py_flags)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise InputError(f"tag rule {rule.entry!r}: invalid regular expression {pattern!r}: {exc}") from None
+        regex = compile_js_regex(source, flags)
+    except InputError as exc:
+        raise InputError(f"tag rule {rule.entry!r}: {exc}") from None
     if "g" in flags:
         found = [m.group(0) for m in regex.finditer(text)]
-        return list(found) if found else None
+        return found or None
     m = regex.match(text) if "y" in flags else regex.search(text)
     return [m.group(0), *m.groups()] if m else None
 
@@ -378,10 +372,8 @@ def _match(rule: Rule, env: _Env) -> Produced:
         raw = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
     else:
         raw = _ref_name(ref, "refs/tags/")
-    pattern = rule.get("pattern")
-    literal = re.fullmatch(r"/(.+)/(.*)", pattern)  # a JavaScript regex literal: /re/flags
-    regex, flags = literal.groups() if literal else (pattern, "")
-    found = _search(rule, regex, raw, flags)
+    source, flags = split_regex_literal(rule.get("pattern"))
+    found = _search(rule, source, raw, flags)
     group = rule.get("group")
     if found is None or not _ARRAY_INDEX.fullmatch(group) or int(group) >= len(found):
         return None  # no match, or no such group: metadata-action warns and skips

@@ -15,6 +15,7 @@ pastes in unchanged.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,31 @@ def js_number(text: str) -> float | None:
     if s[:2].lower() in ("0x", "0o", "0b"):
         return float(int(s, 0))
     return float(s.replace("Infinity", "inf"))
+
+
+_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "g": 0, "u": 0, "y": 0, "d": 0, "v": 0}
+# JavaScript spells a named group (?<name>...); Python wants (?P<name>...).
+_JS_NAMED_GROUP = re.compile(r"(?<!\\)\(\?<(?![=!])")
+
+
+def split_regex_literal(pattern: str) -> tuple[str, str]:
+    """A match pattern `/re/flags` is a JavaScript regex literal; anything else is the source."""
+    literal = re.fullmatch(r"/(.+)/(.*)", pattern)
+    return (literal.group(1), literal.group(2)) if literal else (pattern, "")
+
+
+@functools.lru_cache(maxsize=256)
+def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
+    """new RegExp(source, flags) in Python terms; InputError when JavaScript would throw too."""
+    py_flags = re.ASCII  # JavaScript's \d, \w and \b are ASCII-only
+    for flag in flags:
+        if flag not in _JS_FLAGS or flags.count(flag) > 1:
+            raise InputError(f"invalid regular expression flags {flags!r} (expected some of dgimsuvy)")
+        py_flags |= _JS_FLAGS[flag]
+    try:
+        return re.compile(_JS_NAMED_GROUP.sub("(?P<", source), py_flags)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise InputError(f"invalid regular expression {source!r}: {exc}") from None
 
 
 def entry_lines(values: Iterable[str]) -> list[str]:
@@ -143,6 +169,13 @@ def _apply_defaults(entry: str, kind: str, attrs: dict[str, str]) -> None:
     def fail(message: str) -> None:
         raise InputError(f"tag rule {entry!r}: {message}")
 
+    def check_regex(source: str, flags: str = "") -> None:
+        # metadata-action only finds a bad regex on a tag push; dockyard refuses it up front.
+        try:
+            compile_js_regex(source, flags)
+        except InputError as exc:
+            fail(str(exc))
+
     if kind == "schedule":
         attrs.setdefault("pattern", "nightly")
     elif kind in ("semver", "pep440"):
@@ -150,9 +183,12 @@ def _apply_defaults(entry: str, kind: str, attrs: dict[str, str]) -> None:
             fail(f"missing pattern attribute ({kind} type requires a pattern, e.g. pattern={{{{version}}}})")
         attrs.setdefault("value", "")
         attrs.setdefault("match", "")
+        if attrs["match"]:
+            check_regex(attrs["match"])
     elif kind == "match":
         if "pattern" not in attrs:
             fail(r"missing pattern attribute (match type requires a pattern, e.g. pattern=v(\d.\d.\d))")
+        check_regex(*split_regex_literal(attrs["pattern"]))
         attrs.setdefault("group", "0")
         if js_number(attrs["group"]) is None:
             fail(f"invalid match group: {attrs['group']} (expected a number, e.g. group=1)")
