@@ -79,6 +79,7 @@ class FaultProxy:
         self.upstream = (up_host, int(up_port))
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        self.seen: list[Request] = []  # every request with its headers, in order
         self.body_bytes = 0
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingTCPServer | None = None
@@ -117,6 +118,7 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.requests.clear()
+            self.seen.clear()
             self.body_bytes = 0
 
     def count(self, method: str = "*", path: str = "") -> int:
@@ -133,6 +135,7 @@ class FaultProxy:
                     return
                 with self._lock:
                     self.requests.append((request.method, request.target))
+                    self.seen.append(request)
                     fault = next(
                         (f for f in self.faults if f.claims(request.method, request.target)), None
                     )

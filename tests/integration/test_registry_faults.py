@@ -11,6 +11,7 @@ import pytest
 
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, RegistryError
+from dockyard.oci.auth import env_credential_names
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.registry import RegistryClient
 from dockyard.oci.retry import RetryPolicy
@@ -42,6 +43,13 @@ def client(waits):
     options = RegistryOptions(retry=RetryPolicy(attempts=3, base_delay=0.5, max_retry_after=60.0))
     with RegistryClient(options=options, environ={}, sleep=waits.append, now=lambda: NOW) as c:
         yield c
+
+
+def creds(host, user, password):
+    if not user:
+        return {}
+    user_var, password_var = env_credential_names(host)
+    return {user_var: user, password_var: password}
 
 
 def blob(size):
@@ -214,3 +222,67 @@ def test_altered_manifest_is_refused(proxy, client, registry):
         store.manifest_get(str(image.digest))
     with pytest.raises(DigestMismatch):
         store.manifest_get("v1")  # checked against Docker-Content-Digest
+
+
+def test_blob_redirect_to_another_host_gets_no_authorization(token_registry, registry, tmp_path):
+    """Bearer-authenticated GET on A answers 307 to B: B must never see Authorization."""
+    digest, data = blob(4000)
+    for reg in (token_registry, registry):
+        with RegistryClient(environ=creds(reg.host, reg.username, reg.password)) as c:
+            c.store(f"{reg.host}/redir/app", push=True).blob_put(digest, 4000, io.BytesIO(data))
+    front, other = FaultProxy(token_registry.host).start(), FaultProxy(registry.host).start()
+    try:
+        target = f"http://{other.host}/v2/redir/app/blobs/{digest}"
+        front.add(Fault("GET", r"/blobs/sha256:", status=307, headers={"Location": target}))
+        env = creds(front.host, token_registry.username, token_registry.password)
+        with RegistryClient(environ=env) as c:
+            assert c.store(f"{front.host}/redir/app").blob_open(digest).read() == data
+        blob_gets = [r for r in front.seen if r.method == "GET" and "/blobs/" in r.target]
+        assert any(k.lower() == "authorization" for k in blob_gets[0].headers)
+        assert other.count("GET", r"/blobs/") == 1
+        assert not any(k.lower() == "authorization" for r in other.seen for k in r.headers)
+    finally:
+        front.stop()
+        other.stop()
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "blob redirect http://169.254.169.254/latest/meta-data/ points at the private "
+            "address 169.254.169.254, which is not the registry {host}; refusing",
+        ),
+        (
+            "http://10.1.2.3:5000/v2/x?X-Amz-Signature=abc",
+            "blob redirect http://10.1.2.3:5000/v2/x?X-Amz-Signature=REDACTED points at the "
+            "private address 10.1.2.3, which is not the registry {host}; refusing",
+        ),
+    ],
+)
+def test_redirect_to_private_address_is_refused(proxy, client, location, message):
+    digest, _ = blob(10)
+    proxy.add(Fault("GET", r"/blobs/sha256:", status=307, headers={"Location": location}))
+    with pytest.raises(RegistryError) as err:
+        client.store(f"{proxy.host}/faults/redirect").blob_open(digest)
+    assert str(err.value) == message.format(host=proxy.host)
+
+
+def test_oversized_manifest_is_refused(proxy, client):
+    big = b'{"schemaVersion":2,"x":"' + b"a" * (5 * 1024 * 1024) + b'"}'
+    proxy.add(
+        Fault(
+            "GET",
+            r"/manifests/",
+            status=200,
+            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+            body=big,
+        )
+    )
+    with pytest.raises(RegistryError) as err:
+        client.store(f"{proxy.host}/faults/huge").manifest_get("v1")
+    assert str(err.value) == (
+        f"{proxy.host}/faults/huge: manifest 'v1' is {len(big)} bytes, more than the "
+        "4194304 allowed"
+    )
