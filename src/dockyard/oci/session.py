@@ -35,7 +35,15 @@ import httpx
 
 from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, InputError, RegistryError
-from dockyard.oci.auth import Authenticator, ScopedAuth, check_endpoint, find_credential
+from dockyard.oci.auth import (
+    Authenticator,
+    Challenge,
+    Credential,
+    ScopedAuth,
+    check_endpoint,
+    find_credential,
+    parse_www_authenticate,
+)
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
 from dockyard.ref import is_loopback_host
@@ -263,7 +271,9 @@ class RegistrySession:
                 ) from None
         return self._ping(name, "http", client, credential)
 
-    def _ping(self, name: str, scheme: str, client: httpx.Client, credential) -> Host:
+    def _ping(
+        self, name: str, scheme: str, client: httpx.Client, credential: Credential | None
+    ) -> Host:
         base = f"{scheme}://{name}"
         auth = Authenticator(
             registry_url=base,
@@ -457,9 +467,7 @@ class _TlsRefused(Exception):
     """The host answered a TLS handshake with something that is not TLS."""
 
 
-def _challenge(response: httpx.Response):
-    from dockyard.oci.auth import parse_www_authenticate
-
+def _challenge(response: httpx.Response) -> Challenge | None:
     return parse_www_authenticate(response.headers.get("www-authenticate"))
 
 
