@@ -19,7 +19,7 @@ $(BIN)/dockyard: pyproject.toml
 venv: $(BIN)/dockyard
 
 lint: venv
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collects nothing: that is a failure, said out loud.
