@@ -91,7 +91,10 @@ def compute_tags(
     """
     names = parse_images(images)
     parsed = parse_rules(rules) or parse_rules(DEFAULT_RULES)
-    env = _Env(context, parse_flavor(flavor), _aware(now or datetime.now(UTC)), context.timestamp)
+    moment = _aware(now or datetime.now(UTC))
+    # The commit time, for {{commit_date}}; metadata-action falls back to the current time.
+    commit = _parse_timestamp(context.timestamp) if context.timestamp else moment
+    env = _Env(context, parse_flavor(flavor), moment, commit)
     if require_semver:
         _require_semver(context)
     version = _Version()
@@ -145,13 +148,7 @@ class _Env:
     context: GitContext
     flavor: Flavor
     now: datetime
-    timestamp: str
-
-    @property
-    def commit_date(self) -> datetime:
-        if not self.timestamp:
-            return self.now  # metadata-action falls back to the current date
-        return _parse_timestamp(self.timestamp)
+    commit_date: datetime
 
     def vote(self, auto: bool) -> bool:
         return auto if self.flavor.latest == "auto" else self.flavor.latest == "true"
@@ -440,8 +437,9 @@ def _prerelease_ref(ctx: GitContext) -> bool:
 def _require_semver(ctx: GitContext) -> None:
     tag = _ref_name(ctx.ref, "refs/tags/")
     if ctx.ref.startswith("refs/tags/") and not is_strict_v_semver(tag):
+        shown = ctx.ref if ctx.ref.isprintable() else repr(ctx.ref)  # one line, always
         raise InputError(
-            f"ref {ctx.ref} is not a semver tag (expected vX.Y.Z[-pre][+build], e.g. v1.2.3)"
+            f"ref {shown} is not a semver tag (expected vX.Y.Z[-pre][+build], e.g. v1.2.3)"
         )
 
 

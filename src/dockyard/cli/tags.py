@@ -1,0 +1,74 @@
+"""`dockyard tags`: metadata-action's tags, version and labels for a git context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+
+
+@app.command("tags")
+def tags(
+    image: Annotated[
+        list[str] | None,
+        typer.Option("--image", help="Image to tag (repeat; a multi-line value is one image a line)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="metadata-action tag rule, e.g. type=semver,pattern={{version}} (repeat)."),
+    ] = None,
+    flavor: Annotated[
+        list[str] | None, typer.Option("--flavor", help="Flavor entry, e.g. latest=auto (repeat).")
+    ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Extra label/annotation KEY=VALUE (repeat).")
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option("--event", help="Event name as GitHub names it (push, pull_request, …).")
+    ] = None,
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Git ref (refs/tags/v1.2.3, refs/heads/main, a tag or branch).")
+    ] = None,
+    sha: Annotated[str | None, typer.Option("--sha", help="Commit SHA.")] = None,
+    default_branch: Annotated[
+        str | None, typer.Option("--default-branch", help="The repository's default branch.")
+    ] = None,
+    timestamp: Annotated[
+        str | None, typer.Option("--timestamp", help="Commit time, ISO-8601 (for {{commit_date}}).")
+    ] = None,
+    require_semver: Annotated[
+        bool, typer.Option("--require-semver", help="Refuse a tag ref that is not vX.Y.Z[-pre][+build].")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Compute image tags, version and OCI labels the way docker/metadata-action does.
+
+    Without --ref/--sha the context comes from GitHub Actions' environment or
+    the local git repository; flags override what was found.
+    """
+    import dataclasses
+    import sys
+
+    from dockyard.cli.output import emit_json, say
+    from dockyard.gitinfo import detect
+    from dockyard.tags import compute_tags
+
+    context = detect(ref=ref, sha=sha, event=event)
+    overrides = {"default_branch": default_branch, "timestamp": timestamp}
+    context = dataclasses.replace(context, **{k: v for k, v in overrides.items() if v is not None})
+    result = compute_tags(
+        context,
+        images=image or (),
+        rules=tag or (),
+        flavor=flavor or (),
+        labels=label or (),
+        require_semver=require_semver,
+    )
+    if json_out:
+        emit_json(result.as_dict())
+        return
+    if not result.tags:
+        say("warning: no tag was generated for this context (check the --tag rules)")
+    sys.stdout.write("".join(t + "\n" for t in result.tags))
