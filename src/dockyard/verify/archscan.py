@@ -1,0 +1,646 @@
+"""Content-architecture scan: every ELF program in an image must suit its platform.
+
+Layers are streamed once, in order, and never extracted (reliability.md §6):
+the compressed bytes are hashed as they pass (digest and size checked, a
+mismatch raises DigestMismatch), decompressed in memory (gzip with isal,
+falling back to zlib; zstd with the `zstandard` package when installed),
+and read by `tarfile` in stream mode. Of each regular file only the first
+HEADER_SIZE bytes are read. Links are never followed: a symlink is not an
+ELF file, whatever its name; a hard link is the ELF file of the same layer
+view it names (a lookup in the view being built, not on any disk). Names
+with `..` or a leading `/` are kept as data, never resolved.
+
+The final filesystem view is what counts. Per path only (layer index, ELF
+header) of ELF programs is kept; whiteouts (`.wh.NAME`), opaque directories
+(`.wh..wh..opq`) and a non-directory replacing a directory remove what lower
+layers put there (never what the same layer put there); a later version of
+a file replaces the earlier one.
+
+Checked: ET_EXEC and ET_DYN files (executables, PIEs, shared objects): what
+the image runs or loads. Relocatable objects (.o, kernel modules), core
+files and other ELF types are not: they are rare in images and not run.
+
+Caps (ScanLimits) bound time and memory on hostile layers: total
+decompressed bytes, decompressed/compressed ratio per layer, entry count and
+paths kept; hitting one is an error finding `layer.limit` and stops that
+layer (the total caps stop the scan). Its compressed bytes are still read to
+the end, so the digest is verified whatever happens.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from dockyard.errors import DigestMismatch, OperationError
+from dockyard.oci.models import Descriptor
+from dockyard.oci.store import Store
+from dockyard.platform import ElfSignature, Platform, elf_signature
+from dockyard.verify.elf import (
+    HEADER_SIZE,
+    ElfHeader,
+    describe_signature,
+    matches_signature,
+    parse_elf_header,
+)
+from dockyard.verify.findings import Finding
+
+MiB = 1 << 20
+GiB = 1 << 30
+# Compressed bytes read from the store per call.
+CHUNK = 1 * MiB
+# tarfile's stream buffer: its reads slice this buffer, so bigger is not faster.
+TAR_BUFSIZE = 64 * 1024
+# A pax or GNU long-name header bigger than this is an attack, not a name
+# (tarfile would read it whole into memory).
+MAX_TAR_METADATA = 1 * MiB
+# How many mismatching paths a finding names.
+SHOWN_PATHS = 10
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_OTHER_MAGIC = {b"BZh": "bzip2", b"\xfd7zX": "xz"}
+_META_TYPES = frozenset(
+    {
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+    }
+)
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    # Far above any real layer set; a decompression bomb stops here.
+    max_uncompressed: int = 8 * GiB
+    # Real layers compress 2-10x; gzip tops out near 1030x and zstd far beyond.
+    max_ratio: int = 200
+    # The ratio is judged only once this much compressed input was read: a
+    # small layer holding a zero-filled file is legitimate.
+    ratio_after: int = 1 * MiB
+    # Entries over all layers; also the cap on paths the view keeps (memory).
+    max_entries: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    platform: Platform
+    elf_files: int
+    mismatches: tuple[tuple[str, ElfHeader], ...]
+    findings: tuple[Finding, ...]
+    bytes_compressed: int
+    bytes_uncompressed: int
+    entries: int
+    layers: int
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+
+def scan_layers(
+    layers: Iterable[tuple[Descriptor, IO[bytes]]],
+    *,
+    platform: Platform,
+    limits: ScanLimits = ScanLimits(),
+) -> ScanResult:
+    """Scan an image's layers (bottom first) against `platform`.
+
+    Each stream is read to its end and closed. Raises DigestMismatch when a
+    layer's bytes do not match its descriptor, Unsupported (before reading
+    anything) when the platform has no ELF signature (windows).
+    """
+    signature = elf_signature(platform)
+    scan = _Scan(str(platform), limits)
+    for index, (descriptor, stream) in enumerate(layers):
+        try:
+            scan.layer(index, descriptor, stream)
+        finally:
+            stream.close()
+        if scan.stopped:
+            break
+    return scan.result(platform, signature)
+
+
+def scan_manifest(
+    store: Store, layers: Iterable[Descriptor], *, platform: Platform, limits: ScanLimits = ScanLimits()
+) -> ScanResult:
+    """scan_layers over blobs of a Store (each opened only when its turn comes)."""
+    return scan_layers(
+        ((d, store.blob_open(d.digest)) for d in layers), platform=platform, limits=limits
+    )
+
+
+# ------------------------------------------------------------------- one scan
+
+
+class _LimitReached(Exception):
+    def __init__(self, message: str, *, total: bool) -> None:
+        super().__init__(message)
+        self.total = total
+
+
+class _Scan:
+    def __init__(self, platform: str, limits: ScanLimits) -> None:
+        self.platform = platform
+        self.limits = limits
+        self.view = _View(limits.max_entries)
+        self.findings: list[Finding] = []
+        self.compressed = 0
+        self.uncompressed = 0
+        self.entries = 0
+        self.layers = 0
+        self.stopped = False
+
+    def layer(self, index: int, descriptor: Descriptor, stream: IO[bytes]) -> None:
+        raw = _HashingReader(stream, descriptor)
+        buffered = io.BufferedReader(raw, CHUNK)
+        problem: Finding | None = None
+        try:
+            problem = self._read(index, descriptor, buffered, raw)
+        except _LimitReached as e:
+            self.stopped = e.total
+            problem = self._layer_finding(descriptor, "layer.limit", f"{e}; layer scan stopped")
+        except _CORRUPT as e:
+            problem = self._layer_finding(
+                descriptor, "layer.invalid", f"not a readable layer ({_reason(e)})"
+            )
+        # Every compressed byte passes the hash, whatever stopped the reading:
+        # a digest mismatch outranks any finding about the content.
+        while buffered.read(CHUNK):
+            pass
+        raw.verify()
+        self.compressed += raw.count
+        self.layers += 1
+        if problem is not None:
+            self.findings.append(problem)
+
+    def _read(
+        self, index: int, descriptor: Descriptor, buffered: io.BufferedReader, raw: _HashingReader
+    ) -> Finding | None:
+        kind = layer_compression(descriptor.media_type) or _sniff(buffered.peek(4)[:4])
+        if kind == "zstd":
+            opened = _zstd_reader(buffered)
+            if opened is None:
+                return self._layer_finding(
+                    descriptor,
+                    "layer.unsupported",
+                    "layer compression zstd not supported (install the zstandard package); "
+                    "layer not scanned",
+                )
+        elif kind == "gzip":
+            opened = _gzip_reader(buffered)
+        elif kind == "tar":
+            opened = buffered
+        else:
+            return self._layer_finding(
+                descriptor,
+                "layer.unsupported",
+                f"layer compression {kind} not supported; layer not scanned",
+            )
+        counted = _Counted(opened, raw, self, judge_ratio=kind != "tar")
+        with tarfile.open(
+            fileobj=counted, mode="r|", bufsize=TAR_BUFSIZE, tarinfo=_BoundedTarInfo
+        ) as tar:
+            while (member := tar.next()) is not None:
+                tar.members.clear()  # stream mode still appends every member
+                self.entries += 1
+                if self.entries > self.limits.max_entries:
+                    raise _LimitReached(
+                        f"more than {self.limits.max_entries} entries in the image", total=True
+                    )
+                self._apply(index, tar, member)
+            tar.members.clear()
+            # tarfile's read-ahead past the end (a private attribute: absent means unchecked).
+            leftover = getattr(tar.fileobj, "buf", b"")
+        if _drain_nonzero(counted, leftover):
+            return self._layer_finding(
+                descriptor,
+                "layer.invalid",
+                "data after the end of the tar archive (a damaged or unreadable header)",
+            )
+        return None
+
+    def _apply(self, index: int, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        parts = _parts(member.name)
+        if not parts:
+            return  # the layer's root directory
+        base = parts[-1]
+        if base.startswith(WHITEOUT):
+            if base == OPAQUE:
+                self.view.opaque(parts[:-1], index)
+            elif not base.startswith(WHITEOUT + WHITEOUT):  # other .wh..wh. names: aufs metadata
+                self.view.whiteout((*parts[:-1], base[len(WHITEOUT) :]), index)
+            return
+        if member.isdir():
+            self.view.directory(parts, index)
+            return
+        header = None
+        if member.isreg():
+            header = _program_header(tar, member)
+        elif member.islnk():
+            header = self.view.header_of(_parts(member.linkname))
+        self.view.put(parts, index, header)
+
+    def count(self, uncompressed: int) -> None:
+        self.uncompressed += uncompressed
+        if self.uncompressed > self.limits.max_uncompressed:
+            raise _LimitReached(
+                f"more than {_size(self.limits.max_uncompressed)} decompressed in the image",
+                total=True,
+            )
+
+    def _layer_finding(self, descriptor: Descriptor, rule: str, what: str) -> Finding:
+        return Finding(
+            rule=rule,
+            severity="error",
+            platform=self.platform,
+            path=str(descriptor.digest),
+            message=f"layer {descriptor.digest}: {what}",
+            detail={"media_type": descriptor.media_type, "size": descriptor.size},
+        )
+
+    def result(self, platform: Platform, signature: ElfSignature) -> ScanResult:
+        checked = 0
+        mismatches: list[tuple[str, ElfHeader]] = []
+        for path, header in self.view.files():
+            checked += 1
+            if not matches_signature(header, signature):
+                mismatches.append((path, header))
+        findings = [*self.findings, *self._arch_findings(checked, mismatches, signature)]
+        return ScanResult(
+            platform=platform,
+            elf_files=checked,
+            mismatches=tuple(mismatches),
+            findings=tuple(findings),
+            bytes_compressed=self.compressed,
+            bytes_uncompressed=self.uncompressed,
+            entries=self.entries,
+            layers=self.layers,
+        )
+
+    def _arch_findings(
+        self, checked: int, mismatches: list[tuple[str, ElfHeader]], signature: ElfSignature
+    ) -> list[Finding]:
+        expected = describe_signature(signature)
+        findings = [
+            Finding(
+                rule="arch.checked",
+                severity="info",
+                platform=self.platform,
+                path="/",
+                message=f"{checked} ELF executables and shared objects checked against {expected}",
+                detail={"elf_files": checked, "expected": expected, "layers": self.layers},
+            )
+        ]
+        if mismatches:
+            shown = mismatches[:SHOWN_PATHS]
+            listed = ", ".join(f"{path} ({header.describe()})" for path, header in shown)
+            more = len(mismatches) - len(shown)
+            findings.append(
+                Finding(
+                    rule="arch.mismatch",
+                    severity="error",
+                    platform=self.platform,
+                    path=shown[0][0],
+                    message=(
+                        f"{len(mismatches)} of {checked} ELF files are not {expected}: {listed}"
+                        + (f" and {more} more" if more else "")
+                    ),
+                    detail={
+                        "expected": expected,
+                        "count": len(mismatches),
+                        "files": [{"path": p, "arch": h.describe()} for p, h in shown],
+                    },
+                )
+            )
+        return findings
+
+
+# ------------------------------------------------------------------- streams
+
+
+class _HashingReader(io.RawIOBase):
+    """The compressed layer: hashed and counted as it passes, never more than its size."""
+
+    def __init__(self, raw: IO[bytes], descriptor: Descriptor) -> None:
+        super().__init__()
+        self._raw = raw
+        self._descriptor = descriptor
+        self._hash = hashlib.new(descriptor.digest.algorithm)
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._raw.read(len(buffer))
+        except OSError as e:
+            raise OperationError(f"layer {self._descriptor.digest}: read failed: {e}") from e
+        n = len(data)
+        buffer[:n] = data
+        self._hash.update(data)
+        self.count += n
+        if self.count > self._descriptor.size:
+            raise DigestMismatch(
+                f"layer {self._descriptor.digest}: more than the expected "
+                f"{self._descriptor.size} bytes"
+            )
+        return n
+
+    def verify(self) -> None:
+        d = self._descriptor
+        if self.count != d.size:
+            raise DigestMismatch(f"layer {d.digest}: {self.count} bytes, expected {d.size}")
+        got = self._hash.hexdigest()
+        if got != d.digest.hex:
+            raise DigestMismatch(
+                f"layer {d.digest}: content hashes to {d.digest.algorithm}:{got}, "
+                f"expected {d.digest}"
+            )
+
+
+class _Counted:
+    """The decompressed tar stream: counts bytes against the scan's caps."""
+
+    def __init__(self, inner: Any, raw: _HashingReader, scan: _Scan, *, judge_ratio: bool) -> None:
+        self._inner = inner
+        self._raw = raw
+        self._scan = scan
+        self._judge_ratio = judge_ratio
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(CHUNK if size is None or size < 0 else size)
+        self.count += len(data)
+        self._scan.count(len(data))
+        limits = self._scan.limits
+        compressed = self._raw.count
+        if (
+            self._judge_ratio
+            and compressed > limits.ratio_after
+            and self.count > limits.max_ratio * compressed
+        ):
+            raise _LimitReached(
+                f"decompresses more than {limits.max_ratio}x "
+                f"({_size(self.count)} from {_size(compressed)})",
+                total=False,
+            )
+        return data
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Refuses pax/GNU long-name headers that tarfile would read whole into memory."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES and self.size > MAX_TAR_METADATA:
+            raise _LimitReached(
+                f"a tar metadata header of {_size(self.size)} (more than "
+                f"{_size(MAX_TAR_METADATA)})",
+                total=False,
+            )
+        return super()._proc_member(tarfile_)
+
+
+def layer_compression(media_type: str) -> str | None:
+    """'gzip', 'zstd' or 'tar' from a layer media type; None when it does not say."""
+    media_type = media_type.lower()
+    if media_type.endswith(("+gzip", ".tar.gzip")):
+        return "gzip"
+    if media_type.endswith("+zstd"):
+        return "zstd"
+    if media_type.endswith(".tar"):
+        return "tar"
+    return None
+
+
+def _sniff(magic: bytes) -> str:
+    if magic.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if magic.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    for prefix, name in _OTHER_MAGIC.items():
+        if magic.startswith(prefix):
+            return name
+    return "tar"
+
+
+def _gzip_reader(stream: IO[bytes]) -> IO[bytes]:
+    try:
+        from isal import igzip
+    except ImportError:  # pragma: no cover - isal is a dependency; zlib still works
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    return igzip.IGzipFile(fileobj=stream, mode="rb")
+
+
+def _zstd_reader(stream: IO[bytes]) -> IO[bytes] | None:
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    return zstandard.ZstdDecompressor().stream_reader(
+        stream, read_across_frames=True, closefd=False
+    )
+
+
+def _corrupt_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [tarfile.TarError, EOFError, OSError, zlib.error]
+    try:
+        from isal.igzip_lib import IsalError
+
+        errors.append(IsalError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+# What damaged compressed data or a damaged tar raises (OSError: gzip's BadGzipFile).
+_CORRUPT = _corrupt_errors()
+
+
+def _program_header(tar: tarfile.TarFile, member: tarfile.TarInfo) -> ElfHeader | None:
+    """The ELF header of an executable or shared object, else None (read: 64 bytes at most)."""
+    f = tar.extractfile(member)
+    if f is None:
+        return None
+    header = parse_elf_header(f.read(HEADER_SIZE))
+    return header if header is not None and header.is_program else None
+
+
+def _drain_nonzero(stream: _Counted, leftover: bytes) -> bool:
+    """Read the decompressed stream to its end; True if anything but zero padding was left."""
+    nonzero = bool(leftover.strip(b"\0"))
+    while data := stream.read(CHUNK):
+        nonzero = nonzero or bool(data.strip(b"\0"))
+    return nonzero
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """Path components as given: `.` and empty ones dropped, `..` kept as a plain name."""
+    return tuple(p for p in name.split("/") if p not in ("", "."))
+
+
+def _display(parts: tuple[str, ...]) -> str:
+    text = "/" + "/".join(parts)
+    # Undecodable bytes and control characters are shown escaped, never raw.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _reason(e: BaseException) -> str:
+    lines = str(e).splitlines()
+    return lines[0] if lines and lines[0] else type(e).__name__
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} bytes"
+
+
+# ------------------------------------------------------------------- the view
+
+
+class _Node:
+    """A path of the final view that is, or leads to, an ELF program."""
+
+    __slots__ = ("children", "header", "layer")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] | None = None
+        self.header: ElfHeader | None = None
+        self.layer = -1
+
+
+class _View:
+    """The merged filesystem, reduced to ELF programs and their directories.
+
+    Removal of everything under a path is one dictionary pop plus a walk of
+    what was removed, so whiteouts cost nothing where no ELF file lives.
+    Walks are iterative: a hostile layer may nest paths thousands deep.
+    """
+
+    def __init__(self, max_nodes: int) -> None:
+        self.root = _Node()
+        self.nodes = 0
+        self.max_nodes = max_nodes
+
+    def _find(self, parts: tuple[str, ...], *, as_dirs: bool = True) -> _Node | None:
+        """The node at `parts`; with as_dirs, a file at any ancestor is gone
+        (an entry below a path makes that path a directory)."""
+        node = self.root
+        for part in parts:
+            if as_dirs:
+                node.header = None
+            if node.children is None or part not in node.children:
+                return None
+            node = node.children[part]
+        return node
+
+    def _make(self, parts: tuple[str, ...]) -> _Node:
+        node = self.root
+        for part in parts:
+            # A directory now lives here: any file at this path is gone.
+            node.header = None
+            if node.children is None:
+                node.children = {}
+            child = node.children.get(part)
+            if child is None:
+                self.nodes += 1
+                if self.nodes > self.max_nodes:
+                    raise _LimitReached(
+                        f"more than {self.max_nodes} paths of ELF files in the image", total=True
+                    )
+                child = node.children[part] = _Node()
+            node = child
+        return node
+
+    def put(self, parts: tuple[str, ...], layer: int, header: ElfHeader | None) -> None:
+        """A non-directory entry: it replaces the path, and hides lower layers' tree below it."""
+        node = self._make(parts) if header is not None else self._find(parts)
+        if node is None:
+            return
+        node.header, node.layer = header, layer
+        _prune_children(node, layer)
+
+    def directory(self, parts: tuple[str, ...], layer: int) -> None:
+        node = self._find(parts)
+        if node is not None:
+            node.header = None  # a directory replaces a file; its contents merge
+
+    def whiteout(self, parts: tuple[str, ...], layer: int) -> None:
+        parent = self._find(parts[:-1])
+        if parent is None:
+            return
+        parent.header = None  # it holds a whiteout: a directory
+        if parent.children is None:
+            return
+        child = parent.children.get(parts[-1])
+        if child is not None and _prune(child, layer):
+            del parent.children[parts[-1]]
+
+    def opaque(self, parts: tuple[str, ...], layer: int) -> None:
+        node = self._find(parts)
+        if node is not None:
+            node.header = None
+            _prune_children(node, layer)
+
+    def header_of(self, parts: tuple[str, ...]) -> ElfHeader | None:
+        node = self._find(parts, as_dirs=False) if parts else None
+        return None if node is None else node.header
+
+    def files(self) -> Iterator[tuple[str, ElfHeader]]:
+        """(display path, header) of every ELF program, in path order."""
+        stack: list[tuple[tuple[str, ...], _Node]] = [((), self.root)]
+        while stack:
+            parts, node = stack.pop()
+            if node.header is not None:
+                yield _display(parts), node.header
+            if node.children:
+                for name in sorted(node.children, reverse=True):
+                    stack.append(((*parts, name), node.children[name]))
+
+
+def _prune(node: _Node, layer: int) -> bool:
+    """Remove what layers below `layer` put in `node`'s subtree; True if nothing is left."""
+    _prune_children(node, layer)
+    if node.header is not None and node.layer < layer:
+        node.header = None
+    return node.header is None and not node.children
+
+
+def _prune_children(node: _Node, layer: int) -> None:
+    # Post-order without recursion: children before the parent decides it is empty.
+    stack: list[tuple[_Node, bool]] = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if not current.children:
+            continue
+        if not expanded:
+            stack.append((current, True))
+            stack.extend((child, False) for child in current.children.values())
+            continue
+        for name in list(current.children):
+            child = current.children[name]
+            if child.header is not None and child.layer < layer:
+                child.header = None
+            if child.header is None and not child.children:
+                del current.children[name]
