@@ -10,8 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dockyard.build.dockerfile import Dockerfile, parse_dockerfile
+from dockyard.build.pinning import Pin, base_references, pin, platform_args, stage_platforms
 from dockyard.build.shellexpand import expand
+from dockyard.digest import Digest
 from dockyard.errors import InputError
+from dockyard.platform import Platform
 
 FLEET = Path(__file__).resolve().parents[2] / "examples" / "fleet" / "services"
 
@@ -485,7 +488,9 @@ ARG_EXPANSION = [
     pytest.param("FROM a\nARG T=1\nFROM b:${T:-no}\n", {}, "b:no", id="stage-arg-invisible"),
     pytest.param("ARG A\nARG B=${A:?}\nFROM ${B:-x}:${A:?setA}\n", {}, "", id="unset-required-is-empty-at-parse"),
     pytest.param("ARG A\nARG B=${A:?}\nFROM ${B:-x}:${A:?setA}\n", {"A": "1"}, "1:1", id="required-given"),
-    pytest.param("FROM img-${TARGETARCH}\n", {"TARGETARCH": "arm64"}, "img-", id="platform-args-via-args-need-arg"),
+    pytest.param("FROM img-${TARGETARCH}\n", {"TARGETARCH": "arm64"}, "img-arm64", id="platform-args-predefined"),
+    pytest.param("FROM img-${TARGETARCH}\n", {}, "img-", id="platform-args-unknown-at-parse"),
+    pytest.param("ARG TARGETARCH\nFROM img-${TARGETARCH}\n", {"TARGETARCH": "arm64"}, "img-arm64", id="platform-arg-redeclared"),
 ]  # fmt: skip
 
 
@@ -527,3 +532,217 @@ def test_any_text_parses_or_is_an_input_error(text: str) -> None:
 def test_expand_returns_text_or_input_error(text: str) -> None:
     with contextlib.suppress(InputError):
         assert isinstance(expand(text, ENV), str)
+
+
+# --- stage platforms, base references, pinning --------------------------------------------
+
+AMD64 = Platform("linux", "amd64")
+ARM64 = Platform("linux", "arm64")
+ARMV7 = Platform("linux", "arm", "v7")
+DA = Digest("sha256", "a" * 64)
+DB = Digest("sha256", "b" * 64)
+REG = "127.0.0.1:5000/base"
+
+PLATFORMS = [
+    pytest.param("FROM a\n", {}, [ARM64], id="none-is-target"),
+    pytest.param("FROM --platform=$BUILDPLATFORM a\n", {}, [AMD64], id="buildplatform"),
+    pytest.param("FROM --platform=${BUILDPLATFORM} a\n", {}, [AMD64], id="buildplatform-braced"),
+    pytest.param("FROM --platform=$TARGETPLATFORM a\n", {}, [ARM64], id="targetplatform"),
+    pytest.param("FROM --platform=$BUILDOS/$TARGETARCH a\n", {}, [ARM64], id="composed"),
+    pytest.param("FROM --platform=linux/arm/v7 a\n", {}, [ARMV7], id="explicit"),
+    pytest.param("FROM --platform=armhf a\n", {}, [ARMV7], id="explicit-normalised"),
+    pytest.param("ARG P=linux/amd64\nFROM --platform=$P a\n", {}, [AMD64], id="global-arg"),
+    pytest.param("ARG P=linux/amd64\nFROM --platform=$P a\n", {"P": "arm/v7"}, [ARMV7], id="global-arg-overridden"),
+    pytest.param(
+        "FROM --platform=$BUILDPLATFORM a AS b\nFROM b\nFROM --platform=linux/arm/v7 b\n",
+        {}, [AMD64, AMD64, AMD64], id="from-stage-inherits",
+    ),
+    pytest.param(
+        "ARG S=b\nFROM --platform=$BUILDPLATFORM a AS b\nFROM ${S}\n", {}, [AMD64, AMD64],
+        id="from-stage-through-arg",
+    ),
+    pytest.param(
+        "ARG S=b\nFROM --platform=$BUILDPLATFORM a AS b\nFROM ${S}\n", {"S": "c"}, [AMD64, ARM64],
+        id="arg-makes-it-an-image",
+    ),
+    pytest.param("FROM --platform=linux/amd64 scratch\n", {}, [AMD64], id="scratch"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "args", "want"), PLATFORMS)
+def test_stage_platforms(text: str, args: dict[str, str], want: list[Platform]) -> None:
+    df = parse_dockerfile(text)
+    got = stage_platforms(df, build=AMD64, target=ARM64, args=args)
+    assert got == dict(enumerate(want))
+
+
+def test_platform_args() -> None:
+    assert platform_args(build=AMD64, target=ARMV7) == {
+        "BUILDPLATFORM": "linux/amd64",
+        "BUILDOS": "linux",
+        "BUILDARCH": "amd64",
+        "BUILDVARIANT": "",
+        "TARGETPLATFORM": "linux/arm/v7",
+        "TARGETOS": "linux",
+        "TARGETARCH": "arm",
+        "TARGETVARIANT": "v7",
+    }
+
+
+FLEET_REFS = {
+    "api": [(0, f"{REG}/golang:1.19", AMD64), (1, f"{REG}/busybox:1.35", ARM64)],
+    "web": [(0, f"{REG}/python:3.11", ARM64), (1, f"{REG}/python:3.11", ARM64)],
+    "worker": [(0, f"{REG}/busybox:1.35", ARM64), (1, f"{REG}/busybox:1.35", ARM64)],
+}
+
+# The FROM lines pin() writes for the fleet (amd64 build machine, arm64 target),
+# stage 0 pinned to DA and stage 1 to DB: line number -> new text.
+FLEET_PINNED = {
+    "api": {
+        5: f"FROM --platform=$BUILDPLATFORM {REG}/golang@{DA} AS build",
+        15: f"FROM {REG}/busybox@{DB}",
+    },
+    "web": {5: f"FROM {REG}/python@{DA} AS build", 10: f"FROM {REG}/python@{DB}"},
+    "worker": {4: f"FROM {REG}/busybox@{DA} AS build", 8: f"FROM {REG}/busybox@{DB}"},
+}
+
+
+@pytest.mark.parametrize("service", sorted(FLEET_REFS))
+def test_fleet_pinning(service: str) -> None:
+    text = (FLEET / service / "Dockerfile").read_text()
+    df = parse_dockerfile(text)
+    refs = base_references(df, build=AMD64, target=ARM64, args={})
+    assert refs == FLEET_REFS[service]
+    pins = [
+        Pin(stage=i, line=df.stages[i].from_.line, base=base, platform=p, digest=d)
+        for (i, base, p), d in zip(refs, (DA, DB), strict=True)
+    ]
+    expected = text.split("\n")
+    for number, line in FLEET_PINNED[service].items():
+        expected[number - 1] = line
+    assert pin(df, pins) == "\n".join(expected)
+
+
+def test_fleet_base_registry_override() -> None:
+    df = parse_dockerfile((FLEET / "worker" / "Dockerfile").read_text())
+    refs = base_references(df, build=AMD64, target=ARM64, args={"BASE_REGISTRY": "reg.example/b"})
+    assert [base for _, base, _ in refs] == ["reg.example/b/busybox:1.35"] * 2
+
+
+def test_trap_pinned() -> None:
+    df = parse_dockerfile(TRAP)
+    args = {"BASE": f"{REG}/busybox:1.35"}
+    refs = base_references(df, build=AMD64, target=ARM64, args=args)
+    assert refs == [(0, f"{REG}/busybox:1.35", AMD64), (1, f"{REG}/busybox:1.35", ARM64)]
+    pins = [Pin(0, 2, refs[0][1], AMD64, DA), Pin(1, 4, refs[1][1], ARM64, DB)]
+    assert pin(df, pins) == (
+        "ARG BASE\n"
+        f"FROM --platform=$BUILDPLATFORM {REG}/busybox@{DA} AS build\n"
+        "RUN echo hi > /tmp/marker\n"
+        f"FROM {REG}/busybox@{DB}\n"
+        "COPY --from=build /tmp/marker /marker\n"
+    )
+
+
+def test_pin_keeps_every_other_byte() -> None:
+    text = (
+        "\ufeff# syntax=docker/dockerfile:1\r\n"
+        "ARG TAG=3.19\r\n"
+        "  from \\\r\n"
+        "   --platform=$BUILDPLATFORM \\\r\n"
+        "# comment inside\r\n"
+        "   alpine:${TAG} as Tools\r\n"
+        "RUN <<EOF\r\n"
+        "FROM not-a-stage\r\n"
+        "EOF\r\n"
+        "FROM tools AS next\r\n"
+        "FROM scratch\r\n"
+        "COPY --from=next / /"
+    )
+    df = parse_dockerfile(text)
+    assert base_references(df, build=AMD64, target=ARM64, args={}) == [(0, "alpine:3.19", AMD64)]
+    out = pin(df, [Pin(0, 3, "alpine:3.19", AMD64, DA)])
+    assert out == text.replace(
+        "  from \\\r\n   --platform=$BUILDPLATFORM \\\r\n# comment inside\r\n"
+        "   alpine:${TAG} as Tools\r\n",
+        f"  FROM --platform=$BUILDPLATFORM docker.io/library/alpine@{DA} AS Tools\r\n\r\n\r\n\r\n",
+    )
+    again = parse_dockerfile(out)
+    assert [(s.from_.line, s.name) for s in again.stages] == [
+        (3, "tools"),
+        (10, "next"),
+        (11, None),
+    ]
+
+
+def test_pin_nothing_is_identity() -> None:
+    assert pin(parse_dockerfile(TRAP), []) == TRAP
+
+
+def test_base_references_for_a_target_stage() -> None:
+    df = parse_dockerfile(
+        "FROM a AS tools\nFROM b AS unused\nFROM tools AS lib\nFROM --platform=$BUILDPLATFORM c\n"
+        "COPY --from=lib / /\nCOPY --from=busybox / /\n"
+    )
+    assert base_references(df, build=AMD64, target=ARM64, args={}, stage="lib") == [(0, "a", ARM64)]
+    assert base_references(df, build=AMD64, target=ARM64, args={}) == [
+        (0, "a", ARM64), (1, "b", ARM64), (3, "c", AMD64),
+    ]  # fmt: skip
+
+
+RESOLVE_ERRORS = [
+    ("ARG BASE\nFROM ${BASE}\n", {}, "Dockerfile:2: FROM ${BASE} expands to an empty image name (set the build arg BASE)"),
+    ("FROM ${BASE}\n", {"BASE": "x"}, "Dockerfile:1: FROM ${BASE} expands to an empty image name (declare ARG BASE before the first FROM)"),
+    ("ARG R\nFROM ${R}${IMG}\n", {}, "Dockerfile:2: FROM ${R}${IMG} expands to an empty image name (set the build arg R; declare ARG IMG before the first FROM)"),
+    ("ARG B=Alpine\nFROM $B\n", {}, "Dockerfile:2: FROM 'Alpine' is not a valid image reference: repository names must be lower-case"),
+    ("ARG B\nFROM ${B:?required}\n", {}, "Dockerfile:2: cannot expand '${B:?required}': B: required"),
+    ("ARG P\nFROM --platform=$P a\n", {}, "Dockerfile:2: FROM --platform=$P expands to nothing (expected a platform such as linux/arm64)"),
+    ("FROM --platform=linux/sparc a\n", {}, "Dockerfile:1: FROM --platform=linux/sparc: 'linux/sparc' is not a platform (expected os/arch[/variant], e.g. linux/arm64)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "args", "message"), RESOLVE_ERRORS)
+def test_resolve_errors(text: str, args: dict[str, str], message: str) -> None:
+    df = parse_dockerfile(text)
+    with pytest.raises(InputError) as info:
+        base_references(df, build=AMD64, target=ARM64, args=args)
+    assert str(info.value) == message
+
+
+PIN_ERRORS = [
+    (Pin(2, 1, "a", ARM64, DA), "Dockerfile: a pin names stage 2, but the stages are 0 to 1"),
+    (Pin(1, 1, "a", ARM64, DA), "Dockerfile: the pin for stage 1 is for line 1, but that stage's FROM is on line 4"),
+    (Pin(0, 2, "Bad", ARM64, DA), "'Bad' is not a valid image reference: repository names must be lower-case"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("bad", "message"), PIN_ERRORS)
+def test_pin_errors(bad: Pin, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        pin(parse_dockerfile(TRAP), [bad])
+    assert str(info.value) == message
+
+
+def test_pin_twice() -> None:
+    p = Pin(0, 2, "a", AMD64, DA)
+    with pytest.raises(InputError) as info:
+        pin(parse_dockerfile(TRAP), [p, p])
+    assert str(info.value) == "Dockerfile: stage 0 is pinned twice"
+
+
+@settings(max_examples=300)
+@given(_TEXT)
+def test_pinning_every_image_keeps_the_line_structure(text: str) -> None:
+    try:
+        df = parse_dockerfile(text)
+        refs = base_references(df, build=AMD64, target=ARM64, args={})
+    except InputError:
+        return
+    pins = [Pin(i, df.stages[i].from_.line, base, p, DA) for i, base, p in refs]
+    out = pin(df, pins)
+    assert out.count("\n") == text.count("\n")
+    again = parse_dockerfile(out)
+    assert [s.from_.line for s in again.stages] == [s.from_.line for s in df.stages]
+    assert [s.name for s in again.stages] == [s.name for s in df.stages]
+    for i, _, _ in refs:
+        assert again.stages[i].from_.base.endswith(f"@{DA}")

@@ -45,6 +45,8 @@ __all__ = [
     "Instruction",
     "Stage",
     "expand",
+    "expand_word",
+    "from_scope",
     "parse_dockerfile",
 ]
 
@@ -156,13 +158,16 @@ def parse_dockerfile(
     """Parse a Dockerfile's text; InputError `path:line: ...` on anything BuildKit refuses.
 
     `args` (build args) only affect `FromLine.base` and so which FROMs name an
-    earlier stage; the predefined platform args are unset unless given there.
+    earlier stage. The BUILD*/TARGET* platform args among them are visible in
+    FROM without an ARG, as BuildKit's automatic platform args are; without
+    them, `FromLine.base` is what the FROM gives with those unset.
     """
     escape, lines = logical_lines(text, path=path)
     instructions = [_instruction(line, path) for line in lines]
     preamble, groups = _split_stages(instructions, path)
     global_args = _global_args(preamble, path)
-    env = _from_env(preamble, {}, args or {}, path=path, escape=escape, strict=False)
+    args = args or {}
+    env = _from_env(preamble, args, path=path, escape=escape, strict=False)
     stages = _stages(groups, env, path=path, escape=escape)
     _check_cycles(stages, path)
     return Dockerfile(
@@ -276,16 +281,26 @@ def _global_args(preamble: list[Instruction], path: str) -> dict[str, str | None
     return result
 
 
+def from_scope(df: Dockerfile, args: Mapping[str, str]) -> dict[str, str]:
+    """The variables a FROM sees for these build args; `${X:?}` on an unset X is an error."""
+    return _from_env(df.preamble, args, path=df.path, escape=df.escape, strict=True)
+
+
+def expand_word(df: Dockerfile, text: str, env: Mapping[str, str], *, line: int) -> str:
+    """`text` (from the instruction on `line`) expanded; errors name path and line."""
+    return _expand_at(text, env, line, path=df.path, escape=df.escape)
+
+
 def _from_env(
     preamble: Sequence[Instruction],
-    predefined: Mapping[str, str],
     args: Mapping[str, str],
     *,
     path: str,
     escape: str,
-    strict: bool = True,
+    strict: bool,
 ) -> dict[str, str]:
     """What a FROM sees: platform args, then each global ARG (build arg, else its default)."""
+    predefined = {name: args[name] for name in PLATFORM_ARGS if name in args}
     env = dict(predefined)
     for instruction in preamble:
         for name, default in _arg_items(instruction, path):
