@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dockyard.context import GitContext
 from dockyard.errors import InputError
-from dockyard.tags import TagResult, compute_tags, parse_rule, parse_rules
+from dockyard.tags import Flavor, TagResult, compute_tags, parse_flavor, parse_rule, parse_rules
 from dockyard.tags.rules import TYPES
 
 # Random text without regex quantifiers: a generated `(a*)*b` would only test
@@ -78,3 +78,17 @@ def test_a_parsed_rule_round_trips_through_its_canonical_form(rule):
         return
     for r in parsed:
         assert parse_rule(str(r)) == r
+
+
+def _one_line(text: str) -> bool:
+    return text == text.strip() and len(text.splitlines()) <= 1 and "\x00" not in text
+
+
+AFFIX = st.text(max_size=10).filter(_one_line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(flavor=st.builds(Flavor, latest=st.sampled_from(["auto", "true", "false"]), prefix=AFFIX,
+                        prefix_latest=st.booleans(), suffix=AFFIX, suffix_latest=st.booleans()))
+def test_a_flavor_round_trips_through_its_canonical_form(flavor):
+    assert parse_flavor([str(flavor)]) == flavor

@@ -26,13 +26,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from dockyard.context import GitContext
 from dockyard.errors import InputError
 from dockyard.tags import template
-from dockyard.tags.dates import format_moment, zone
+from dockyard.tags.labels import oci_metadata
 from dockyard.tags.rules import (
     DEFAULT_RULES,
     Flavor,
@@ -44,16 +43,19 @@ from dockyard.tags.rules import (
     sort_rules,
     split_regex_literal,
 )
+from dockyard.tags.scope import (
+    const,
+    date_helper,
+    default_branch,
+    global_scope,
+    ref_name,
+    short_sha,
+)
 from dockyard.tags.versions import is_strict_v_semver, parse_pep440, parse_semver
 
-SHORT_SHA_LENGTH = 7  # metadata-action's default (DOCKER_METADATA_SHORT_SHA_LENGTH)
 MAX_TAG_LENGTH = 128  # the registry's tag grammar: [\w][\w.-]{0,127}
 _INVALID_TAG_CHARS = re.compile(r"[^a-zA-Z0-9._-]+")
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
-# Events that GitHub always runs on the default branch's last commit.
-_DEFAULT_BRANCH_EVENTS = ("create", "discussion", "issues", "schedule")
-
-OCI = "org.opencontainers.image."
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,10 @@ def compute_tags(
     return TagResult(
         version=version.main,
         tags=tags,
-        labels=_metadata(env, version.main, labels, "label"),
-        annotations=_metadata(env, version.main, extras, "annotation"),
+        labels=oci_metadata(context, version=version.main, created=env.now, extras=labels,
+                            what="label", expand=env.expand),
+        annotations=oci_metadata(context, version=version.main, created=env.now, extras=extras,
+                                 what="annotation", expand=env.expand),
     )
 
 
@@ -156,7 +160,7 @@ class _Env:
     def expand(self, text: str, where: str) -> str:
         """metadata-action's setGlobalExp, with errors naming where the text came from."""
         try:
-            return template.render(text, _global_scope(self))
+            return template.render(text, global_scope(self.context, now=self.now, commit_date=self.commit_date))
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
 
@@ -187,76 +191,6 @@ def _parse_timestamp(text: str) -> datetime:
         ) from None
 
 
-def _ref_name(ref: str, prefix: str) -> str:
-    return ref[len(prefix) :] if ref.startswith(prefix) else ""
-
-
-def _short_sha(sha: str) -> str:
-    return sha[:SHORT_SHA_LENGTH]
-
-
-def _default_branch(ctx: GitContext) -> str:
-    repo = ctx.payload.get("repository") if isinstance(ctx.payload, Mapping) else None
-    fallback = repo.get("default_branch") if isinstance(repo, Mapping) else None
-    return ctx.default_branch or (str(fallback) if fallback else "")
-
-
-def _is_default_branch(ctx: GitContext) -> bool:
-    # metadata-action only strips refs/heads/: a tag or PR ref never equals a branch name.
-    branch = ctx.ref.removeprefix("refs/heads/")
-    if not branch:
-        return False
-    if branch == _default_branch(ctx):
-        return True
-    return any(event in ctx.event for event in _DEFAULT_BRANCH_EVENTS)
-
-
-def _base_ref(ctx: GitContext) -> str:
-    payload = ctx.payload if isinstance(ctx.payload, Mapping) else {}
-    if ctx.ref.startswith("refs/tags/") and payload.get("base_ref") is not None:
-        return str(payload["base_ref"]).removeprefix("refs/heads/")
-    if ctx.ref.startswith("refs/pull/"):
-        pr = payload.get("pull_request")
-        base = pr.get("base") if isinstance(pr, Mapping) else None
-        if isinstance(base, Mapping) and base.get("ref") is not None:
-            return str(base["ref"])
-    return ""
-
-
-def _date_helper(name: str, moment: Callable[[], datetime]) -> template.Helper:
-    def helper(params: tuple[object, ...], hash_: dict[str, object]) -> str:
-        if not params or not isinstance(params[0], str):
-            raise InputError(f"{{{{{name}}}}} needs a format string, e.g. {{{{{name} 'YYYYMMDD'}}}}")
-        tz: object = "UTC"
-        for key, value in hash_.items():
-            if key != "tz":
-                raise InputError(f"Unknown {key} attribute (expected tz='Zone')")
-            tz = value
-        if not isinstance(tz, str):
-            raise InputError(f"{{{{{name}}}}} tz must be a string, e.g. tz='Asia/Tokyo'")
-        return format_moment(moment().astimezone(zone(tz)), params[0])
-
-    return helper
-
-
-def _const(value: Callable[[], object]) -> template.Helper:
-    return lambda params, hash_: value()
-
-
-def _global_scope(env: _Env) -> dict[str, object]:
-    ctx = env.context
-    return {
-        "branch": _const(lambda: _ref_name(ctx.ref, "refs/heads/")),
-        "tag": _const(lambda: _ref_name(ctx.ref, "refs/tags/")),
-        "sha": _const(lambda: _short_sha(ctx.sha)),
-        "base_ref": _const(lambda: _base_ref(ctx)),
-        "is_default_branch": _const(lambda: "true" if _is_default_branch(ctx) else "false"),
-        "is_not_default_branch": _const(lambda: "false" if _is_default_branch(ctx) else "true"),
-        "date": _date_helper("date", lambda: env.now),
-        "commit_date": _date_helper("commit_date", lambda: env.commit_date),
-    }
-
-
 def _enabled(rule: Rule, env: _Env) -> bool:
     enabled = env.expand(rule.get("enable"), f"tag rule {rule.entry!r}")
     if enabled not in ("true", "false"):
@@ -281,8 +215,8 @@ def _schedule(rule: Rule, env: _Env) -> Produced:
     if "schedule" not in env.context.event:
         return None
     scope = {
-        "date": _date_helper("date", lambda: env.now),
-        "commit_date": _date_helper("commit_date", lambda: env.commit_date),
+        "date": date_helper("date", lambda: env.now),
+        "commit_date": date_helper("commit_date", lambda: env.commit_date),
     }
     return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(False)
 
@@ -295,7 +229,7 @@ def _version_input(rule: Rule, env: _Env) -> str | None:
     if rule.get("value"):
         raw = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
     else:
-        raw = _ref_name(ref, "refs/tags/")
+        raw = ref_name(ref, "refs/tags/")
     if rule.get("match"):
         found = _search(rule, rule.get("match"), raw, flags="")
         if found is not None:
@@ -339,11 +273,11 @@ def _pep440(rule: Rule, env: _Env) -> Produced:
         text = raw if template.is_raw_statement(rule.get("pattern")) else version.normal
         return env.with_affixes(text, rule), env.vote(False)
     scope = {
-        "raw": _const(lambda: raw),
-        "version": _const(lambda: version.normal),
-        "major": _const(lambda: version.major),
-        "minor": _const(lambda: version.minor),
-        "patch": _const(lambda: version.patch),
+        "raw": const(lambda: raw),
+        "version": const(lambda: version.normal),
+        "major": const(lambda: version.major),
+        "minor": const(lambda: version.minor),
+        "patch": const(lambda: version.patch),
     }
     return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(True)
 
@@ -368,7 +302,7 @@ def _match(rule: Rule, env: _Env) -> Produced:
     if rule.get("value"):
         raw = env.expand(rule.get("value"), f"tag rule {rule.entry!r}")
     else:
-        raw = _ref_name(ref, "refs/tags/")
+        raw = ref_name(ref, "refs/tags/")
     source, flags = split_regex_literal(rule.get("pattern"))
     found = _search(rule, source, raw, flags)
     group = rule.get("group")
@@ -383,11 +317,11 @@ def _match(rule: Rule, env: _Env) -> Produced:
 def _ref(rule: Rule, env: _Env) -> Produced:
     ref, event = env.context.ref, rule.get("event")
     if event == "branch" and ref.startswith("refs/heads/"):
-        return env.with_affixes(_ref_name(ref, "refs/heads/"), rule), env.vote(False)
+        return env.with_affixes(ref_name(ref, "refs/heads/"), rule), env.vote(False)
     if event == "tag" and ref.startswith("refs/tags/"):
-        return env.with_affixes(_ref_name(ref, "refs/tags/"), rule), env.vote(True)
+        return env.with_affixes(ref_name(ref, "refs/tags/"), rule), env.vote(True)
     if event == "pr" and ref.startswith("refs/pull/"):
-        number = _ref_name(ref, "refs/pull/").removesuffix("/merge")
+        number = ref_name(ref, "refs/pull/").removesuffix("/merge")
         return env.with_affixes(number, rule), env.vote(False)
     return None
 
@@ -396,8 +330,8 @@ def _edge(rule: Rule, env: _Env) -> Produced:
     ref = env.context.ref
     if not ref.startswith("refs/heads/"):
         return None
-    branch = rule.get("branch") or _default_branch(env.context)
-    if not branch or branch != _ref_name(ref, "refs/heads/"):
+    branch = rule.get("branch") or default_branch(env.context)
+    if not branch or branch != ref_name(ref, "refs/heads/"):
         return None
     return env.with_affixes("edge", rule), env.vote(False)
 
@@ -411,7 +345,7 @@ def _sha(rule: Rule, env: _Env) -> Produced:
     sha = env.context.sha
     if not sha:
         return None
-    value = _short_sha(sha) if rule.get("format") == "short" else sha
+    value = short_sha(sha) if rule.get("format") == "short" else sha
     return env.with_affixes(value, rule), env.vote(False)
 
 
@@ -429,13 +363,13 @@ _PROCESSORS: dict[str, Callable[[Rule, _Env], Produced]] = {
 
 def _prerelease_ref(ctx: GitContext) -> bool:
     """A tag ref whose last path segment is a semver pre-release (v2.0.8-beta.67, p1/v1.0.0-rc.1)."""
-    name = _ref_name(ctx.ref, "refs/tags/").rsplit("/", 1)[-1]
+    name = ref_name(ctx.ref, "refs/tags/").rsplit("/", 1)[-1]
     version = parse_semver(name) if name else None
     return bool(version and version.prerelease)
 
 
 def _require_semver(ctx: GitContext) -> None:
-    tag = _ref_name(ctx.ref, "refs/tags/")
+    tag = ref_name(ctx.ref, "refs/tags/")
     if ctx.ref.startswith("refs/tags/") and not is_strict_v_semver(tag):
         shown = ctx.ref if ctx.ref.isprintable() else repr(ctx.ref)  # one line, always
         raise InputError(
@@ -461,45 +395,3 @@ def _latest_tag(env: _Env) -> str:
     prefix = env.expand(flavor.prefix, f"flavor prefix {flavor.prefix!r}") if flavor.prefix_latest else ""
     suffix = env.expand(flavor.suffix, f"flavor suffix {flavor.suffix!r}") if flavor.suffix_latest else ""
     return sanitize_tag(f"{prefix}latest{suffix}") or "latest"
-
-
-def _metadata(
-    env: _Env, version: str, extras: Sequence[str] | Mapping[str, str], what: str
-) -> Mapping[str, str]:
-    """The OCI labels (or annotations) from the context, then the user's, sorted by key."""
-    ctx = env.context
-    repo = ctx.payload.get("repository") if isinstance(ctx.payload, Mapping) else None
-    repo = repo if isinstance(repo, Mapping) else {}
-    license_ = repo.get("license")
-    spdx = license_.get("spdx_id") if isinstance(license_, Mapping) else None
-    name = ctx.repository.rsplit("/", 1)[-1] if ctx.repository else ""
-    url = f"{ctx.server_url.rstrip('/')}/{ctx.repository}" if ctx.repository else ""
-    html_url = str(repo.get("html_url") or url)
-    created = env.now.astimezone(UTC)
-    values = {
-        OCI + "title": str(repo.get("name") or name),
-        OCI + "description": str(repo.get("description") or ""),
-        OCI + "url": html_url,
-        OCI + "source": html_url,
-        OCI + "version": version,
-        OCI + "created": f"{created:%Y-%m-%dT%H:%M:%S}.{created.microsecond // 1000:03d}Z",
-        OCI + "revision": ctx.sha,
-        OCI + "licenses": str(spdx or ""),
-    }
-    values.update(_extra_metadata(env, extras, what))
-    return MappingProxyType(dict(sorted(values.items(), key=lambda kv: (kv[0].lower(), kv[0]))))
-
-
-def _extra_metadata(env: _Env, extras: Sequence[str] | Mapping[str, str], what: str) -> dict[str, str]:
-    if isinstance(extras, Mapping):
-        return {str(k): env.expand(str(v), f"{what} {k!r}") for k, v in extras.items()}
-    out: dict[str, str] = {}
-    for entry in extras:
-        for line in str(entry).splitlines():
-            if not line.strip():
-                continue
-            key, sep, value = env.expand(line, f"{what} {line!r}").partition("=")
-            if not sep or not key:
-                raise InputError(f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)")
-            out[key] = value
-    return out

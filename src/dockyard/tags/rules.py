@@ -232,6 +232,17 @@ class Flavor:
     suffix: str = ""
     suffix_latest: bool = False
 
+    def __str__(self) -> str:
+        """The canonical one-line entry; parse_flavor([str(f)]) == f."""
+        fields = [f"latest={self.latest}"]
+        for key, value, on_latest in (
+            ("prefix", self.prefix, self.prefix_latest),
+            ("suffix", self.suffix, self.suffix_latest),
+        ):
+            if value or on_latest:
+                fields += [_quote(f"{key}={value}"), f"onlatest={'true' if on_latest else 'false'}"]
+        return ",".join(fields)
+
 
 def parse_flavor(lines: Sequence[str]) -> Flavor:
     values: dict[str, object] = {}
