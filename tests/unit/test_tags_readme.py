@@ -209,6 +209,7 @@ def test_bake_definition_example_tags_and_labels():
 def test_overwrite_labels_and_annotations_example():
     # "Overwrite labels and annotations": user labels win over the generated ones.
     result = run("refs/heads/master", labels=[
+        "# a comment line, as in a workflow's labels: | block",
         "maintainer=CrazyMax",
         "org.opencontainers.image.title=MyCustomTitle",
         "org.opencontainers.image.description=Another description",

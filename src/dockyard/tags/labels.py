@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from dockyard.context import GitContext
 from dockyard.errors import InputError
+from dockyard.tags.rules import entry_lines
 
 OCI = "org.opencontainers.image."
 # Renders one entry's expressions; the second argument names the entry for errors.
@@ -60,12 +61,9 @@ def _extra_metadata(extras: Sequence[str] | Mapping[str, str], what: str, expand
     if isinstance(extras, Mapping):
         return {str(k): expand(str(v), f"{what} {k!r}") for k, v in extras.items()}
     out: dict[str, str] = {}
-    for entry in extras:
-        for line in str(entry).splitlines():
-            if not line.strip():
-                continue
-            key, sep, value = expand(line, f"{what} {line!r}").partition("=")
-            if not sep or not key:
-                raise InputError(f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)")
-            out[key] = value
+    for line in entry_lines(extras):  # a pasted `labels: |` block: blank and # lines skipped
+        key, sep, value = expand(line, f"{what} {line!r}").partition("=")
+        if not sep or not key:
+            raise InputError(f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)")
+        out[key] = value
     return out
