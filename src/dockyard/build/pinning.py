@@ -133,9 +133,11 @@ def pin(df: Dockerfile, pins: Sequence[Pin]) -> str:
     A pinned FROM becomes `FROM [--platform=<as written>] <registry/repository>@<digest>
     [AS <name>]` on its first line; the other lines it spanned become empty,
     so every other line keeps its number and its bytes. The tag is dropped:
-    containers/image (buildah, skopeo) refuses a name with both a tag and a
-    digest. The repository is written fully qualified so that no short-name
-    search (registries.conf) can pick another registry.
+    buildah 1.28 accepts `name:tag@digest` but silently ignores the tag
+    (checked here), while skopeo and containers/image's docker transport
+    refuse such a name; `repository@digest` says exactly what is pulled. The
+    repository is written fully qualified so that no short-name search
+    (registries.conf) can pick another registry.
     """
     lines = df.text.split("\n")
     seen: set[int] = set()
