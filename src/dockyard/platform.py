@@ -330,3 +330,17 @@ def _lenient(os_: str, arch: str, variant: str) -> tuple[str, str, str]:
 
 def _not_a_platform(text: str) -> InputError:
     return InputError(f"'{text}' is not a platform (expected os/arch[/variant], e.g. linux/arm64)")
+
+
+def platform_args(*, build: Platform, target: Platform) -> dict[str, str]:
+    """The BUILD*/TARGET* args BuildKit predefines and buildah 1.28 does not set (design.md)."""
+    return {
+        "BUILDPLATFORM": str(build),
+        "BUILDOS": build.os,
+        "BUILDARCH": build.architecture,
+        "BUILDVARIANT": build.variant,
+        "TARGETPLATFORM": str(target),
+        "TARGETOS": target.os,
+        "TARGETARCH": target.architecture,
+        "TARGETVARIANT": target.variant,
+    }

@@ -26,24 +26,11 @@ from dockyard.build.dockerfile import (
 )
 from dockyard.digest import Digest
 from dockyard.errors import InputError
-from dockyard.platform import Platform, parse_platform
+from dockyard.platform import Platform, parse_platform, platform_args
 from dockyard.ref import parse_ref
 
 _VARIABLE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
-
-def platform_args(*, build: Platform, target: Platform) -> dict[str, str]:
-    """The BUILD*/TARGET* args BuildKit predefines (and buildah 1.28 does not set)."""
-    return {
-        "BUILDPLATFORM": str(build),
-        "BUILDOS": build.os,
-        "BUILDARCH": build.architecture,
-        "BUILDVARIANT": build.variant,
-        "TARGETPLATFORM": str(target),
-        "TARGETOS": target.os,
-        "TARGETARCH": target.architecture,
-        "TARGETVARIANT": target.variant,
-    }
 
 
 @dataclass(frozen=True)

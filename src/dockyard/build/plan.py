@@ -15,7 +15,7 @@ from pathlib import Path
 from dockyard.config.model import Config, Policy, Target
 from dockyard.context import GitContext
 from dockyard.errors import InputError
-from dockyard.platform import Platform, parse_platforms
+from dockyard.platform import Platform, parse_platforms, platform_args
 from dockyard.ref import join_image
 from dockyard.tags import TagResult, compute_tags
 
@@ -102,19 +102,6 @@ def _target_json(t: TargetPlan) -> dict:
         ],
     }
 
-
-def platform_args(*, build: Platform, target: Platform) -> dict[str, str]:
-    """The BUILD*/TARGET* args BuildKit sets and buildah 1.28 does not (design.md)."""
-    return {
-        "BUILDPLATFORM": str(build),
-        "BUILDOS": build.os,
-        "BUILDARCH": build.architecture,
-        "BUILDVARIANT": build.variant,
-        "TARGETPLATFORM": str(target),
-        "TARGETOS": target.os,
-        "TARGETARCH": target.architecture,
-        "TARGETVARIANT": target.variant,
-    }
 
 
 def make_plan(
