@@ -1,0 +1,145 @@
+"""`dockyard copy SRC DST`: an image or index between layouts and registries."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+
+
+@app.command("copy")
+def copy_command(
+    source: Annotated[str, typer.Argument(metavar="SRC", help="oci:DIR[:TAG] or a registry reference.")],
+    destination: Annotated[
+        str, typer.Argument(metavar="DST", help="oci:DIR[:TAG] or a registry reference.")
+    ],
+    all_: Annotated[
+        bool, typer.Option("--all", help="Copy the whole index (the default).")
+    ] = False,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", metavar="P", help="Copy only this platform's image (e.g. linux/arm64)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", metavar="N", help="Parallel blob transfers.")] = 4,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--insecure-registry",
+            metavar="HOST",
+            help="Allow plain HTTP / unverified TLS for this host[:port] (repeat).",
+        ),
+    ] = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
+    ] = None,
+    retry_attempts: Annotated[
+        int, typer.Option("--retry-attempts", metavar="N", help="Tries per request or blob transfer.")
+    ] = 3,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Copy an image or a multi-platform index: blobs, then children, then the tag."""
+    from dockyard.cli.output import emit_json, say
+    from dockyard.errors import InputError
+    from dockyard.oci.copy import copy_location
+
+    if all_ and platform:
+        raise InputError("--all and --platform exclude each other (--all copies every platform)")
+    with _progress() as progress:
+        result = copy_location(
+            source,
+            destination,
+            platform=platform,
+            jobs=jobs,
+            insecure_registries=insecure_registry or (),
+            ca_cert=ca_cert,
+            retry_attempts=retry_attempts,
+            progress=progress,
+        )
+    if json_:
+        emit_json(result.to_json())
+        return
+    if result.up_to_date:
+        say(f"{result.destination} is up to date ({result.digest})")
+        return
+    b = result.blobs
+    say(
+        f"{result.destination}  {result.digest}  blobs: {b.copied} copied ({_size(b.bytes)}), "
+        f"{b.mounted} mounted, {b.skipped} present; {result.seconds:.2f} s"
+    )
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+class _Silent:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _progress():
+    """A rich progress display on stderr when it is a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        return _Silent()
+    return _RichProgress()
+
+
+class _RichProgress:
+    """Total bytes and rate, plus one bar per blob in flight (Progress protocol of oci.copy)."""
+
+    def __enter__(self):
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TransferSpeedColumn,
+        )
+
+        from dockyard.cli.output import console
+
+        self._bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console(),
+            transient=True,
+        )
+        self._bars.__enter__()
+        self._total = self._bars.add_task("total", total=0)
+        self._tasks: dict = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bars.__exit__(*exc)
+
+    def blob_started(self, digest, size: int) -> None:
+        if digest in self._tasks:  # a retry: start the bar over, take its bytes off the total
+            task = self._tasks[digest]
+            done = next(t.completed for t in self._bars.tasks if t.id == task)
+            self._bars.advance(self._total, -done)
+            self._bars.reset(task, total=size)
+            return
+        self._tasks[digest] = self._bars.add_task(digest.hex[:12], total=size)
+        total = self._bars.tasks[self._total].total or 0
+        self._bars.update(self._total, total=total + size)
+
+    def blob_advanced(self, digest, n: int) -> None:
+        self._bars.advance(self._tasks[digest], n)
+        self._bars.advance(self._total, n)
+
+    def blob_done(self, digest, outcome: str) -> None:
+        task = self._tasks.pop(digest, None)
+        if task is not None:
+            self._bars.remove_task(task)
