@@ -360,6 +360,14 @@ def test_layer_compression_from_media_type(media_type, kind):
     assert layer_compression(media_type) == kind
 
 
+def test_concatenated_gzip_members_are_one_layer():
+    tar = tar_bytes([f("bin/a", ARM64), f("bin/b", AMD64)])
+    desc, blob = raw_layer(gzip.compress(tar[:1024]) + gzip.compress(tar[1024:]))
+    result = scan((desc, blob))
+    assert mismatched(result) == ["/bin/b"] and result.entries == 2
+    assert "layer.invalid" not in rules(result)
+
+
 def test_sizes_are_counted():
     plain = tar_bytes([f("bin/a", AMD64)])
     desc, blob = layer(f("bin/a", AMD64))
@@ -470,10 +478,11 @@ def test_decompressed_size_cap():
     assert result.bytes_compressed == len(blob)  # drained to the end: digest verified
 
 
-def test_ratio_cap_stops_only_that_layer():
-    bomb_desc, bomb = layer(f("data/zeros", bytes(20 << 20)))
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_ratio_cap_stops_only_that_layer(compression):
+    bomb_desc, bomb = layer(f("data/zeros", bytes(20 << 20)), compression=compression)
     fine = layer(f("bin/a", AMD64))
-    result = scan((bomb_desc, bomb), fine, limits=ScanLimits(ratio_after=1024))
+    result = scan((bomb_desc, bomb), fine, limits=ScanLimits(ratio_after=0))
     message = finding(result, "layer.limit").message
     assert message.startswith(f"layer {bomb_desc.digest}: decompresses more than 200x (")
     assert message.endswith("); layer scan stopped")

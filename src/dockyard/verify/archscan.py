@@ -44,6 +44,7 @@ from dockyard.oci.store import Store
 from dockyard.platform import ElfSignature, Platform, elf_signature
 from dockyard.verify.elf import (
     HEADER_SIZE,
+    MIN_HEADER_SIZE,
     ElfHeader,
     describe_signature,
     matches_signature,
@@ -246,7 +247,7 @@ class _Scan:
             self.view.directory(parts, index)
             return
         header = None
-        if member.isreg():
+        if member.isreg() and member.size >= MIN_HEADER_SIZE:
             header = _program_header(tar, member)
         elif member.islnk():
             header = self.view.header_of(_parts(member.linkname))

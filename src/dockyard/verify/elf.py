@@ -27,6 +27,8 @@ MAGIC = b"\x7fELF"
 # The larger of the two header sizes: read this much of each file.
 HEADER_SIZE = 64
 _HEADER_SIZES = {1: 52, 2: 64}  # ELFCLASS32, ELFCLASS64
+# A file shorter than this cannot be ELF: scanners need not open it.
+MIN_HEADER_SIZE = min(_HEADER_SIZES.values())
 # Offset of e_flags: after e_entry, e_phoff and e_shoff (4 or 8 bytes each).
 _FLAGS_OFFSET = {1: 36, 2: 48}
 
