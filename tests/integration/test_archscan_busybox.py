@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from dockyard.digest import sha256_digest
+from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.imports import RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
-from dockyard.oci.models import Descriptor
+from dockyard.oci.models import Descriptor, Manifest, parse_manifest
 from dockyard.platform import (
     EF_ARM_ABI_FLOAT_HARD,
     EM_AARCH64,
@@ -60,8 +61,8 @@ def busybox_binary(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def image(tmp_path_factory):
-    """image(rootfs_arch, platform) -> (store, layer descriptors): rootfs of one arch labelled another."""
-    made: dict[tuple[str, str], tuple[LayoutStore, tuple[Descriptor, ...]]] = {}
+    """image(rootfs_arch, platform) -> (store, manifest): a rootfs of one arch, labelled `platform`."""
+    made: dict[tuple[str, str], tuple[LayoutStore, Manifest]] = {}
 
     def get(arch: str, platform: str):
         key = (arch, platform)
@@ -69,15 +70,16 @@ def image(tmp_path_factory):
             root = busybox_rootfs(arch, tmp_path_factory.mktemp(f"rootfs-{arch}") / "root")
             store = LayoutStore(tmp_path_factory.mktemp(f"layout-{arch}") / "oci")
             result = import_rootfs([RootfsSource(parse_platform(platform), root)], store, tag="t")
-            made[key] = store, tuple(i.layer for i in result.images)
+            raw, media_type = store.manifest_get(str(result.images[0].manifest.digest))
+            made[key] = store, parse_manifest(raw, media_type)
         return made[key]
 
     return get
 
 
 def scan_image(image, arch: str, platform: str):
-    store, layers = image(arch, platform)
-    return scan_manifest(store, layers, platform=parse_platform(platform))
+    store, manifest = image(arch, platform)
+    return scan_manifest(store, manifest, platform=parse_platform(platform))
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHES))
@@ -149,12 +151,12 @@ def _layer_over(entries, *, compression: str) -> tuple[Descriptor, bytes]:
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 def test_amd64_busybox_removed_by_a_whiteout_is_not_reported(image, busybox_binary, compression):
     amd64 = busybox_binary("amd64").read_bytes()
-    store, base_layers = image("arm64", "linux/arm64")
+    store, manifest = image("arm64", "linux/arm64")
     lower = _layer_over([("opt/x86/busybox", amd64)], compression=compression)
     deleting = _layer_over([("opt/x86/.wh.busybox", b"")], compression=compression)
 
     def layers(*extra):
-        return [(d, store.blob_open(d.digest)) for d in base_layers] + [
+        return [(d, store.blob_open(d.digest)) for d in manifest.layers] + [
             (d, io.BytesIO(blob)) for d, blob in extra
         ]
 
@@ -164,3 +166,20 @@ def test_amd64_busybox_removed_by_a_whiteout_is_not_reported(image, busybox_bina
     assert kept.elf_files == 2
     removed = scan_layers(layers(lower, deleting), platform=arm64)
     assert removed.ok and removed.elf_files == 1
+
+
+def test_a_layer_corrupted_on_disk_is_a_digest_mismatch(tmp_path):
+    root = busybox_rootfs("arm64", tmp_path / "root")
+    store = LayoutStore(tmp_path / "oci")
+    result = import_rootfs([RootfsSource(parse_platform("linux/arm64"), root)], store, tag="t")
+    raw, media_type = store.manifest_get(str(result.images[0].manifest.digest))
+    manifest = parse_manifest(raw, media_type)
+    (layer,) = manifest.layers
+    blob = store.blob_path(layer.digest)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01  # same length, one bit
+    blob.chmod(0o644)
+    blob.write_bytes(bytes(data))
+    with pytest.raises(DigestMismatch) as err:
+        scan_manifest(store, manifest, platform=parse_platform("linux/arm64"))
+    assert str(layer.digest) in str(err.value)

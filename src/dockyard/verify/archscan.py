@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from dockyard.errors import DigestMismatch, OperationError
-from dockyard.oci.models import Descriptor
+from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
 from dockyard.platform import ElfSignature, Platform, elf_signature
 from dockyard.verify.elf import (
@@ -134,11 +134,11 @@ def scan_layers(
 
 
 def scan_manifest(
-    store: Store, layers: Iterable[Descriptor], *, platform: Platform, limits: ScanLimits = ScanLimits()
+    store: Store, manifest: Manifest, *, platform: Platform, limits: ScanLimits = ScanLimits()
 ) -> ScanResult:
-    """scan_layers over blobs of a Store (each opened only when its turn comes)."""
+    """scan_layers over an image manifest's layers in `store` (each opened when its turn comes)."""
     return scan_layers(
-        ((d, store.blob_open(d.digest)) for d in layers), platform=platform, limits=limits
+        ((d, store.blob_open(d.digest)) for d in manifest.layers), platform=platform, limits=limits
     )
 
 
