@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Protocol
 
+from dockyard.digest import Digest
 from dockyard.errors import BuildFailed, InputError, OperationError
 from dockyard.platform import Platform
 
@@ -73,7 +74,7 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class BuildOutput:
-    digest: str  # "sha256:…" of the image manifest written to the layout
+    digest: Digest  # of the image manifest written to the layout (under BuildRequest.tag)
     log_path: Path
     seconds: float
     cache_hits: int  # steps the builder reused from its cache
@@ -106,9 +107,9 @@ def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
 # ------------------------------------------------------------ shared by backends
 
 
-_STEP = re.compile(r"^\[?\d*/?\d*\]?\s*STEP (\d+)/(\d+):")
+_STEP = re.compile(r"^STEP (\d+)/(\d+):")
 _CACHE_HIT = re.compile(r"^--> Using cache ")
-_ERROR = re.compile(r"^(error|Error:|ERROR)\b")
+_ERROR = re.compile(r"^(?:error\b|ERROR\b|Error:)")
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,26 @@ def _tee(proc: subprocess.Popen, log) -> list[str]:
         log.flush()  # a tail -f on the log follows the build live
     proc.wait()
     return lines
+
+
+def transfer(source: Path, output: Path, tag: str, *, source_ref: str = "") -> Digest:
+    """Copy one image from layout `source` into layout `output` under `tag`; its digest.
+
+    `source_ref` names it in `source` ("" = the layout's only image). Going
+    through LayoutStore keeps `output`'s index.json writes locked, so the
+    platforms of one target may finish at the same time.
+    """
+    from dockyard.oci.layout import LayoutStore
+    from dockyard.oci.models import Manifest, parse_manifest
+
+    src = LayoutStore(source)
+    dst = LayoutStore(output)
+    data, media_type = src.manifest_get(source_ref)
+    manifest = parse_manifest(data, media_type)
+    if not isinstance(manifest, Manifest):
+        raise OperationError(f"the builder wrote an index, not one image, to {src}")
+    for desc in manifest.blobs:
+        if dst.blob_exists(desc.digest) is None:
+            with src.blob_open(desc.digest) as stream:
+                dst.blob_put(desc.digest, desc.size, stream)
+    return dst.manifest_put(data, media_type, tag=tag)
