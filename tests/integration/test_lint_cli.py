@@ -82,6 +82,16 @@ def test_errors_exit_1_and_json_is_one_document_with_both_linters(tmp_path):
 
 
 @needs_hadolint
+def test_a_heredoc_hadolint_cannot_parse_is_only_a_warning(tmp_path):
+    text = "FROM alpine:3.19\nRUN <<EOF\nset -e\necho hi\nEOF\nUSER 1000\nHEALTHCHECK CMD true\n"
+    (tmp_path / "Dockerfile").write_text(text)
+    proc = dockyard("Dockerfile", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == [("hadolint.DL1000", "warning")]
+
+
+@needs_hadolint
 def test_ignore_drops_rules_of_both_linters(tmp_path):
     (tmp_path / "Dockerfile").write_text(BAD)
     proc = dockyard("Dockerfile", "--json", "--ignore", "DY008,DL4000", cwd=tmp_path)

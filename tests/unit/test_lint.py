@@ -79,6 +79,10 @@ CASES = [
     ("DY008", "ENV in parent stage", "FROM --platform=$BUILDPLATFORM golang:1.22 AS base\nARG TARGETARCH\nENV GOARCH=$TARGETARCH\nFROM base AS build\nRUN go build -o /app\n" + GO_FINAL, {}, []),
     ("DY008", "make only", "FROM --platform=$BUILDPLATFORM debian:12 AS build\nRUN make docs\n" + GO_FINAL, {}, []),
     ("DY008", "javac", "FROM --platform=$BUILDPLATFORM eclipse-temurin:21 AS build\nRUN javac A.java\n" + GO_FINAL, {}, []),
+    ("DY008", "build-platform final stage", "FROM --platform=$BUILDPLATFORM golang:1.22\nRUN go build -o /app .\n", {}, [(2, E)]),
+    ("DY008", "via mount", "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN go build -o /gen .\nFROM alpine:3.19\nRUN --mount=from=build,source=/gen,target=/gen /gen\n", {}, [(2, E)]),
+    ("DY008", "child stage copied", "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN go build -o /app .\nFROM build AS more\nRUN true\n" + GO_FINAL.replace("build", "more"), {}, [(2, E)]),
+    ("DY008", "generator feeds build stage", "FROM --platform=$BUILDPLATFORM golang:1.22 AS gen\nRUN go build -o /gen ./cmd/gen\nFROM --platform=$BUILDPLATFORM golang:1.22 AS build\nARG TARGETARCH\nCOPY --from=gen /gen /gen\nRUN /gen && GOARCH=$TARGETARCH go build -o /app\n" + GO_FINAL, {}, []),
     ("DY008", "not copied", "FROM --platform=$BUILDPLATFORM golang:1.22 AS tool\nRUN go build .\nFROM alpine:3.19\n", {}, []),
     # recipes.md's runtime trap: no compile, so nothing lint can see
     ("DY008", "recipes trap", "ARG BASE\nFROM --platform=$BUILDPLATFORM ${BASE} AS build\nRUN echo hi > /tmp/marker\nFROM ${BASE}\nCOPY --from=build /tmp/marker /marker\n", {}, []),
@@ -280,6 +284,21 @@ def test_hadolint_levels_map_to_severities():
     assert findings[1].message == "Avoid additional"  # one line
     assert findings[0].detail["hint"] == "see https://github.com/hadolint/hadolint/wiki/DL3008"
     assert {f.path for f in findings} == {"svc/Dockerfile"}
+
+
+def test_hadolint_parse_error_is_a_warning():
+    # hadolint 2.15 refuses valid heredocs; our parser accepted the file before it ran.
+    (finding,) = hadolint_findings(
+        [{"code": "DL1000", "column": 1, "file": "-", "level": "error", "line": 6,
+          "message": "unexpected 'R'\nexpecting a new line followed by the next instruction"}],
+        path="Dockerfile",
+    )  # fmt: skip
+    assert (finding.rule, finding.severity) == ("hadolint.DL1000", "warning")
+    assert finding.message == (
+        "hadolint could not parse this Dockerfile, so its rules did not run: "
+        "unexpected 'R' expecting a new line followed by the next instruction"
+    )
+    assert finding.detail["level"] == "error"
 
 
 @pytest.mark.parametrize(

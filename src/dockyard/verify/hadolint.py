@@ -8,6 +8,12 @@ Its `--format json` output is a list of
 `{"code", "level", "line", "column", "file", "message"}`; each becomes a
 Finding `hadolint.<code>`. Levels: error -> error, warning -> warning,
 info and style -> info (style remarks never fail a lint).
+
+One exception: DL1000, hadolint's own parse error, is a warning. `dockyard
+lint` only asks hadolint about a Dockerfile its BuildKit-faithful parser
+accepted, and hadolint 2.15's parser refuses valid ones (checked: a
+`RUN <<EOF` heredoc followed by another instruction). Then hadolint's other
+rules did not run, which the message says; the file is not wrong.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = ["HADOLINT_TIMEOUT", "find_hadolint", "hadolint_findings", "run_hadoli
 
 # hadolint takes well under a second on a Dockerfile; a minute means it hangs.
 HADOLINT_TIMEOUT = 60.0
+_PARSE_ERROR = "DL1000"
 _LEVELS: dict[str, Severity] = {
     "error": "error",
     "warning": "warning",
@@ -101,7 +108,12 @@ def _finding(item: Any, path: str) -> Finding:
         line = int(item["line"])
         message = " ".join(str(item["message"]).split())
     except (KeyError, TypeError, ValueError):
-        raise OperationError(f"hadolint's JSON for {path} has an unexpected entry: {item!r:.200}") from None
+        raise OperationError(
+            f"hadolint's JSON for {path} has an unexpected entry: {item!r:.200}"
+        ) from None
+    if code == _PARSE_ERROR:
+        level = "warning"
+        message = f"hadolint could not parse this Dockerfile, so its rules did not run: {message}"
     return Finding(
         rule=f"hadolint.{code}",
         severity=level,

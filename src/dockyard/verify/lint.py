@@ -145,8 +145,9 @@ def lint_dockerfile(
         findings.extend(_undeclared_args(df, stage))
         findings.extend(_url_arch(df, stage))
         findings.extend(_add_url(df, stage))
+    reaching = _reaching_target(df, final, needed)
     for stage in needed:
-        findings.extend(_compiles(df, stage))
+        findings.extend(_compiles(df, stage, reaches_target=stage.index in reaching))
     findings.extend(_user(df, final))
     findings.extend(_healthcheck(df, final))
     return tuple(sorted(findings, key=lambda f: (f.detail["line"], f.rule, f.message)))
@@ -223,7 +224,24 @@ def _has_value(df: Dockerfile, name: str, args: Mapping[str, str]) -> bool:
 # --- DY002 / DY008 ----------------------------------------------------------------
 
 
-def _compiles(df: Dockerfile, stage: Stage) -> Iterator[Finding]:
+def _reaching_target(df: Dockerfile, final: Stage, needed: Iterable[Stage]) -> set[int]:
+    """Stages whose files a target-platform stage takes (COPY --from, mount, FROM).
+
+    A build-platform stage that only feeds another build-platform stage (a
+    code generator, say) leaves no build-platform binary in the image. What
+    the consuming build-platform stage passes on is not knowable here, so
+    only direct consumers count; a stage's files are those of its FROM
+    ancestors too. The final stage itself reaches the image.
+    """
+    reaching = {s.index for s in _lineage(df, final)}
+    for stage in needed:
+        if _platform_raw(df, stage) is None:
+            for dep in stage.depends_on:
+                reaching.update(s.index for s in _lineage(df, df.stages[dep]))
+    return reaching
+
+
+def _compiles(df: Dockerfile, stage: Stage, *, reaches_target: bool) -> Iterator[Finding]:
     compiles = list(_stage_compiles(stage))
     if not compiles:
         return
@@ -237,7 +255,7 @@ def _compiles(df: Dockerfile, stage: Stage) -> Iterator[Finding]:
             f"{label} runs {found.what} on the target platform: under emulation for "
             "foreign platforms",
         )  # fmt: skip
-    elif native is not None and not _cross_evidence(df, stage):
+    elif native is not None and reaches_target and not _cross_evidence(df, stage):
         yield _finding(
             df, "DY008", native.instruction.line,
             f"{label} runs {native.what} on --platform={platform} without targeting "
