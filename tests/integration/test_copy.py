@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.errors import RegistryError
+from dockyard.oci.auth import env_credential_names
 from dockyard.oci.copy import copy_image, copy_location
 from dockyard.oci.imports import ImportResult, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
@@ -225,3 +227,32 @@ def test_present_children_are_not_fetched_again(busybox, index_bytes, registry, 
     assert result.manifests.skipped == 1 and result.manifests.copied == 2
     assert result.blobs.copied == 2  # only amd64's layer and config
     assert skopeo_raw(registry, "copy/partial:v1") == index_bytes
+
+
+# ---------------------------------------------------------------- auth and TLS
+
+
+def test_token_registry_mounts_with_a_pull_scope_on_the_source(busybox, index_bytes, token_registry):
+    user_var, password_var = env_credential_names(token_registry.host)
+    environ = {user_var: token_registry.username, password_var: token_registry.password}
+    host = token_registry.host
+    copy_location(f"oci:{busybox[0]}:v1", f"{host}/copy/tok-src:v1", environ=environ)
+    result = copy_location(f"{host}/copy/tok-src:v1", f"{host}/copy/tok-dst:v1", environ=environ)
+    assert result.blobs.mounted == 4 and result.blobs.copied == 0
+    assert skopeo_raw(token_registry, "copy/tok-dst:v1") == index_bytes
+
+
+def test_tls_registry_needs_the_ca_or_insecure(busybox, index_bytes, tls_registry, tmp_path):
+    host = tls_registry.host
+    with pytest.raises(RegistryError) as err:
+        copy_location(f"oci:{busybox[0]}:v1", f"{host}/copy/tls:v1")
+    assert str(err.value).startswith(f"registry {host}: TLS certificate not trusted (")
+    assert str(err.value).endswith(
+        f"); pass --ca-cert FILE, or --insecure-registry {host} to skip verification"
+    )
+    copy_location(f"oci:{busybox[0]}:v1", f"{host}/copy/tls:v1", ca_cert=str(tls_registry.ca_cert))
+    assert skopeo_raw(tls_registry, "copy/tls:v1") == index_bytes
+    result = copy_location(
+        f"{host}/copy/tls:v1", f"oci:{tmp_path / 'tls'}", insecure_registries=[host]
+    )
+    assert result.blobs.copied == 4
