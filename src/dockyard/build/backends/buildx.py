@@ -95,12 +95,12 @@ class BuildxBackend:
         match = _VERSION.search(proc.stdout)
         if proc.returncode != 0 or match is None:
             raise OperationError(
-                f"docker buildx is not available: 'docker buildx version' failed ({_HINT})"
+                f"docker buildx is not available: '{self.binary}' has no buildx plugin ({_HINT})"
             )
         engine = _run([self.binary, "info", "--format", "{{.ServerVersion}}"])
         if engine.returncode != 0 or not engine.stdout.strip():
             raise OperationError(
-                f"docker buildx is not available: no Docker engine answers ({_HINT})"
+                f"docker buildx is not available: no Docker engine answers 'docker info' ({_HINT})"
             )
         return match.group(1)
 
