@@ -226,6 +226,23 @@ def test_lint_files_on_the_fleet_config_without_hadolint():
     assert report.to_json()["hadolint"] == {"ran": False, "executable": None}
 
 
+def test_named_dockerfile_gets_its_targets_args_with_a_config_file(tmp_path):
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(
+        "ARG BASE\nFROM ${BASE}\nUSER 1\nHEALTHCHECK CMD true\n"
+    )
+    (tmp_path / "dockyard.toml").write_text(
+        '[project]\nname = "p"\nplatforms = ["linux/amd64"]\n'
+        '[targets.svc]\ncontext = "svc"\nimage = "svc"\nargs = { BASE = "alpine:latest" }\n'
+    )
+    named = [Path("svc/Dockerfile")]
+    assert lint_files(named, cwd=tmp_path, hadolint=False).findings == ()  # BASE unknown
+    report = lint_files(named, config_file=Path("dockyard.toml"), cwd=tmp_path, hadolint=False)
+    assert [(f.rule, f.path, f.detail["line"]) for f in report.findings] == [
+        ("DY001", "svc/Dockerfile", 2)
+    ]
+
+
 def test_lint_files_names_a_missing_file_as_given(tmp_path):
     with pytest.raises(InputError) as info:
         lint_files([Path("nope/Dockerfile")], cwd=tmp_path, hadolint=False)

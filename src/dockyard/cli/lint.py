@@ -16,8 +16,8 @@ def lint_command(
     dockerfiles: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[DOCKERFILE]...",
-            help="Dockerfiles to lint (default: every target's Dockerfile in dockyard.toml).",
+            metavar="DOCKERFILE",
+            help="Dockerfiles to lint (default: every target's Dockerfile in dockyard.toml; with -f, a named one gets its target's build args).",
             show_default=False,
         ),
     ] = None,

@@ -70,15 +70,19 @@ def _order(finding: Finding) -> tuple[str, int, str]:
 
 
 def _jobs(dockerfiles: Sequence[Path], config_file: Path | None, cwd: Path) -> list[_Job]:
-    if dockerfiles:
-        return [_Job(p, _shown(p, cwd), {}) for p in (_absolute(d, cwd) for d in dockerfiles)]
+    """Named Dockerfiles get the args of the config's target using them, when -f is given."""
     from dockyard.config.loader import load_config
 
-    config = load_config(config_file, cwd=cwd)
-    return [
-        _Job(t.dockerfile, _shown(t.dockerfile, cwd), dict(t.args))
-        for t in config.targets.values()
-    ]
+    targets = []
+    if config_file is not None or not dockerfiles:
+        targets = list(load_config(config_file, cwd=cwd).targets.values())
+    if not dockerfiles:
+        return [_Job(t.dockerfile, _shown(t.dockerfile, cwd), dict(t.args)) for t in targets]
+    args = {}
+    for t in reversed(targets):  # the first target naming a Dockerfile wins
+        args[t.dockerfile] = dict(t.args)
+    paths = [_absolute(d, cwd) for d in dockerfiles]
+    return [_Job(p, _shown(p, cwd), args.get(p, {})) for p in paths]
 
 
 def _unique_paths(jobs: Iterable[_Job]) -> list[_Job]:
