@@ -236,6 +236,35 @@ def test_containerignore_wins_over_dockerignore(tmp_path: Path) -> None:
     assert hash_of(context) != before
 
 
+@pytest.mark.parametrize("suffix", [".containerignore", ".dockerignore"])
+def test_an_ignore_file_beside_the_dockerfile_wins(tmp_path: Path, suffix: str) -> None:
+    context = make_tree(
+        tmp_path / "ctx",
+        {".dockerignore": "a\n", "docker/api.Dockerfile": "FROM x\n", "a": "1", "b": "2"},
+    )
+    dockerfile = context / "docker" / "api.Dockerfile"
+    Path(f"{dockerfile}{suffix}").write_text("b\n")
+    rules, name = load_ignore(context, dockerfile=dockerfile)
+    assert name == f"docker/api.Dockerfile{suffix}"
+    assert rules.excludes("b") and not rules.excludes("a")
+    before = hash_of(context, dockerfile=dockerfile)
+    assert before.ignore_file == name
+    (context / "b").write_text("changed")
+    assert hash_of(context, dockerfile=dockerfile) == before
+    # without the Dockerfile's path, the context's .dockerignore applies
+    assert load_ignore(context)[1] == ".dockerignore"
+
+
+def test_a_containerignore_beside_the_dockerfile_comes_first(tmp_path: Path) -> None:
+    outside = make_tree(
+        tmp_path / "files",
+        {"Containerfile": "FROM x\n", "Containerfile.dockerignore": "a\n", "Containerfile.containerignore": "b\n"},
+    )
+    context = make_tree(tmp_path / "ctx", {"a": "1"})
+    _, name = load_ignore(context, dockerfile=outside / "Containerfile")
+    assert name == str(outside / "Containerfile.containerignore")
+
+
 def test_no_ignore_file(tmp_path: Path) -> None:
     context = make_tree(tmp_path / "ctx", {"a": "1"})
     rules, name = load_ignore(context)

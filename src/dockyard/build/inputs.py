@@ -34,8 +34,12 @@ from dockyard.errors import InputError
 from dockyard.platform import Platform
 
 INPUT_HASH_ANNOTATION = "dev.dockyard.input-hash"
-# buildah reads .containerignore first, then .dockerignore (as docker does):
-# honour the one the builder will, or the hash misses files it sends.
+# The ignore file the builder reads, in its order: buildah (>= 1.28) and BuildKit
+# first look beside the Dockerfile (`<Dockerfile>.containerignore`, then
+# `<Dockerfile>.dockerignore`; BuildKit only the latter), then in the context
+# (`.containerignore`, then `.dockerignore`). Honour the one the builder will,
+# or the hash misses files it sends.
+IGNORE_SUFFIXES = (".containerignore", ".dockerignore")
 IGNORE_FILES = (".containerignore", ".dockerignore")
 # Bump when the recorded form changes, so old hashes never match new ones.
 FORMAT_VERSION = 1
@@ -49,7 +53,7 @@ class InputHash:
     digest: Digest
     files: int  # regular files hashed
     bytes: int  # their content, in bytes
-    ignore_file: str | None = None  # the ignore file honoured, relative to the context
+    ignore_file: str | None = None  # the ignore file honoured (relative to the context if in it)
 
     def __str__(self) -> str:
         return str(self.digest)
@@ -65,16 +69,18 @@ def input_hash(
     builder: str,
     target_stage: str | None,
     extra: Mapping[str, Any] | None = None,
+    dockerfile: Path | None = None,
     ignore: IgnoreRules | None = None,
 ) -> InputHash:
     """The input hash of one (target, platform) job.
 
     `builder` is the builder's name and version ("buildah 1.28.2"); `extra`
     holds anything else the caller's output depends on (JSON values). The
-    ignore rules default to the context's own ignore file (see load_ignore).
+    ignore rules default to the ignore file the builder reads (load_ignore,
+    with `dockerfile` the Dockerfile's path as given to the builder).
     """
     if ignore is None:
-        ignore, ignore_name = load_ignore(context)
+        ignore, ignore_name = load_ignore(context, dockerfile=dockerfile)
     else:
         ignore_name = None
     tree, files, size = context_digest(context, ignore)
@@ -97,18 +103,31 @@ def input_hash(
     return InputHash(digest, files, size, ignore_name)
 
 
-def load_ignore(context: Path) -> tuple[IgnoreRules, str | None]:
-    """The context's ignore rules and the file they came from (None: no ignore file)."""
-    for name in IGNORE_FILES:
-        path = context / name
+def load_ignore(
+    context: Path, *, dockerfile: Path | None = None
+) -> tuple[IgnoreRules, str | None]:
+    """The ignore rules the builder applies, and the file they came from (None: no file).
+
+    The name is relative to the context when the file is inside it.
+    """
+    candidates = [Path(f"{dockerfile}{suffix}") for suffix in IGNORE_SUFFIXES] if dockerfile else []
+    candidates += [context / name for name in IGNORE_FILES]
+    for path in candidates:
         try:
             text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
             raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-        return parse_dockerignore(text, path=str(path)), name
+        return parse_dockerignore(text, path=str(path)), _shown(path, context)
     return IgnoreRules(), None
+
+
+def _shown(path: Path, context: Path) -> str:
+    try:
+        return path.relative_to(context).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def context_digest(context: Path, ignore: IgnoreRules) -> tuple[Digest, int, int]:
