@@ -24,6 +24,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -126,6 +127,14 @@ def check_name(name: str) -> str:
             "separated by '/' or '+', e.g. latest or v1.2)"
         )
     return name
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def _foreign(path: Path) -> Iterator[Path]:
+    """Entries of a directory that a layout being created by us would not have."""
+    return (p for p in path.iterdir() if not p.name.startswith(".tmp-") and p.name != "blobs")
 
 
 class LayoutStore:
@@ -331,7 +340,7 @@ class LayoutStore:
         except FileNotFoundError:
             # Empty or absent: a layout yet to be written. Anything else is not ours to fill.
             marker = (self.path / "oci-layout").exists()
-            if not marker and self.path.is_dir() and any(self.path.iterdir()):
+            if not marker and self.path.is_dir() and any(_foreign(self.path)):
                 raise LayoutInvalid(
                     f"{self}: {self.path} is not an OCI image layout (no oci-layout or index.json)"
                 ) from None
@@ -351,14 +360,19 @@ class LayoutStore:
         marker = self.path / "oci-layout"
         if marker.exists():
             return
-        self._read_index()  # refuses a non-empty directory that is not a layout
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise self._os_error("create", self.path, exc) from None
-        self._write_atomic(marker, io.BytesIO(LAYOUT_VERSION))
-        if not (self.path / "index.json").exists():
-            self._write_index([])
+        # Parallel first writes (copy's blob workers) must not each create the
+        # layout, nor mistake another thread's temp file for foreign content.
+        with _CREATE_LOCK:
+            if marker.exists():
+                return
+            self._read_index()  # refuses a non-empty directory that is not a layout
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise self._os_error("create", self.path, exc) from None
+            self._write_atomic(marker, io.BytesIO(LAYOUT_VERSION))
+            if not (self.path / "index.json").exists():
+                self._write_index([])
 
     def _write_atomic(self, path: Path, stream: IO[bytes]) -> None:
         """Copy `stream` to a temp file in the layout, fsync, rename onto `path`."""
