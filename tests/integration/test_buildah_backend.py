@@ -14,6 +14,7 @@ from dockyard.build.backends import BuildRequest, get_backend
 from dockyard.build.backends.buildah import BuildahBackend, BuildahStorage
 from dockyard.build.emulation import ensure_emulation
 from dockyard.errors import BuildFailed
+from dockyard.oci.auth import env_credential_names, find_credential
 from dockyard.oci.imports import RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Manifest, parse_manifest
@@ -169,3 +170,35 @@ def test_a_failing_run_raises_one_line_build_failed(backend, bases, tmp_path, co
     assert "about to fail" in info.value.log_tail
     assert "about to fail" in req.log_path.read_text()
     assert not (req.output / "index.json").exists()
+
+
+def test_a_base_behind_auth_is_pulled_with_dockyards_credentials(auth_registry, tmp_path, context):
+    """Credentials only in DOCKYARD_REGISTRY_* variables, which buildah alone does not read."""
+    user_var, password_var = env_credential_names(auth_registry.host)
+    env = {user_var: auth_registry.username, password_var: auth_registry.password}
+    source = [RootfsSource(AMD64, busybox_rootfs("amd64", tmp_path / "rootfs"))]
+    with RegistryClient(environ=env) as client:
+        result = import_rootfs(source, client.store(f"{auth_registry.host}/base", push=True), tag="1")
+    base = f"{auth_registry.host}/base@{result.images[0].manifest.digest}"
+    storage = tmp_path / "storage"
+    backend = BuildahBackend(
+        storage=BuildahStorage(root=storage / "root", runroot=storage / "run"),
+        find_credential=lambda host: find_credential(host, environ=env),
+    )
+    req = request(tmp_path, context, AMD64, f"FROM {base}\nRUN echo ok > /ok\n")
+    out = backend.build(req)
+    assert LayoutStore(req.output).manifest_head(req.tag)[0] == out.digest
+    assert auth_registry.password not in req.log_path.read_text()
+
+    # Fresh storage, so the base must be pulled again: refused without credentials.
+    fresh = BuildahStorage(root=storage / "root2", runroot=storage / "run2")
+    anonymous = BuildahBackend(storage=fresh, find_credential=lambda host: None)
+    anon = request(tmp_path / "anon", context, AMD64, f"FROM {base}\nRUN echo no > /no\n")
+    with pytest.raises(BuildFailed) as info:
+        anonymous.build(anon)
+    digest = base.rsplit("@", 1)[1]
+    assert str(info.value) == (
+        "build api linux/amd64 failed (exit 125): Error: creating build container: "
+        f"initializing source docker://{base}: reading manifest {digest} in "
+        f"{auth_registry.host}/base: unauthorized: authentication required; log: {anon.log_path}"
+    )

@@ -8,6 +8,7 @@ import pytest
 
 from dockyard.build.backends import BuildRequest, failure, get_backend, summarize_log
 from dockyard.build.backends.buildah import (
+    authfile_doc,
     build_flags,
     cache_repository,
     local_name,
@@ -77,7 +78,7 @@ def test_failure_without_output_and_with_a_long_line():
         "build api linux/arm64 failed (exit 1); log: dist/logs/api-linux-arm64.log"
     )
     message = str(failure(req(), 1, ["Error: " + "x" * 1000]))
-    assert "\n" not in message and len(message) < 400
+    assert "\n" not in message and len(message) < 600
 
 
 @pytest.mark.parametrize(
@@ -232,3 +233,20 @@ def test_buildx_plain_progress_counts():
         "#7 DONE 0.1s\n",
     ]
     assert plain_progress_counts(lines) == (3, 2)
+
+
+def test_authfile_doc_carries_what_dockyard_finds():
+    from dockyard.oci.auth import Credential
+
+    found = {
+        "127.0.0.1:5000": Credential("ci", "pw", source="env"),
+        "ghcr.io": Credential("", identity_token="tok", source="helper docker-credential-x"),
+    }
+    doc = authfile_doc(["ghcr.io", "docker.io", "127.0.0.1:5000"], found.get)
+    assert doc == {
+        "auths": {
+            "127.0.0.1:5000": {"auth": "Y2k6cHc="},  # base64 of "ci:pw"
+            "ghcr.io": {"identitytoken": "tok"},
+        }
+    }
+    assert authfile_doc(["docker.io"], found.get) is None

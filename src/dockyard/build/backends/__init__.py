@@ -37,7 +37,7 @@ Format = Literal["oci", "docker"]
 # Lines of the log kept on a BuildFailed for the caller to show.
 LOG_TAIL_LINES = 20
 # A message quotes at most this much of the builder's error line.
-MAX_QUOTED = 300
+MAX_QUOTED = 500  # buildah's pull errors name the image twice; the cause comes last
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:

@@ -6,7 +6,7 @@ What one job runs (everything appended to the job's log):
         --platform P --layers --iidfile F --build-arg K=V … -f TMP/Dockerfile
         [--target S] [--format docker] [--timestamp N] [--no-cache] [--label K=V …]
         [--cache-from REPO] [--cache-to REPO] [--tls-verify=false]
-        -t localhost/dockyard/<job key> CONTEXT
+        [--authfile TMP/auth.json] -t localhost/dockyard/<job key> CONTEXT
     buildah push --format v2s2|oci <image id> oci:TMP/layout:<tag>
 
 then the pushed image is copied into `req.output` under `req.tag` through
@@ -26,18 +26,25 @@ Facts checked with buildah 1.28.2 here:
   one cache image per step); a second flag silently replaces the first.
 - `--tls-verify=false` is global to the build: used only when every registry
   the build touches may be reached without TLS verification.
+- buildah reads docker/podman auth files itself but not dockyard's
+  DOCKYARD_REGISTRY_<HOST>_USER/_PASSWORD: the credentials dockyard finds for
+  the build's registries go into an owner-only --authfile in the temp dir
+  (never on the command line, never in the log).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockyard.build.backends import (
     BuildOutput,
@@ -49,6 +56,9 @@ from dockyard.build.backends import (
 )
 from dockyard.errors import InputError, OperationError
 from dockyard.ref import is_loopback_host
+
+if TYPE_CHECKING:
+    from dockyard.oci.auth import Credential
 
 # Where each job's image keeps its name in builder storage (see the docstring).
 LOCAL_NAMESPACE = "localhost/dockyard"
@@ -78,10 +88,19 @@ class BuildahStorage:
 class BuildahBackend:
     name = "buildah"
 
-    def __init__(self, *, storage: BuildahStorage | None = None, binary: str = "buildah") -> None:
+    def __init__(
+        self,
+        *,
+        storage: BuildahStorage | None = None,
+        binary: str = "buildah",
+        find_credential: Callable[[str], Credential | None] | None = None,
+    ) -> None:
         self.storage = storage or BuildahStorage()
         self.binary = binary
         self._version: str | None = None
+        # dockyard's credential lookup (env variables, docker/podman files, helpers),
+        # handed to buildah as an --authfile: buildah alone knows no DOCKYARD_REGISTRY_*.
+        self._find_credential = find_credential or _default_find_credential
 
     def __repr__(self) -> str:
         return f"BuildahBackend({self.storage})"
@@ -104,9 +123,11 @@ class BuildahBackend:
             tmp = Path(tmp_name)
             dockerfile = tmp / "Dockerfile"
             dockerfile.write_text(req.dockerfile_text, encoding="utf-8")
+            auth = _write_authfile(tmp / "auth.json", authfile_doc(hosts, self._find_credential))
             argv = [
                 self.binary, *self.storage.flags(), "build",
                 *build_flags(req, cache_from=cache_from, cache_to=cache_to, tls_off=tls_off),
+                *(["--authfile", str(auth)] if auth else []),
                 "--iidfile", str(tmp / "iid"),
                 "-f", str(dockerfile),
                 "-t", local_name(req.job_key),
@@ -223,6 +244,39 @@ def _one_cache(specs: tuple[str, ...], flag: str) -> str | None:
             f"({', '.join(specs)})"
         )
     return cache_repository(specs[0]) if specs else None
+
+
+def authfile_doc(
+    hosts: Iterable[str], find: Callable[[str], Credential | None]
+) -> dict[str, dict[str, dict[str, str]]] | None:
+    """A containers-auth.json document with dockyard's credentials for `hosts`; None if none."""
+    auths: dict[str, dict[str, str]] = {}
+    for host in sorted(hosts):
+        credential = find(host)
+        if credential is None:
+            continue
+        entry = {"auth": credential.basic_value()} if credential.password else {}
+        if credential.identity_token:
+            entry["identitytoken"] = credential.identity_token
+        if entry:
+            auths[host] = entry
+    return {"auths": auths} if auths else None
+
+
+def _write_authfile(path: Path, doc: dict | None) -> Path | None:
+    if doc is None:
+        return None
+    # Owner-only from the first byte: it holds secrets (deleted with the temp dir).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    return path
+
+
+def _default_find_credential(host: str) -> Credential | None:
+    from dockyard.oci.auth import find_credential
+
+    return find_credential(host)
 
 
 def registry_hosts(dockerfile_text: str, repositories: Iterable[str] = ()) -> set[str]:
