@@ -30,3 +30,22 @@ def test_no_arguments_shows_help_exit_2():
     proc = run()
     assert proc.returncode == 2
     assert "Usage: dockyard" in proc.stderr
+
+
+def test_a_command_exit_code_is_kept():
+    # A command that ends with typer.Exit(n) must exit n, not 0.
+    import typer
+
+    from dockyard.cli.app import app
+    from dockyard.cli.main import main
+
+    @app.command("_exit3", hidden=True)
+    def _exit3() -> None:
+        raise typer.Exit(3)
+
+    try:
+        main(["_exit3"])
+    except SystemExit as exc:
+        assert exc.code == 3
+    else:
+        raise AssertionError("main() returned instead of exiting 3")

@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"dockyard.cli.{name}")
     try:
-        app(args=args, prog_name="dockyard", standalone_mode=False)
+        # Without standalone mode, a command's `raise typer.Exit(n)` comes back
+        # as the return value: it must still become the exit status.
+        code = app(args=args, prog_name="dockyard", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except DockyardError as exc:
         if _debug():
             raise
