@@ -295,3 +295,43 @@ def test_index_findings_are_the_set_differences(present, expected):
     assert missing == {str(p) for p in expected - present}
     assert unexpected == (set() if not expected else {str(p) for p in present - expected})
     assert {c.platform for c in children} == present
+
+
+def _smoke(**fields):
+    from dockyard.verify.report import SmokeResult
+
+    base = {"argv": ("/bin/sh", "-c", "true"), "exit_code": 0, "seconds": 1.25, "output": ""}
+    return SmokeResult(**(base | fields))
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule", "severity", "message"),
+    [
+        ({}, "smoke.ok", "info", "'/bin/sh -c true' exited 0 in 1.2 s"),
+        ({"emulated": True}, "smoke.ok", "info", "'/bin/sh -c true' exited 0 in 1.2 s under emulation"),
+        ({"exit_code": 3, "output": "boom\nsubprocess exited with status 3\nError: exit status 3\n"},
+         "smoke.failed", "error", "'/bin/sh -c true' exited with status 3: boom"),
+        ({"exit_code": 1}, "smoke.failed", "error", "'/bin/sh -c true' exited with status 1"),
+        ({"exit_code": None, "timed_out": True, "seconds": 60.2}, "smoke.timeout", "error",
+         "'/bin/sh -c true' did not finish within 60 s"),
+        ({"exit_code": None, "error": "buildah from x failed: no such image"}, "smoke.failed", "error",
+         "smoke run of '/bin/sh -c true' did not start: buildah from x failed: no such image"),
+    ],
+)
+def test_smoke_findings(fields, rule, severity, message):
+    from dockyard.verify.checks import check_smoke
+
+    (finding,) = check_smoke("linux/arm64", _smoke(**fields))
+    assert (finding.rule, finding.severity, finding.message) == (rule, severity, message)
+    assert finding.detail["argv"] == ["/bin/sh", "-c", "true"]
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "truncated"),
+    [(b"", "", False), (b"ok\n", "ok\n", False), (b"x" * 4096, "x" * 4096, False),
+     (b"a" + b"x" * 4096, "x" * 4096, True), (b"\xff ok", "\ufffd ok", False)],
+)
+def test_smoke_output_keeps_the_tail(data, text, truncated):
+    from dockyard.verify.report import cap_output
+
+    assert cap_output(data) == (text, truncated)

@@ -13,6 +13,11 @@ user) and returns Findings; run.py does the reading. Rule ids:
   policy.non-root            runs as root, or as a user /etc/passwd cannot resolve
   policy.healthcheck         no HEALTHCHECK (or HEALTHCHECK NONE)
   policy.label               a required label is missing or empty
+  smoke.ok                   (info) the smoke command exited 0; its output in detail
+  smoke.failed               it exited non-zero, or could not start
+  smoke.timeout              it did not finish in time
+  smoke.no-command           --smoke without a HEALTHCHECK or a smoke command
+  smoke.no-emulation         a foreign platform and no usable qemu binfmt entry
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest
 from dockyard.platform import Platform, matches, parse_platform
 from dockyard.verify.findings import Finding
 from dockyard.verify.passwd import UserCheck
+from dockyard.verify.report import SmokeResult
 
 # docker's shell for CMD-SHELL when the config sets no Shell.
 DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -287,3 +293,50 @@ def _rounded(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f}{unit}"
     return f"{n}B"
+
+
+# ------------------------------------------------------------------ smoke
+
+
+def check_smoke(platform: str, result: SmokeResult) -> list[Finding]:
+    """smoke.ok (info, with the output), smoke.timeout or smoke.failed (errors)."""
+    detail = result.to_json()
+    command = " ".join(result.argv)
+    if result.error:
+        rule, severity, message = "smoke.failed", "error", f"smoke run of '{command}' did not start: {result.error}"
+    elif result.timed_out:
+        rule, severity = "smoke.timeout", "error"
+        message = f"'{command}' did not finish within {result.seconds:.0f} s"
+    elif result.exit_code != 0:
+        rule, severity = "smoke.failed", "error"
+        message = f"'{command}' exited with status {result.exit_code}" + _last_output(result.output)
+    else:
+        rule, severity = "smoke.ok", "info"
+        message = f"'{command}' exited 0 in {result.seconds:.1f} s" + (
+            " under emulation" if result.emulated else ""
+        )
+    return [Finding(rule, severity, platform, "/", message, detail)]  # type: ignore[arg-type]
+
+
+def smoke_no_command(platform: str) -> Finding:
+    return Finding(
+        rule="smoke.no-command",
+        severity="error",
+        platform=platform,
+        path="/",
+        message="nothing to smoke-run: the image has no HEALTHCHECK and no smoke command was given "
+        "(--smoke-cmd, or smoke = [...] in the target)",
+    )
+
+
+def smoke_no_emulation(platform: str, problem: str) -> Finding:
+    return Finding(
+        rule="smoke.no-emulation", severity="error", platform=platform, path="/", message=problem
+    )
+
+
+def _last_output(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    # buildah appends its own "subprocess exited..." / "Error: exit status N" lines.
+    lines = [line for line in lines if not line.startswith(("subprocess exited", "Error: exit status"))]
+    return f": {lines[-1]}" if lines else ""

@@ -26,10 +26,12 @@ class SmokeResult:
     truncated: bool = False
     timed_out: bool = False
     emulated: bool = False
+    # Why the command did not run (buildah from failed, the wrong image came out); "" if it ran.
+    error: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.error
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class SmokeResult:
             "emulated": self.emulated,
             "output": self.output,
             "truncated": self.truncated,
+            "error": self.error,
         }
 
 
@@ -62,6 +65,8 @@ class PlatformReport:
     layers: int
     elf_files: int
     user: str
+    # Rule ids of the checks run on this image (a check without findings passed).
+    checks: tuple[str, ...] = ()
     smoke: SmokeResult | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -74,6 +79,7 @@ class PlatformReport:
             "layers": self.layers,
             "elfFiles": self.elf_files,
             "user": self.user,
+            "checks": list(self.checks),
             "smoke": None if self.smoke is None else self.smoke.to_json(),
         }
 

@@ -1,0 +1,141 @@
+"""`dockyard verify REF`: prove each platform image is what its index entry claims."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+
+
+@app.command("verify")
+def verify_command(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="oci:DIR[:TAG] or a registry reference.")],
+    platforms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platforms", "--platform", metavar="P,…",
+            help="Platforms the index must hold, no more, no fewer (repeat or comma-separate).",
+        ),
+    ] = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option("--max-size", metavar="SIZE", help="Budget per platform image, compressed (e.g. 100MB)."),
+    ] = None,
+    max_size_uncompressed: Annotated[
+        str | None,
+        typer.Option("--max-size-uncompressed", metavar="SIZE", help="Budget per platform image, uncompressed."),
+    ] = None,
+    non_root: Annotated[bool, typer.Option("--non-root", help="Fail images that run as root.")] = False,
+    healthcheck: Annotated[bool, typer.Option("--healthcheck", help="Fail images without a HEALTHCHECK.")] = False,
+    require_label: Annotated[
+        list[str] | None,
+        typer.Option("--require-label", metavar="KEY", help="A label that must be present and non-empty (repeat)."),
+    ] = None,
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="Run each platform's HEALTHCHECK command in its image (qemu if foreign).")
+    ] = False,
+    smoke_cmd: Annotated[
+        str | None,
+        typer.Option(
+            "--smoke-cmd", metavar="CMD",
+            help='Command to smoke-run instead of the HEALTHCHECK: a JSON array or shell words (implies --smoke).',
+        ),
+    ] = None,
+    smoke_timeout: Annotated[
+        float, typer.Option("--smoke-timeout", metavar="SECONDS", help="Time limit per smoke run.")
+    ] = 60.0,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port]."),
+    ] = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs."""
+    from dockyard.cli.output import emit_json, say
+    from dockyard.config.sizes import parse_size
+    from dockyard.errors import InputError, VerificationFailed
+    from dockyard.oci.imports import parse_command
+    from dockyard.platform import parse_platforms
+    from dockyard.verify.run import VerifyOptions, verify_image
+
+    if smoke_timeout <= 0:
+        raise InputError(f"--smoke-timeout {smoke_timeout:g}: expected a number of seconds above 0")
+    command = parse_command(smoke_cmd, option="--smoke-cmd") if smoke_cmd is not None else ()
+    options = VerifyOptions(
+        platforms=parse_platforms(platforms or ()),
+        max_size=parse_size(max_size) if max_size is not None else None,
+        max_size_uncompressed=(
+            parse_size(max_size_uncompressed) if max_size_uncompressed is not None else None
+        ),
+        non_root=non_root,
+        healthcheck=healthcheck,
+        require_labels=tuple(require_label or ()),
+        smoke=smoke or bool(command),
+        smoke_cmd=command,
+        smoke_timeout=smoke_timeout,
+    )
+    report = verify_image(
+        ref,
+        expect=options,
+        insecure_registries=insecure_registry or (),
+        ca_cert=ca_cert,
+        progress=None if json_ else say,
+    )
+    if json_:
+        emit_json(report.to_json())
+    else:
+        _render(report)
+    if not report.ok:
+        # Through the error tree (exit 1): main() drops the code of a typer.Exit raised here.
+        rules = sorted({f.rule for f in report.errors})
+        raise VerificationFailed(
+            f"{report.reference}: {len(report.errors)} error finding(s) ({', '.join(rules)})"
+        )
+
+
+_STYLE = {"error": "red", "warning": "yellow", "info": "green"}
+
+
+def _render(report) -> None:
+    from rich.table import Table
+
+    from dockyard.cli.output import console
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("platform", "check", "result", "path / message"):
+        table.add_column(column, overflow="fold")
+    for row in _rows(report):
+        table.add_row(*row)
+    out = console()
+    out.print(table)
+    errors = len(report.errors)
+    verdict = "[green]ok[/green]" if report.ok else f"[red]{errors} error{'s' if errors != 1 else ''}[/red]"
+    out.print(f"{report.reference}  {report.digest}  {verdict}")
+
+
+def _rows(report):
+    """Index findings, then per platform its findings and an 'ok' row per check that found nothing."""
+    from rich.markup import escape
+
+    by_platform = {p.platform for p in report.platforms}
+    for f in report.findings:
+        if f.platform not in by_platform:
+            yield _finding_row(f, escape)
+    for p in report.platforms:
+        mine = [f for f in report.findings if f.platform == p.platform]
+        for f in mine:
+            yield _finding_row(f, escape)
+        for check in p.checks:
+            if not any(f.rule == check or f.rule.startswith(check + ".") for f in mine):
+                yield (p.platform, check, "[green]ok[/green]", "")
+
+
+def _finding_row(f, escape):
+    style = _STYLE[f.severity]
+    where = f"{f.path}: {f.message}" if f.path not in ("", "/") else f.message
+    return (f.platform or "-", f.rule, f"[{style}]{f.severity}[/{style}]", escape(where))
