@@ -49,39 +49,6 @@ from dockyard.oci.models import Descriptor, build_index, build_manifest  # noqa:
 from dockyard.platform import Platform  # noqa: E402
 
 
-def _read_head_joining_repeats(sock):
-    """faultproxy._read_head, but repeated header lines are joined with ", " (RFC 9110 5.3).
-
-    skopeo sends one `Accept:` line per media type; the proxy keeps only the
-    last, and the registry then refuses to serve an OCI manifest to skopeo.
-    """
-    from tests.helpers import faultproxy
-
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk or (not data and not chunk[:1].isalpha()):
-            return None, b""
-        data += chunk
-        if len(data) > faultproxy.HEAD_LIMIT:
-            return None, b""
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        name, value = name.strip(), value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return faultproxy.Request(method, target, headers), rest
-
-
-def _patch_proxy() -> None:
-    from tests.helpers import faultproxy
-
-    faultproxy._read_head = _read_head_joining_repeats
-
-
 MB = 1000 * 1000
 LAYERS_PER_PLATFORM = 4
 PLATFORMS = (Platform("linux", "amd64"), Platform("linux", "arm64"))
@@ -295,7 +262,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--big", action="store_true", help="also run (a)/(e) with a ~1 GB image")
     args = parser.parse_args()
-    _patch_proxy()
     print(f"dockyard copy vs skopeo copy --all ({subprocess.run(['skopeo', '--version'], capture_output=True, text=True).stdout.strip()})")
     with tempfile.TemporaryDirectory(prefix="dockyard-bench-") as tmp:
         work = Path(tmp)

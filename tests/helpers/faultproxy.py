@@ -246,7 +246,10 @@ def _read_head(sock: socket.socket) -> tuple[Request | None, bytes]:
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        headers[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        # Repeated header lines (skopeo sends one Accept per media type) are one
+        # comma-joined header (RFC 9110 5.3): keeping only the last loses types.
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return Request(method, target, headers), rest
 
 
