@@ -48,7 +48,6 @@ from dockyard.oci.layout import LayoutStore  # noqa: E402
 from dockyard.oci.models import Descriptor, build_index, build_manifest  # noqa: E402
 from dockyard.platform import Platform  # noqa: E402
 
-
 MB = 1000 * 1000
 LAYERS_PER_PLATFORM = 4
 PLATFORMS = (Platform("linux", "amd64"), Platform("linux", "arm64"))
