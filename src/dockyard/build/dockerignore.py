@@ -163,14 +163,17 @@ def parse_patterns(patterns: Iterable[str], *, path: str = "patterns") -> Ignore
 def format_pattern(p: Pattern) -> str:
     """The shortest line that parses back to this pattern.
 
-    Usually the pattern itself; a pattern starting with `#`, or one that ReadAll
-    would rewrite (a leading `/` that a hidden `./ ` kept), is spelled through
-    `./`, which cleaning removes again.
+    Usually the pattern itself. A pattern starting with `#`, or one the two
+    trims and cleanings would rewrite (a leading `/` or space, a trailing
+    space, as the odd line `./ /a` or `a/ / /.` gives), is spelled with a
+    `./` before or a `/ /.` after, which cleaning removes again.
     """
     head = "!" if p.exception else ""
-    for line in (head + p.text, "./" + head + p.text, "./ " + head + p.text):
-        if not line.startswith("#") and _reparses(line, p):
-            return line
+    for before in ("", "./", "./ "):
+        for after in ("", "/ /."):
+            line = before + head + p.text + after
+            if not line.startswith("#") and _reparses(line, p):
+                return line
     raise ValueError(f"pattern {p.text!r} has no .dockerignore spelling")  # not from a parse
 
 
