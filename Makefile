@@ -21,6 +21,7 @@ venv: $(BIN)/dockyard
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	cd examples/fleet && ../../$(BIN)/dockyard lint
 
 # pytest exits 5 when it collects nothing: that is a failure, said out loud.
 unit: venv
