@@ -95,7 +95,11 @@ SINGLE = [
     ("**/dir2/**", "dir/dir2/dir3/file", True),
     ("**file", "file", True),
     ("**file", "dir/dir/file", True),
-    ("**file", "dir/xfile", True),  # moby's suffix test: no directory boundary
+    # ** is whole directories (the docs, buildah 1.28 checked); not moby's newer bare suffix test
+    ("**file", "dir/xfile", False),
+    ("**file", "xfile", False),
+    ("**.go", "main.go", False),
+    ("**.go", "a/.go", True),
     ("**/file", "dir/xfile", False),
     ("**/file*", "dir/dir/file.txt", True),
     ("**/file*txt", "dir/dir/file.txt", True),

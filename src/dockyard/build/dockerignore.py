@@ -1,4 +1,4 @@
-""".dockerignore patterns, matched exactly as docker and BuildKit match them (pure).
+""".dockerignore patterns, matched as docker, BuildKit and buildah match them (pure).
 
 The semantics are those of moby's patternmatcher and ignorefile packages (what
 the docker CLI, BuildKit's context transfer and buildah all use):
@@ -15,8 +15,7 @@ the docker CLI, BuildKit's context transfer and buildah all use):
   directories, including none.
 - A pattern excludes a path when it matches the path or any of its parent
   directories (`node_modules` excludes everything below it).
-- A pattern without wildcards compares exactly; `PREFIX**` is a prefix test
-  and `**SUFFIX` a suffix test, as in moby (so `**foo` also matches `xfoo`).
+- A pattern without wildcards compares exactly; `PREFIX**` is a prefix test.
 - A pattern docker would refuse (`!` alone, an unterminated `[`, a class
   range that runs backwards, a trailing `\\`) is refused here, naming the line.
 
@@ -27,6 +26,16 @@ and requests for 100 lines, and has diverged from moby before; the small
 dockerignore packages on PyPI are unmaintained or brand new. This is a port
 of the ~200 lines of moby's matcher, checked against docker's documented
 examples (tests/unit/test_dockerignore.py).
+
+Where the builders disagree, the reading here never excludes more than the
+builder does, so an input hash over what survives can only over-count:
+- `**foo` matches `foo` and `dir/foo`, never `xfoo`: "`**` matches any number
+  of directories" (docker's documentation), what buildah 1.28 does (checked
+  here with `COPY . /`); moby's current patternmatcher takes a shortcut that
+  tests a plain suffix, so BuildKit also leaves out `xfoo`.
+- `vendor` then `!vendor/**/*.go` re-includes `vendor/a/b/c.go` (BuildKit);
+  buildah 1.28 and docker's classic builder do not descend into an excluded
+  directory unless an exception's text starts with it (docker/cli#2919, checked).
 
 Deliberate difference, on patterns no one writes: moby turns a pattern into
 an RE2 regular expression by passing `\\x` and `[...]` through, so `\\d` there
@@ -49,7 +58,7 @@ _BOM = "\ufeff"
 class _Kind(Enum):
     EXACT = "exact"
     PREFIX = "prefix"  # PREFIX** : path starts with PREFIX
-    SUFFIX = "suffix"  # **SUFFIX : path ends with SUFFIX (or is it, without a leading /)
+    SUFFIX = "suffix"  # **[/]NAME : path is NAME or ends with /NAME
     REGEXP = "regexp"
 
 
@@ -86,8 +95,9 @@ class Pattern:
         if self._kind is _Kind.PREFIX:
             return path.startswith(text[:-2])
         if self._kind is _Kind.SUFFIX:
-            suffix = text[2:]
-            return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
+            # (.*/)?NAME, as the regular expression would say; not moby's bare suffix test
+            name = text[2:].removeprefix("/")
+            return not name or path == name or path.endswith("/" + name)
         assert self._regexp is not None
         return self._regexp.fullmatch(path) is not None
 
