@@ -1,0 +1,109 @@
+"""Smoke runs of real busybox images with buildah: native, arm64 and arm/v7 under qemu,
+failing and hanging commands, images without anything to run, pulls from a registry."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dockyard.build.emulation import binfmt_status
+from dockyard.oci.imports import ImageSettings
+from dockyard.platform import parse_platform, parse_platforms
+from dockyard.verify.run import VerifyOptions, verify_image
+from tests.helpers.verifyimages import import_busybox
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed"),
+]
+
+BOTH = (("linux/amd64", "amd64"), ("linux/arm64", "arm64"))
+
+
+def _needs_qemu(*platforms: str) -> None:
+    for p in platforms:
+        status = binfmt_status(parse_platform(p))
+        if not status.ok:
+            pytest.skip(status.problem or "")
+
+
+def smoke_findings(report):
+    return [(f.rule, f.platform) for f in report.findings if f.rule.startswith("smoke.")]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    return import_busybox(tmp_path_factory.mktemp("smoke"), BOTH)
+
+
+def test_the_healthcheck_runs_natively_and_under_qemu(clean):
+    _needs_qemu("linux/arm64")
+    location, _, _ = clean
+    report = verify_image(location, expect=VerifyOptions(smoke=True))
+    assert report.ok, report.findings
+    assert smoke_findings(report) == [("smoke.ok", "linux/amd64"), ("smoke.ok", "linux/arm64")]
+    amd64, arm64 = (p.smoke for p in report.platforms)
+    assert amd64.argv == arm64.argv == ("/bin/sh", "-c", "true")  # HEALTHCHECK CMD-SHELL true
+    assert (amd64.emulated, arm64.emulated) == (False, True)
+    assert arm64.exit_code == 0 and not arm64.timed_out
+
+
+def test_a_smoke_command_sees_the_platforms_cpu(clean):
+    _needs_qemu("linux/arm64")
+    location, _, _ = clean
+    report = verify_image(location, expect=VerifyOptions(smoke=True, smoke_cmd=("uname", "-m")))
+    assert report.ok
+    assert [p.smoke.output for p in report.platforms] == ["x86_64\n", "aarch64\n"]
+    assert report.to_json()["platforms"][1]["smoke"]["output"] == "aarch64\n"
+
+
+def test_a_failing_smoke_command(clean):
+    _needs_qemu("linux/arm64")
+    location, _, _ = clean
+    expect = VerifyOptions(
+        platforms=parse_platforms("linux/arm64,linux/amd64"),
+        smoke=True,
+        smoke_cmd=("sh", "-c", "echo broken on $(uname -m); exit 3"),
+    )
+    report = verify_image(location, expect=expect)
+    assert smoke_findings(report) == [("smoke.failed", "linux/amd64"), ("smoke.failed", "linux/arm64")]
+    assert report.errors[1].message == (
+        "'sh -c echo broken on $(uname -m); exit 3' exited with status 3: broken on aarch64"
+    )
+    assert report.platforms[1].smoke.exit_code == 3
+
+
+def test_a_hanging_smoke_command_times_out(clean):
+    _needs_qemu("linux/arm64")
+    location, _, _ = clean
+    expect = VerifyOptions(smoke=True, smoke_cmd=("sh", "-c", "while :; do :; done"), smoke_timeout=2)
+    report = verify_image(location, expect=expect)
+    assert smoke_findings(report) == [("smoke.timeout", "linux/amd64"), ("smoke.timeout", "linux/arm64")]
+    assert all(p.smoke.timed_out and p.smoke.exit_code is None for p in report.platforms)
+
+
+def test_nothing_to_run(tmp_path):
+    location, _, _ = import_busybox(tmp_path, BOTH[:1], settings=ImageSettings(user="1000"))
+    report = verify_image(location, expect=VerifyOptions(smoke=True))
+    assert smoke_findings(report) == [("smoke.no-command", "linux/amd64")]
+    assert report.platforms[0].smoke is None
+
+
+def test_arm_v7_under_qemu(tmp_path):
+    _needs_qemu("linux/arm/v7")
+    location, _, _ = import_busybox(tmp_path, (("linux/arm/v7", "armhf"),))
+    report = verify_image(location, expect=VerifyOptions(smoke=True, smoke_cmd=("uname", "-m")))
+    assert report.ok, report.findings
+    assert report.platforms[0].smoke.output == "armv7l\n"
+
+
+def test_smoke_pulls_from_a_registry(clean, registry):
+    _needs_qemu("linux/arm64")
+    from dockyard.oci.copy import copy_location
+
+    location, _, _ = clean
+    copy_location(location, f"{registry.host}/verify/smoke:1")
+    report = verify_image(f"{registry.host}/verify/smoke:1", expect=VerifyOptions(smoke=True))
+    assert report.ok, report.findings
+    assert smoke_findings(report) == [("smoke.ok", "linux/amd64"), ("smoke.ok", "linux/arm64")]
