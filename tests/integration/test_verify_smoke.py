@@ -107,3 +107,16 @@ def test_smoke_pulls_from_a_registry(clean, registry):
     report = verify_image(f"{registry.host}/verify/smoke:1", expect=VerifyOptions(smoke=True))
     assert report.ok, report.findings
     assert smoke_findings(report) == [("smoke.ok", "linux/amd64"), ("smoke.ok", "linux/arm64")]
+
+
+def test_a_layout_store_and_digest(clean):
+    _, store, result = clean
+    index = str(result.index.digest)
+    report = verify_image((store, index), expect=VerifyOptions(smoke=True, smoke_cmd=("true",)))
+    assert report.ok, report.findings
+    assert report.reference == f"oci:{store.path}@{index}"
+    untagged = str(result.images[0].manifest.digest)
+    report = verify_image((store, untagged), expect=VerifyOptions(smoke=True, smoke_cmd=("true",)))
+    assert [(f.rule, f.message) for f in report.errors] == [
+        ("smoke.failed", f"smoke runs need a tag for {untagged} in the layout (buildah reads layouts by tag)")
+    ]

@@ -95,15 +95,19 @@ def verify_image(
     `smoke_image`: what buildah pulls for smoke runs (`oci:DIR:TAG`,
     `docker://host/repo@digest`); derived from the location when None.
     """
+    from dockyard.ref import LayoutRef, is_loopback_host, parse_location
+
+    insecure = frozenset(insecure_registries)
     if isinstance(location, tuple):
         store, reference = location
-        return _verify(store, reference, expect, name or f"{store}", smoke_image, False, progress)
+        ref = getattr(store, "ref", None)  # a RegistryStore's repository
+        plain = ref is not None and (is_loopback_host(ref.registry) or ref.registry in insecure)
+        name = name or _describe(store, reference)
+        return _verify(store, reference, expect, name, smoke_image, plain, progress)
     from dockyard.oci.open import open_store
-    from dockyard.ref import LayoutRef, is_loopback_host, parse_location
 
     parsed = parse_location(location)
     client = None
-    insecure = frozenset(insecure_registries)
     if not isinstance(parsed, LayoutRef):
         from dockyard.oci.registry import RegistryClient
         from dockyard.oci.session import RegistryOptions
@@ -118,6 +122,15 @@ def verify_image(
     finally:
         if client is not None:
             client.close()
+
+
+def _describe(store: Store, reference: str) -> str:
+    """A name for a (store, reference) pair, in the location syntax where possible."""
+    path = getattr(store, "path", None)
+    base = f"oci:{path}" if path is not None else str(store)
+    if not reference:
+        return base
+    return base + ("@" if reference.startswith("sha256:") else ":") + reference
 
 
 def _verify(
@@ -143,9 +156,15 @@ def _verify(
         verified.append(one)
         findings += found
     if expect.smoke:
-        image = smoke_image or _smoke_image(store, reference, top)
-        verified, smoke_findings = _smoke_all(verified, image, expect, plain_http, say)
-        findings += smoke_findings
+        try:
+            image = smoke_image or _smoke_image(store, reference, top)
+        except Unsupported as e:
+            findings += [
+                Finding("smoke.failed", "error", v.report.platform, "/", str(e)) for v in verified
+            ]
+        else:
+            verified, smoke_findings = _smoke_all(verified, image, expect, plain_http, say)
+            findings += smoke_findings
     attestations = top.attestations() if isinstance(top, Index) else []
     return Report(
         reference=name,
@@ -322,11 +341,22 @@ def _smoke_image(store: Store, reference: str, top: Manifest | Index) -> str:
     """What buildah pulls: the layout and its tag, or the registry repository at the digest read."""
     path = getattr(store, "path", None)
     if path is not None:
+        if reference.startswith("sha256:"):
+            reference = _layout_tag(store, reference)
         return f"oci:{path.resolve()}" + (f":{reference}" if reference else "")
     ref = getattr(store, "ref", None)
     if ref is None:
         raise Unsupported(f"smoke runs cannot pull from {store!r}: pass smoke_image")
     return f"docker://{ref.name}@{top.digest}"
+
+
+def _layout_tag(store: Store, digest: str) -> str:
+    # buildah 1.28 reads a layout only by tag (its ref.name annotation).
+    for tag in store.tag_list():
+        head = store.manifest_head(tag)
+        if head is not None and str(head[0]) == digest:
+            return tag
+    raise Unsupported(f"smoke runs need a tag for {digest} in the layout (buildah reads layouts by tag)")
 
 
 def _smoke_all(
