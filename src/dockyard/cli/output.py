@@ -15,9 +15,15 @@ def emit_json(document: Any) -> None:
 
 def console():
     """A rich console on stderr (imported lazily: rich costs start-up time)."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=False)
+    out = Console(stderr=True, highlight=False, soft_wrap=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        # CI logs are not 80 columns wide; digests and references wrap badly at 80.
+        out.width = 140
+    return out
 
 
 def say(message: str) -> None:
