@@ -37,10 +37,10 @@ from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, Index, parse_mani
 from dockyard.oci.retry import restarts_upload
 from dockyard.oci.session import (
     CHUNK,
-    BlobReader,
     Host,
     RegistryOptions,
     RegistrySession,
+    blob_reader,
     check_location,
     read_capped,
     resolve_location,
@@ -174,7 +174,7 @@ class RegistryStore:
         if size is None:
             length = response.headers.get("content-length")
             size = int(length) if length and length.isdigit() else None
-        return BlobReader(response, digest, size, name=f"{self}: blob {digest}")
+        return blob_reader(response, digest, size, name=f"{self}: blob {digest}")
 
     def blob_mount(self, digest: Digest, source: str) -> bool:
         """Cross-repository mount from `source` (a repository on this registry)."""

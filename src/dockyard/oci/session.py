@@ -13,12 +13,11 @@ keeps that host's `Authenticator`. `request()` sends one logical request:
 - every non-success is turned into a one-line RegistryError with status, the
   spec error codes, method and a redacted URL; bodies are read bounded.
 
-`BlobReader` is the verifying stream blob GETs return.
+`blob_reader` gives the verifying stream blob GETs return.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -29,12 +28,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import IO
 from urllib.parse import urljoin
 
 import httpx
 
 from dockyard.digest import Digest
-from dockyard.errors import DigestMismatch, InputError, RegistryError
+from dockyard.errors import InputError, RegistryError
 from dockyard.oci.auth import (
     Authenticator,
     Challenge,
@@ -46,6 +46,7 @@ from dockyard.oci.auth import (
 )
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
+from dockyard.oci.verifying import VerifyingReader
 from dockyard.ref import is_loopback_host
 
 log = logging.getLogger("dockyard.registry")
@@ -477,33 +478,26 @@ def check_location(url: str, host: Host, what: str) -> str:
     return url
 
 
-class BlobReader(io.RawIOBase):
-    """The bytes of one blob as they arrive, hashed and counted.
+class ResponseStream(io.RawIOBase):
+    """The body of an HTTP response as a raw stream; the response closes at EOF or close.
 
-    More than `size` bytes, fewer at EOF, or a different hash raise
-    DigestMismatch: a reader never sees a clean EOF on bad content. A
-    connection lost mid-body raises a temporary RegistryError.
+    A connection lost mid-body becomes a temporary RegistryError, so callers
+    (and the retry loop) see one exception tree.
     """
 
-    def __init__(
-        self, response: httpx.Response, digest: Digest, size: int | None, *, name: str
-    ) -> None:
+    def __init__(self, response: httpx.Response, *, name: str) -> None:
         super().__init__()
         self._response = response
         self._chunks = response.iter_bytes(CHUNK)
         self._pending = b""
-        self._digest = digest
-        self._size = size
         self._name = name
-        self._hash = hashlib.new(digest.algorithm)
         self._count = 0
-        self._eof = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        if not self._pending and not self._eof:
+        if not self._pending:
             self._pending = self._next()
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
@@ -520,27 +514,17 @@ class BlobReader(io.RawIOBase):
                 temporary=True,
             ) from None
         if not chunk:
-            self._finish()
-            return b""
-        self._count += len(chunk)
-        if self._size is not None and self._count > self._size:
             self._response.close()
-            raise DigestMismatch(f"{self._name}: more than the expected {self._size} bytes")
-        self._hash.update(chunk)
+        self._count += len(chunk)
         return chunk
-
-    def _finish(self) -> None:
-        self._eof = True
-        self._response.close()
-        if self._size is not None and self._count != self._size:
-            raise DigestMismatch(f"{self._name}: got {self._count} bytes, expected {self._size}")
-        got = self._hash.hexdigest()
-        if got != self._digest.hex:
-            raise DigestMismatch(
-                f"{self._name}: content hashes to {self._digest.algorithm}:{got}, "
-                f"expected {self._digest}"
-            )
 
     def close(self) -> None:
         self._response.close()
         super().close()
+
+
+def blob_reader(response: httpx.Response, digest: Digest, size: int | None, *, name: str) -> IO[bytes]:
+    """The verifying stream a blob GET returns: hashed and counted as it arrives."""
+    return VerifyingReader(ResponseStream(response, name=name), digest, size, name=name)
+
+
