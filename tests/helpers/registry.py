@@ -67,12 +67,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _config(root: Path, port: int, auth_block: str, tls_block: str) -> str:
+def _config(root: Path, port: int, auth_block: str, tls_block: str, *, delete: bool = True) -> str:
     return f"""version: 0.1
 log: {{level: error, accesslog: {{disabled: true}}}}
 storage:
   filesystem: {{rootdirectory: {root / "data"}}}
-  delete: {{enabled: true}}
+  delete: {{enabled: {"true" if delete else "false"}}}
   maintenance: {{uploadpurging: {{enabled: false}}}}
 http:
   addr: 127.0.0.1:{port}
@@ -108,8 +108,12 @@ def _tls_block(root: Path) -> tuple[str, Path]:
     return f"  tls: {{certificate: {cert}, key: {key}}}\n", ca_cert
 
 
-def start_registry(workdir: Path, *, auth: str | None = None, tls: bool = False) -> RunningRegistry:
-    """A running registry under `workdir` (created); raise if it does not come up."""
+def start_registry(
+    workdir: Path, *, auth: str | None = None, tls: bool = False, delete: bool = True
+) -> RunningRegistry:
+    """A running registry under `workdir` (created); raise if it does not come up.
+
+    `delete=False` starts it with `storage.delete.enabled: false` (it answers 405 to deletes)."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
@@ -122,7 +126,7 @@ def start_registry(workdir: Path, *, auth: str | None = None, tls: bool = False)
     for _ in range(3):  # a free port can be taken between probe and bind: try another
         port = free_port()
         config = workdir / "config.yml"
-        config.write_text(_config(workdir, port, auth_block, tls_block))
+        config.write_text(_config(workdir, port, auth_block, tls_block, delete=delete))
         log = workdir / "registry.log"
         process = subprocess.Popen(
             [binary, "serve", str(config)],
