@@ -16,7 +16,6 @@ Store per repository.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,14 +24,14 @@ from typing import TYPE_CHECKING
 from dockyard.build.dockerfile import Dockerfile
 from dockyard.build.pinning import Pin, base_references, resolve_froms
 from dockyard.digest import Digest
-from dockyard.errors import DigestMismatch, OperationError
+from dockyard.errors import OperationError
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.fetch import read_config
 from dockyard.oci.models import (
-    MAX_MANIFEST_SIZE,
     Descriptor,
+    ImageConfig,
     Index,
     Manifest,
-    parse_config,
     parse_manifest,
 )
 from dockyard.oci.store import NotFound, Store
@@ -216,7 +215,7 @@ def pick_child(index: Index, platform: Platform) -> Descriptor | None:
 
 
 def _check_single(store: Store, manifest: Manifest, base: str, platform: Platform) -> None:
-    config = parse_config(_read_blob(store, manifest.config, base))
+    config = _read_config(store, manifest, base)
     if not matches(platform, config.platform):
         raise OperationError(
             f"base {base} is a single {config.platform} image; "
@@ -231,25 +230,11 @@ def _get_manifest(store: Store, reference: str, base: str) -> tuple[bytes, str]:
         raise NotFound(f"base {base} was not found ({exc})") from None
 
 
-def _read_blob(store: Store, descriptor: Descriptor, base: str) -> bytes:
-    """A small blob (a config), capped and checked against its digest."""
-    if descriptor.size > MAX_MANIFEST_SIZE:
-        raise OperationError(
-            f"base {base}: config {descriptor.digest} is {descriptor.size} bytes "
-            f"(at most {MAX_MANIFEST_SIZE} are read)"
-        )
+def _read_config(store: Store, manifest: Manifest, base: str) -> ImageConfig:
     try:
-        with store.blob_open(descriptor.digest) as stream:
-            data = stream.read(MAX_MANIFEST_SIZE + 1)
+        return read_config(store, manifest)
     except NotFound as exc:
         raise NotFound(f"base {base}: config missing ({exc})") from None
-    got = hashlib.new(descriptor.digest.algorithm, data).hexdigest()
-    if got != descriptor.digest.hex:
-        raise DigestMismatch(
-            f"base {base}: config hashes to {descriptor.digest.algorithm}:{got}, "
-            f"expected {descriptor.digest}"
-        )
-    return data
 
 
 def _platforms_of(index: Index) -> str:

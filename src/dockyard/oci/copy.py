@@ -40,12 +40,11 @@ from typing import IO, Any, Protocol, TypeVar
 
 from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, InputError, OperationError, RegistryError
+from dockyard.oci.fetch import read_config
 from dockyard.oci.models import (
-    MAX_MANIFEST_SIZE,
     Descriptor,
     Index,
     Manifest,
-    parse_config,
     parse_manifest,
 )
 from dockyard.oci.retry import RetryPolicy, decide, restarts_upload
@@ -464,16 +463,10 @@ def _root(
             raise NotFound(f"{source}: no image for {platform} (the index has: {have})")
         data, media_type = src.manifest_get(str(child.digest))
         return parse_manifest(data, child.media_type or media_type), (str(platform),)
-    found = _config_platform(src, top)
+    found = read_config(src, top).platform
     if not matches(platform, found):
         raise NotFound(f"{source}: is a single {found} image, not {platform}")
     return top, (str(found),)
-
-
-def _config_platform(src: Store, manifest: Manifest) -> Platform:
-    with contextlib.closing(src.blob_open(manifest.config.digest)) as stream:
-        raw = stream.read(MAX_MANIFEST_SIZE + 1)
-    return parse_config(raw).platform
 
 
 def copy_location(

@@ -21,14 +21,12 @@ from typing import Any
 from dockyard.digest import Digest, sha256_digest
 from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import (
-    MAX_MANIFEST_SIZE,
     Descriptor,
     ImageConfig,
     Index,
     Manifest,
-    ManifestInvalid,
-    parse_config,
     parse_manifest,
 )
 from dockyard.oci.store import Store
@@ -129,7 +127,7 @@ def inspect_image(
     if isinstance(top, Index):
         children = top.manifests
         images = tuple(
-            _summary(store, child, _child_manifest(store, child), uncompressed)
+            _summary(store, child, child_manifest(store, child), uncompressed)
             for child in top.platforms()
         )
     else:
@@ -138,19 +136,10 @@ def inspect_image(
     return InspectResult(name or reference, descriptor, raw, tuple(children), images)
 
 
-def _child_manifest(store: Store, child: Descriptor) -> Manifest:
-    raw, media_type = store.manifest_get(str(child.digest))
-    _check_digest(raw, str(child.digest))
-    parsed = parse_manifest(raw, media_type)
-    if not isinstance(parsed, Manifest):
-        raise ManifestInvalid(f"index entry {child.digest} is an index, expected an image manifest")
-    return parsed
-
-
 def _summary(
     store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool
 ) -> ImageSummary:
-    config = parse_config(_read_small_blob(store, manifest.config))
+    config = read_config(store, manifest)
     size = _uncompressed_size(store, manifest, config) if uncompressed else None
     return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size)
 
@@ -159,19 +148,6 @@ def _check_digest(raw: bytes, reference: str) -> None:
     # Whatever the store checked, a manifest fetched by digest must be that digest.
     if reference.startswith("sha256:") and str(sha256_digest(raw)) != reference:
         raise DigestMismatch(f"manifest {reference}: content hashes to {sha256_digest(raw)}")
-
-
-def _read_small_blob(store: Store, desc: Descriptor) -> bytes:
-    if desc.size > MAX_MANIFEST_SIZE:
-        raise ManifestInvalid(f"config {desc.digest}: {desc.size} bytes exceeds the {MAX_MANIFEST_SIZE} byte limit")
-    with store.blob_open(desc.digest) as f:
-        data = f.read(desc.size + 1)
-    if len(data) != desc.size or sha256_digest(data) != desc.digest:
-        raise DigestMismatch(
-            f"blob {desc.digest}: got {len(data)} bytes hashing to {sha256_digest(data)}, "
-            f"expected {desc.size}"
-        )
-    return data
 
 
 def _uncompressed_size(store: Store, manifest: Manifest, config: ImageConfig) -> int | None:

@@ -22,14 +22,13 @@ from typing import Any
 from dockyard.config.model import Policy
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, Unsupported
+from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import (
-    MAX_MANIFEST_SIZE,
     Descriptor,
     ImageConfig,
     Index,
     Manifest,
     ManifestInvalid,
-    parse_config,
     parse_manifest,
 )
 from dockyard.oci.store import NotFound, Store
@@ -185,8 +184,8 @@ def _verify_child(
     label = str(child.platform or "")
     empty = PlatformReport(label, str(child.descriptor.digest), "", child.descriptor.size, None, 0, 0, "")
     try:
-        manifest = top if isinstance(top, Manifest) else _child_manifest(store, child.descriptor)
-        config = parse_config(_small_blob(store, manifest.config, "config"))
+        manifest = top if isinstance(top, Manifest) else child_manifest(store, child.descriptor)
+        config = read_config(store, manifest)
     except (DigestMismatch, ManifestInvalid, NotFound) as e:
         return _Verified(empty, None, child.platform), [_blob_finding(label, child.descriptor, e)]
     platform = child.platform or checks.normalise(config.platform)
@@ -293,34 +292,6 @@ def _resolve_user(store: Store, manifest: Manifest, user: str, expect: VerifyOpt
 
 
 # ------------------------------------------------------------------ reading
-
-
-def _child_manifest(store: Store, entry: Descriptor) -> Manifest:
-    raw, media_type = store.manifest_get(str(entry.digest))
-    if len(raw) != entry.size or sha256_digest(raw) != entry.digest:
-        raise DigestMismatch(
-            f"manifest {entry.digest}: got {len(raw)} bytes hashing to {sha256_digest(raw)}, "
-            f"the index says {entry.size} bytes"
-        )
-    parsed = parse_manifest(raw, media_type)
-    if not isinstance(parsed, Manifest):
-        raise ManifestInvalid(f"index entry {entry.digest} is an index, expected an image manifest")
-    return parsed
-
-
-def _small_blob(store: Store, desc: Descriptor, what: str) -> bytes:
-    if desc.size > MAX_MANIFEST_SIZE:
-        raise ManifestInvalid(
-            f"{what} {desc.digest}: {desc.size} bytes exceeds the {MAX_MANIFEST_SIZE} byte limit"
-        )
-    with store.blob_open(desc.digest) as f:
-        data = f.read(desc.size + 1)
-    if len(data) != desc.size or sha256_digest(data) != desc.digest:
-        raise DigestMismatch(
-            f"{what} {desc.digest}: got {len(data)} bytes hashing to {sha256_digest(data)}, "
-            f"expected {desc.size} bytes"
-        )
-    return data
 
 
 def _blob_finding(label: str, entry: Descriptor, error: Exception) -> Finding:
