@@ -1,0 +1,63 @@
+"""`dockyard retain REPO --keep N`: delete a repository's old tags, never what a kept tag needs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+
+
+@app.command("retain")
+def retain_command(
+    repository: Annotated[
+        str, typer.Argument(metavar="REPO", help="Repository, no tag (e.g. ghcr.io/acme/api).")
+    ],
+    keep: Annotated[
+        int, typer.Option("--keep", metavar="N", help="Keep the newest N matching tags (by image creation time).")
+    ],
+    match: Annotated[
+        str | None,
+        typer.Option("--match", metavar="REGEX", help="Only tags this regular expression finds are candidates."),
+    ] = None,
+    protect: Annotated[
+        list[str] | None,
+        typer.Option("--protect", metavar="TAG", help="Never delete this tag (repeat; e.g. the current release's)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port]."),
+    ] = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Delete old tags and their manifests; kept tags, protected tags and their children stay."""
+    from dockyard.cli.output import emit_json, say
+    from dockyard.release.retain import retain_location
+
+    result = retain_location(
+        repository,
+        keep=keep,
+        match=match,
+        protect=protect or (),
+        dry_run=dry_run,
+        insecure_registries=insecure_registry or (),
+        ca_cert=ca_cert,
+    )
+    if json_:
+        emit_json(result.to_json())
+        return
+    plan = result.plan
+    verb = "would delete" if result.dry_run else "deleted"
+    for t in plan.kept:
+        say(f"keep    {t.tag:<24} {t.digest.hex[:12]}  {t.created or '-':<25} {t.reason}")
+    for t in plan.deleted:
+        say(f"{'delete':<7} {t.tag:<24} {t.digest.hex[:12]}  {t.created or '-'}")
+    say(
+        f"{result.repository}: kept {len(plan.kept)} tags, {verb} {len(plan.deleted)} tags "
+        f"({len(plan.manifests)} manifests)"
+    )

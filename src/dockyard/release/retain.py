@@ -1,0 +1,278 @@
+"""Retention: delete a repository's old tags and their manifests, never what a kept tag needs.
+
+    result = retain(parse_repository("ghcr.io/acme/api"), keep=10, match=r"^v\\d",
+                    protect=("1.2.3", "latest"), dry_run=False, client=client)
+
+Which tags go (plan_retention, pure):
+- candidates are the tags matching `match` (re.search; every tag without it),
+  newest first by the image config's `created` (an index: its first platform
+  child's config), then by name; tags without a readable date are oldest;
+- kept: the newest `keep` candidates, every protected tag (the current
+  release's), every tag `match` leaves out, and every tag pointing at a
+  manifest a kept tag also needs (the same digest, or a child of a kept index);
+- the rest are deleted by deleting their manifests by digest: registries
+  delete tags only that way (registry 2.8), and a digest delete removes every
+  tag on it, which is why a digest a kept tag shares is never deleted. The
+  children of a deleted index go too, except those a kept index references.
+
+Roots are deleted before children, so no tag ever points at an index whose
+children are gone. A registry that refuses deletes (405, UNSUPPORTED) stops
+the run with Unsupported (exit 1), saying how far it got.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dockyard.digest import Digest
+from dockyard.errors import InputError, OperationError, Unsupported
+from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config, parse_manifest
+from dockyard.oci.store import NotFound
+from dockyard.ref import Reference, parse_repository
+
+# Why a tag is kept (RetainedTag.reason).
+NEWEST = "newest"
+PROTECTED = "protected"
+NOT_MATCHED = "not matched"
+SHARED = "shares a manifest with a kept tag"
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    tag: str
+    digest: Digest
+    created: str = ""  # RFC 3339 from the image config, "" when unknown
+
+    @property
+    def when(self) -> datetime:
+        return parse_created(self.created)
+
+
+@dataclass(frozen=True)
+class RetainedTag:
+    tag: str
+    digest: Digest
+    created: str
+    reason: str = ""  # why kept; "" for a deleted tag
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {"tag": self.tag, "digest": str(self.digest), "created": self.created or None}
+        if self.reason:
+            doc["reason"] = self.reason
+        return doc
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    kept: tuple[RetainedTag, ...]  # newest first
+    deleted: tuple[RetainedTag, ...]  # newest first
+    manifests: tuple[Digest, ...]  # to delete, in order: tagged roots, then orphaned children
+
+
+@dataclass(frozen=True)
+class RetainResult:
+    repository: str
+    plan: RetentionPlan
+    dry_run: bool
+    deleted_manifests: tuple[Digest, ...]  # what was deleted (nothing in a dry run)
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "dry_run": self.dry_run,
+            "kept": [t.to_json() for t in self.plan.kept],
+            "deleted": [t.to_json() for t in self.plan.deleted],
+            "manifests": [str(d) for d in self.plan.manifests],
+            "deleted_manifests": [str(d) for d in self.deleted_manifests],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def parse_created(text: str) -> datetime:
+    """An image config's `created` as an aware datetime; unknown or unreadable -> the oldest."""
+    if not text:
+        return _OLDEST
+    try:
+        # Go writes nanoseconds: Python takes at most microseconds.
+        trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())
+        when = datetime.fromisoformat(trimmed)
+    except ValueError:
+        return _OLDEST
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def plan_retention(
+    tags: Sequence[TagInfo],
+    *,
+    keep: int,
+    matched: Collection[str],
+    protect: Collection[str] = (),
+    children: Mapping[Digest, Collection[Digest]] | None = None,
+) -> RetentionPlan:
+    """Decide which tags and manifests go (pure). `children` maps an index digest to its children."""
+    if keep < 0:
+        raise InputError(f"--keep {keep}: expected 0 or more tags to keep")
+    children = children or {}
+    ordered = sorted(tags, key=lambda t: (t.when, t.tag), reverse=True)
+    candidates = [t for t in ordered if t.tag in matched]
+    reasons: dict[str, str] = {t.tag: NEWEST for t in candidates[:keep]}
+    for t in ordered:
+        if t.tag in protect:
+            reasons[t.tag] = PROTECTED
+        elif t.tag not in matched:
+            reasons[t.tag] = NOT_MATCHED
+    needed = _needed({t.digest for t in ordered if t.tag in reasons}, children)
+    while True:  # a tag on a needed manifest is kept, and what it needs is needed too
+        more = [t for t in ordered if t.tag not in reasons and t.digest in needed]
+        if not more:
+            break
+        for t in more:
+            reasons[t.tag] = SHARED
+        needed = _needed(needed | {t.digest for t in more}, children)
+    kept = tuple(RetainedTag(t.tag, t.digest, t.created, reasons[t.tag]) for t in ordered if t.tag in reasons)
+    deleted = tuple(RetainedTag(t.tag, t.digest, t.created) for t in ordered if t.tag not in reasons)
+    roots = list(dict.fromkeys(t.digest for t in deleted))
+    orphans = [
+        c for r in roots for c in children.get(r, ()) if c not in needed and c not in roots
+    ]
+    return RetentionPlan(kept, deleted, tuple(roots) + tuple(dict.fromkeys(orphans)))
+
+
+def _needed(digests: Iterable[Digest], children: Mapping[Digest, Collection[Digest]]) -> set[Digest]:
+    """The digests and everything under them."""
+    out: set[Digest] = set()
+    stack = list(digests)
+    while stack:
+        d = stack.pop()
+        if d not in out:
+            out.add(d)
+            stack.extend(children.get(d, ()))
+    return out
+
+
+# ---------------------------------------------------------------- I/O
+
+
+def retain(
+    repository: Reference,
+    *,
+    keep: int,
+    match: str | None = None,
+    protect: Iterable[str] = (),
+    dry_run: bool = False,
+    client: Any,
+) -> RetainResult:
+    """Apply the retention plan to `repository` (see the module docstring)."""
+    started = time.monotonic()
+    if keep < 0:
+        raise InputError(f"--keep {keep}: expected 0 or more tags to keep")
+    try:
+        pattern = re.compile(match) if match is not None else None
+    except re.error as exc:
+        raise InputError(f"--match '{match}': not a regular expression ({exc})") from None
+    repository = repository.repository_ref
+    store = client.store(repository, push=not dry_run)
+    infos, children = _survey(store)
+    matched = {t.tag for t in infos if pattern is None or pattern.search(t.tag)}
+    plan = plan_retention(infos, keep=keep, matched=matched, protect=set(protect), children=children)
+    done: tuple[Digest, ...] = ()
+    if not dry_run:
+        done = _delete(store, plan.manifests, repository.name)
+    return RetainResult(repository.name, plan, dry_run, done, time.monotonic() - started)
+
+
+def _survey(store: Any) -> tuple[list[TagInfo], dict[Digest, tuple[Digest, ...]]]:
+    """Every tag with its digest and `created`; each index's children (one read per digest)."""
+    infos: list[TagInfo] = []
+    children: dict[Digest, tuple[Digest, ...]] = {}
+    created: dict[Digest, str] = {}
+    for tag in list(store.tag_list()):
+        head = store.manifest_head(tag)
+        if head is None:
+            continue  # deleted meanwhile
+        digest = head[0]
+        if digest not in children:
+            root = _manifest(store, digest)
+            children[digest] = (
+                tuple(d.digest for d in root.manifests) if isinstance(root, Index) else ()
+            )
+            created[digest] = _created(store, root)
+        infos.append(TagInfo(tag, digest, created[digest]))
+    return infos, children
+
+
+def _manifest(store: Any, digest: Digest) -> Manifest | Index:
+    data, media_type = store.manifest_get(str(digest))
+    return parse_manifest(data, media_type)
+
+
+def _created(store: Any, root: Manifest | Index) -> str:
+    """The `created` of the image's config (an index: its first platform child's)."""
+    if isinstance(root, Index):
+        platforms = root.platforms() or list(root.manifests)
+        if not platforms:
+            return ""
+        child = _manifest(store, platforms[0].digest)
+        if not isinstance(child, Manifest):
+            return ""
+        root = child
+    try:
+        with contextlib.closing(store.blob_open(root.config.digest)) as stream:
+            raw = stream.read(MAX_MANIFEST_SIZE + 1)
+        return parse_config(raw).created
+    except (NotFound, OperationError):
+        return ""  # an artifact or an unreadable config: oldest
+
+
+def _delete(store: Any, digests: Sequence[Digest], name: str) -> tuple[Digest, ...]:
+    done: list[Digest] = []
+    for digest in digests:
+        try:
+            store.manifest_delete(digest)
+        except NotFound:
+            pass  # gone already (another retention run, a registry GC)
+        except Unsupported as err:
+            raise Unsupported(
+                f"retain {name}: the registry refuses to delete manifests, {len(done)} of "
+                f"{len(digests)} deleted before that: {_cause(err)} (a CNCF distribution registry "
+                "needs storage.delete.enabled: true; Docker Hub and GHCR delete only through "
+                "their own web APIs)"
+            ) from None
+        done.append(digest)
+    return tuple(done)
+
+
+def _cause(err: Unsupported) -> str:
+    text = str(err)
+    inner = re.search(r"\((.*)\)$", text)
+    return inner.group(1) if inner else text
+
+
+def retain_location(
+    repository: str,
+    *,
+    keep: int,
+    match: str | None = None,
+    protect: Iterable[str] = (),
+    dry_run: bool = False,
+    insecure_registries: Iterable[str] = (),
+    ca_cert: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RetainResult:
+    """`dockyard retain REPO`: parse the repository, open a client, retain."""
+    ref = parse_repository(repository)
+    from dockyard.oci.registry import RegistryClient
+    from dockyard.oci.session import RegistryOptions
+
+    options = RegistryOptions(insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert)
+    with RegistryClient(options=options, environ=environ) as client:
+        return retain(ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=client)
