@@ -1,0 +1,120 @@
+"""The retention decision (pure): which tags and manifests go, and why the others stay."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dockyard.digest import sha256_digest
+from dockyard.errors import InputError
+from dockyard.release.retain import (
+    NEWEST,
+    NOT_MATCHED,
+    PROTECTED,
+    SHARED,
+    TagInfo,
+    parse_created,
+    plan_retention,
+)
+
+
+def d(name: str):
+    return sha256_digest(name.encode())
+
+
+def day(n: int) -> str:
+    return f"2026-01-{n:02d}T00:00:00Z"
+
+
+TAGS = [
+    TagInfo("v1", d("i1"), day(1)),
+    TagInfo("v2", d("i2"), day(2)),
+    TagInfo("v3", d("i3"), day(3)),
+    TagInfo("latest", d("i3"), day(3)),
+    TagInfo("v3-amd64", d("c3a"), day(3)),  # a tag on a child of i3
+]
+CHILDREN = {d("i1"): (d("c1a"), d("shared")), d("i2"): (d("c2a"), d("c2b")),
+            d("i3"): (d("c3a"), d("shared"))}  # fmt: skip
+
+
+def kept(plan):
+    return [(t.tag, t.reason) for t in plan.kept]
+
+
+def test_newest_kept_and_orphaned_children_deleted_after_their_index():
+    plan = plan_retention(TAGS, keep=1, matched={"v1", "v2", "v3", "v3-amd64"}, children=CHILDREN)
+    assert kept(plan) == [("v3-amd64", NEWEST), ("v3", SHARED), ("latest", NOT_MATCHED)]
+    assert [t.tag for t in plan.deleted] == ["v2", "v1"]
+    assert plan.manifests == (d("i2"), d("i1"), d("c2a"), d("c2b"), d("c1a"))
+
+
+def test_a_tag_on_a_child_of_a_kept_index_is_kept():
+    plan = plan_retention(TAGS, keep=1, matched={t.tag for t in TAGS} - {"v3-amd64"} | {"latest"},
+                          children=CHILDREN)  # fmt: skip
+    # "v3" and "latest" share i3 ("v3" newest by name order); "v3-amd64" is i3's child: kept.
+    assert ("v3-amd64", NOT_MATCHED) in kept(plan)
+    assert d("c3a") not in plan.manifests and d("shared") not in plan.manifests
+
+
+def test_protected_tags_stay_whatever_their_age():
+    plan = plan_retention(TAGS, keep=0, matched={"v1", "v2"}, protect={"v1"}, children=CHILDREN)
+    assert ("v1", PROTECTED) in kept(plan)
+    assert [t.tag for t in plan.deleted] == ["v2"]
+    assert plan.manifests == (d("i2"), d("c2a"), d("c2b"))
+
+
+def test_a_digest_shared_with_a_kept_tag_is_never_deleted():
+    tags = [TagInfo("old", d("x"), day(1)), TagInfo("main", d("x"), day(1)), TagInfo("new", d("y"), day(5))]
+    plan = plan_retention(tags, keep=1, matched={"old", "new"})
+    assert kept(plan) == [("new", NEWEST), ("old", SHARED), ("main", NOT_MATCHED)]
+    assert plan.deleted == () and plan.manifests == ()
+
+
+def test_unknown_dates_are_oldest_then_names_break_ties():
+    tags = [TagInfo("b", d("b")), TagInfo("a", d("a")), TagInfo("c", d("c"), day(1))]
+    plan = plan_retention(tags, keep=2, matched={"a", "b", "c"})
+    assert [t.tag for t in plan.kept] == ["c", "b"]
+    assert [t.tag for t in plan.deleted] == ["a"]
+
+
+def test_negative_keep_is_refused():
+    with pytest.raises(InputError) as err:
+        plan_retention(TAGS, keep=-1, matched=set())
+    assert str(err.value) == "--keep -1: expected 0 or more tags to keep"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2026-01-02T03:04:05.123456789Z", datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)),
+        ("2026-01-02T05:04:05+02:00", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("", datetime.min.replace(tzinfo=UTC)),
+        ("yesterday", datetime.min.replace(tzinfo=UTC)),
+    ],
+)
+def test_parse_created(text, expected):
+    assert parse_created(text) == expected
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(1, 28), st.sampled_from("pqrs")),
+             unique_by=lambda x: x[0], max_size=8),
+    st.integers(0, 5),
+    st.sets(st.sampled_from("abcdefgh")),
+)
+def test_property_nothing_a_kept_tag_needs_is_deleted(rows, keep, protect):
+    tags = [TagInfo(t, d(digest), day(n)) for t, n, digest in rows]
+    children = {d("p"): (d("q"), d("c")), d("r"): (d("c"),)}
+    plan = plan_retention(tags, keep=keep, matched={t.tag for t in tags}, protect=protect, children=children)
+    assert {t.tag for t in plan.kept} | {t.tag for t in plan.deleted} == {t.tag for t in tags}
+    needed = {t.digest for t in plan.kept}
+    needed |= {c for k in list(needed) for c in children.get(k, ())}
+    assert not needed & set(plan.manifests)
+    assert {t.tag for t in plan.kept} >= {t.tag for t in tags if t.tag in protect}
+    newest = sorted(tags, key=lambda t: (t.created, t.tag), reverse=True)[:keep]
+    assert {t.tag for t in plan.kept} >= {t.tag for t in newest}
