@@ -212,3 +212,23 @@ def test_summary_rows_and_json(layout, registry, client):
     assert doc["repositories"][0]["tags"] == [
         {"tag": "1.0", "outcome": "moved", "digest": index_digest(layout, "v1"), "previous": None}
     ]
+
+
+def test_github_files_are_appended(layout, registry, client, tmp_path):
+    from dockyard.release.publish import write_github
+
+    repo = new_repo()
+    result = publish([item(layout, "v1", (registry.host,), repo, ("1.0", "latest"))], client=client)
+    summary, outputs = tmp_path / "summary.md", tmp_path / "output"
+    summary.write_text("earlier\n")
+    env = {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs)}
+    write_github(result.summary_rows(), document={"ok": True}, environ=env)
+    digest = index_digest(layout, "v1")
+    assert summary.read_text().startswith("earlier\n### dockyard release\n")
+    assert f"`{digest}`" in summary.read_text()
+    lines = outputs.read_text().splitlines()
+    assert lines[0] == f"digest-app={digest}"
+    assert lines[1].startswith("tags-app<<ghadelimiter_")
+    assert lines[2:4] == [f"{registry.host}/{repo}:1.0", f"{registry.host}/{repo}:latest"]
+    assert lines[4] == lines[1][len("tags-app<<"):] and lines[5] == 'json={"ok": true}'
+    write_github(result.summary_rows(), document={}, environ={})  # neither set: nothing to do
