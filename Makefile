@@ -5,7 +5,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 
-.PHONY: demo test system venv lint unit clean
+.PHONY: demo demo-stop test system venv lint unit clean
 
 system:
 	bash scripts/setup-system.sh
@@ -34,6 +34,10 @@ test: system venv lint
 
 demo: system venv
 	bash examples/demo.sh
+
+# Stops the demo's registries (left running by DEMO_KEEP=1 make demo).
+demo-stop:
+	$(BIN)/python examples/tools/registries.py stop
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache .hypothesis

@@ -1,9 +1,84 @@
 #!/usr/bin/env bash
-# `make demo`: show what dockyard would build for the bundled example.
-# (Later issues grow this into the full release to local registries.)
+# `make demo`: the bundled example (examples/fleet) against two local registries.
+#
+# `make demo`'s prerequisites installed the system packages, enabled binfmt and
+# made the venv. Here: start two CNCF distribution registries on loopback (one
+# plain, one with htpasswd auth whose login goes to a demo DOCKER_CONFIG), make
+# the base images from Debian packages (cached under ~/.cache/dockyard, so a
+# second demo takes seconds) and push them, plan the release, show a base.
+# The registries are stopped at the end, unless DEMO_KEEP=1 (then `make demo-stop`).
+#
+# Settings (environment): DEMO_REGISTRY (plain, default 127.0.0.1:5000: the
+# bases and the first target), DEMO_AUTH_REGISTRY (default 127.0.0.1:5001),
+# DOCKYARD_CACHE (default ~/.cache/dockyard), DEMO_REF, DEMO_SHA, DEMO_KEEP.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dockyard="$here/../.venv/bin/dockyard"
+repo="$(cd "$here/.." && pwd)"
+py="$repo/.venv/bin/python"
+dockyard="$repo/.venv/bin/dockyard"
+
+export DOCKYARD_CACHE="${DOCKYARD_CACHE:-$HOME/.cache/dockyard}"
+plain="${DEMO_REGISTRY:-127.0.0.1:5000}"
+auth="${DEMO_AUTH_REGISTRY:-127.0.0.1:5001}"
+# dockyard.toml's [variables] take these from the environment.
+export BASE_REGISTRY="$plain/base"
+export REGISTRY="$plain/fleet"
+# The auth registry's login, written by registries.py; dockyard reads it from here.
+export DOCKER_CONFIG="$DOCKYARD_CACHE/demo/docker"
+
+demo_start=$SECONDS
+timings=()
+step_name=""
+step_start=0
+step() {
+  finish_step
+  step_name="$1"
+  step_start=$SECONDS
+  echo "" >&2
+  echo "== $1" >&2
+}
+finish_step() {
+  if [ -n "$step_name" ]; then
+    timings+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
+    step_name=""
+  fi
+}
+registries() { "$py" "$here/tools/registries.py" "$@" --plain "$plain" --auth "$auth"; }
+
+cleanup() {
+  local rc=$?
+  finish_step
+  if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    echo "" >&2
+    echo "note: the registries are still running ($plain plain, $auth htpasswd auth; login in $DOCKER_CONFIG)." >&2
+    echo "      Stop them with: make demo-stop" >&2
+  else
+    "$py" "$here/tools/registries.py" stop >&2 || true
+  fi
+  echo "" >&2
+  echo "== timings" >&2
+  printf '%s\n' "${timings[@]}" >&2
+  printf '%5d s  total%s\n' $((SECONDS - demo_start)) "$([ $rc -eq 0 ] || echo " (failed, exit $rc)")" >&2
+}
+trap cleanup EXIT
+
+step "registries: $plain (plain), $auth (htpasswd auth)"
+registries start
+
+step "base images from Debian packages -> $BASE_REGISTRY"
+"$py" "$here/tools/make_bases.py" --registry "$BASE_REGISTRY"
+
+step "dockyard plan (examples/fleet)"
 cd "$here/fleet"
-echo "== dockyard plan (examples/fleet)" >&2
 "$dockyard" plan --ref "${DEMO_REF:-refs/tags/v1.0.0}" --sha "${DEMO_SHA:-0123456789abcdef0123456789abcdef01234567}"
+
+# ---------------------------------------------------------------------------
+# dockyard release goes here (issue 8): build amd64 + arm64, verify (smoke runs
+# of the arm64 images under qemu), publish atomically to both registries:
+#   "$dockyard" release --ref "$DEMO_REF" --sha "$DEMO_SHA" \
+#     --registry "$plain/fleet" --registry "$auth/fleet"
+# then `dockyard inspect` one of the released images instead of a base.
+# ---------------------------------------------------------------------------
+
+step "dockyard inspect $BASE_REGISTRY/busybox:1.35"
+"$dockyard" inspect "$BASE_REGISTRY/busybox:1.35"
