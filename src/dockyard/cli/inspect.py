@@ -12,7 +12,7 @@ from dockyard.cli.app import app
 
 @app.command("inspect")
 def inspect_command(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="What to inspect: oci:DIR[:TAG] (registry refs later).")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help="What to inspect: a registry reference or oci:DIR[:TAG].")],
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print the manifest's exact bytes on stdout.")] = False,
     uncompressed: Annotated[
