@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.helpers.faultproxy import FaultProxy  # noqa: E402
+from tests.helpers.measure import Run, run  # noqa: E402
 from tests.helpers.registry import start_registry  # noqa: E402
 
 from dockyard.digest import Digest  # noqa: E402
@@ -51,32 +52,6 @@ from dockyard.platform import Platform  # noqa: E402
 MB = 1000 * 1000
 LAYERS_PER_PLATFORM = 4
 PLATFORMS = (Platform("linux", "amd64"), Platform("linux", "arm64"))
-
-
-@dataclass
-class Run:
-    seconds: float
-    max_rss_mb: float
-    stdout: str
-    stderr: str
-    returncode: int
-
-
-def run(cmd: list[str]) -> Run:
-    """Run `cmd`; wall time and its own peak RSS (wait4 rusage of that child only)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        result = Run(seconds, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode(),
-                     proc.returncode)  # fmt: skip
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-    return result
 
 
 def dockyard(*args: str) -> list[str]:

@@ -45,7 +45,6 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sysconfig  # noqa: E402
 import tarfile  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -56,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.helpers.busybox import busybox_deb  # noqa: E402
+from tests.helpers.measure import Run, run  # noqa: E402
 
 from dockyard.digest import Digest  # noqa: E402
 from dockyard.oci import mediatypes as mt  # noqa: E402
@@ -93,40 +93,6 @@ WHITEOUT_SHARE = 0.02  # of the lower layers' files, per upper layer
 
 
 # ---------------------------------------------------------------- measuring
-
-
-@dataclass
-class Run:
-    seconds: float
-    cpu_seconds: float  # user + system, of the child and the children it waited for
-    max_rss_mb: float
-    stdout: str
-    stderr: str
-    returncode: int
-
-
-def run(cmd: list[str]) -> Run:
-    """Run `cmd`; wall time, CPU time and peak RSS (wait4 rusage of that child only).
-
-    Linux counts into a child's ru_maxrss the peak RSS of the process that
-    spawned it (exec records the old, shared address space's high-water
-    mark): this process stays small (the image is made in another one), and
-    `rss_floor` shows what it adds.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        cpu = usage.ru_utime + usage.ru_stime
-        result = Run(seconds, cpu, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode(),
-                     proc.returncode)  # fmt: skip
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-    return result
 
 
 # ---------------------------------------------------------------- the image
@@ -417,15 +383,15 @@ def main() -> None:
 
     warm(layers)
     floor = run(["true"]).max_rss_mb
-    print(f"    (peak RSS floor: `true` spawned from this process reports {floor:.1f} MB)")
+    print(f"    (peak RSS of `true` measured the same way: {floor:.1f} MB)")
     for n in range(1, args.rounds + 1):
         load = os.getloadavg()[0]
         v, report = verify_once(layout)
         base, base_cpu = baseline_once(layers)
         var, var_cpu = variant_once(layers)
         seen = {p["platform"]: p for p in report["platforms"]}
-        elf_seen = sum(p["elfFiles"] for p in seen.values())
-        unc_seen = sum(p["uncompressedSize"] or 0 for p in seen.values())
+        elf_seen = sum(p["elf_files"] for p in seen.values())
+        unc_seen = sum(p["uncompressed_size"] or 0 for p in seen.values())
         checks = "ok" if report["ok"] else f"{report['errors']} errors"
         agree = elf_seen == sum(s.elf for s in stats.values()) and unc_seen == uncompressed
         print(f"\n== round {n} (page cache warm; load average {load:.1f} at the start)")

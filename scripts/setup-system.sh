@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there, so `make test` can always call it.
 set -euo pipefail
 
-PKGS=(python3 python3-venv python3-pip git make curl ca-certificates
+PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time
       buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap apache2-utils)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
