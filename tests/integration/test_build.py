@@ -7,7 +7,6 @@ index. Builds share one buildah storage of their own (not the machine's).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,12 @@ from dockyard.build.planning import plan_from_files
 from dockyard.build.result import BuildResult
 from dockyard.build.run import TargetCache, build_plan
 from dockyard.oci.copy import copy_image
-from dockyard.oci.imports import RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, Manifest, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from dockyard.platform import EM_X86_64, Platform
 from dockyard.verify.archscan import scan_manifest
-from tests.helpers.busybox import busybox_rootfs
+from tests.helpers.buildproject import base_index, project
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +39,7 @@ COPY --from=build /tmp/marker /marker
 
 @pytest.fixture(scope="module")
 def base(registry, tmp_path_factory) -> str:
-    """`host/base:1`: an index of busybox for amd64 and arm64 in the registry."""
-    work = tmp_path_factory.mktemp("busybox-base")
-    sources = [
-        RootfsSource(p, busybox_rootfs(p.architecture, work / p.architecture)) for p in (AMD64, ARM64)
-    ]
-    with RegistryClient() as client:
-        import_rootfs(sources, client.store(f"{registry.host}/base", push=True), tag="1")
-    return f"{registry.host}/base:1"
+    return base_index(registry.host, tmp_path_factory.mktemp("busybox-base"))
 
 
 def storage(root: Path) -> BuildahBackend:
@@ -58,41 +49,6 @@ def storage(root: Path) -> BuildahBackend:
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory) -> BuildahBackend:
     return storage(tmp_path_factory.mktemp("buildah-storage"))
-
-
-def project(
-    root: Path,
-    targets: dict[str, str],
-    *,
-    base: str,
-    platforms: tuple[str, ...] = ("linux/arm64",),
-    registries: tuple[str, ...] = (),
-    extra: str = "",
-) -> Path:
-    """dockyard.toml with one target per (name -> Dockerfile text), each with its own context."""
-    lines = [
-        "[project]",
-        'name = "t"',
-        f"platforms = {json.dumps(list(platforms))}",
-        f"registries = {json.dumps(list(registries))}",
-        "",
-    ]
-    for name, dockerfile in targets.items():
-        context = root / name
-        context.mkdir(parents=True, exist_ok=True)
-        (context / "Dockerfile").write_text(dockerfile)
-        (context / "file.txt").write_text(f"{name}\n")
-        lines += [
-            f"[targets.{name}]",
-            f'context = "{name}"',
-            f'image = "{name}"',
-            f'args = {{ BASE = "{base}" }}',
-            extra,
-            "",
-        ]
-    path = root / "dockyard.toml"
-    path.write_text("\n".join(lines))
-    return path
 
 
 def build(config: Path, backend: BuildahBackend, **kwargs) -> BuildResult:
@@ -141,6 +97,10 @@ def test_the_trap_is_closed_every_elf_in_the_arm64_image_is_aarch64(tmp_path, ba
     files, mismatches = elf_machines(store, manifest, ARM64)
     assert files >= 1 and mismatches == []
 
+    plan = plan_from_files(config)
+    # The tag engine's annotations (not a child's); `created` is the clock of each plan here.
+    assert set(index.annotations) == set(plan.targets[0].annotations)
+    assert index.annotations["org.opencontainers.image.title"] == "app"
     job = result.jobs[0]
     # Each stage pinned for its own platform: the build stage amd64, the final arm64.
     assert [(b.stage, str(b.platform)) for b in job.bases] == [(0, "linux/amd64"), (1, "linux/arm64")]

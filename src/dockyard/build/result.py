@@ -166,10 +166,11 @@ class BuildResult:
     @property
     def exit_code(self) -> int:
         """0 all done; 2 when every failure was bad input (a Dockerfile error); else 1."""
-        failed = self.failed
-        if not failed:
+        if self.ok:
             return EXIT_OK
-        if all(j.exit_code == EXIT_INPUT for j in failed):
+        failed = self.failed
+        only_input = all(j.exit_code == EXIT_INPUT for j in failed)
+        if failed and only_input and not any(t.error for t in self.targets):
             return EXIT_INPUT
         return EXIT_FAILED
 
@@ -179,6 +180,9 @@ class BuildResult:
         if failed:
             keys = ", ".join(j.key for j in failed)
             return f"{len(failed)} of {len(self.jobs)} build jobs failed ({keys})"
+        errors = [t.error for t in self.targets if t.error]
+        if errors:
+            return "; ".join(errors)
         counts = [f"{sum(j.state == s for j in self.jobs)} {s}" for s in FINAL_STATES[:3]]
         return f"{len(self.jobs)} jobs: " + ", ".join(counts)
 

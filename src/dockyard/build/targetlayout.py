@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from dockyard.build.inputs import INPUT_HASH_ANNOTATION
+from dockyard.build.resolve import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION
 from dockyard.build.result import ImageStats, JobResult
 from dockyard.digest import Digest
 from dockyard.errors import OperationError
@@ -101,13 +102,11 @@ def write_index(
         head = store.manifest_head(str(job.digest))
         if head is None:
             raise NotFound(f"{store}: the {job.platform} image {job.digest} is missing")
-        annotations = {INPUT_HASH_ANNOTATION: str(job.input_hash)}
+        entry = {INPUT_HASH_ANNOTATION: str(job.input_hash)}
         if job.image_base is not None:
-            from dockyard.build.resolve import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION
-
-            annotations[BASE_NAME_ANNOTATION] = job.image_base.reference
-            annotations[BASE_DIGEST_ANNOTATION] = str(job.image_base.digest)
-        children.append(Descriptor(head[2], job.digest, head[1], job.platform, annotations))
+            entry[BASE_NAME_ANNOTATION] = job.image_base.reference
+            entry[BASE_DIGEST_ANNOTATION] = str(job.image_base.digest)
+        children.append(Descriptor(head[2], job.digest, head[1], job.platform, entry))
     raw, desc = build_index(children, annotations=annotations)
     current = store.manifest_head(tag)
     if current is not None and current[0] == desc.digest:

@@ -1,0 +1,85 @@
+"""`dockyard build`: every target x platform into dist/oci/<target>, bases pinned per platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+from dockyard.cli.options import (
+    ConfigFile,
+    EventOpt,
+    JsonFlag,
+    PlatformOpt,
+    RefOpt,
+    Selection,
+    ShaOpt,
+)
+
+
+@app.command("build")
+def build_command(
+    targets: Selection = None,
+    platform: PlatformOpt = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs).")
+    ] = Path("dist"),
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Build everything: no skip, no registry reuse, no layer cache.")
+    ] = False,
+    builder: Annotated[
+        str | None, typer.Option("--builder", metavar="buildah|buildx", help="Builder backend (default: buildah).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", metavar="N", help="Jobs run at once (default: the core count).")
+    ] = None,
+    file: ConfigFile = None,
+    ref: RefOpt = None,
+    sha: ShaOpt = None,
+    event: EventOpt = None,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
+    ] = None,
+    cache_from: Annotated[
+        list[str] | None,
+        typer.Option("--cache-from", metavar="SPEC", help="Layer cache to read (type=registry,ref=REPO:TAG); replaces the config's."),
+    ] = None,
+    cache_to: Annotated[
+        list[str] | None,
+        typer.Option("--cache-to", metavar="SPEC", help="Layer cache to write (type=registry,ref=REPO:TAG); replaces the config's."),
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Build each target's platforms and write one multi-platform index per target."""
+    from dockyard.build.run import build_from_files
+    from dockyard.cli.output import emit_json
+    from dockyard.cli.progress import build_progress, render_build
+    from dockyard.errors import BuildFailed, InputError
+
+    with build_progress() as progress:
+        result = build_from_files(
+            file,
+            select=targets or (),
+            platforms=platform or (),
+            ref=ref,
+            sha=sha,
+            event=event,
+            output=output,
+            builder=builder,
+            jobs=jobs,
+            no_cache=no_cache,
+            insecure_registries=insecure_registry or (),
+            cache_from=cache_from or (),
+            cache_to=cache_to or (),
+            progress=progress,
+        )
+    if json_:
+        emit_json(result.to_json())
+    render_build(result)
+    if not result.ok:
+        error = InputError if result.exit_code == 2 else BuildFailed
+        failed = result.failed
+        raise error(failed[0].error if len(failed) == 1 and failed[0].error else result.summary())
