@@ -230,8 +230,8 @@ def test_inspect_reports_platforms_and_sizes(rootfs, tmp_path):
     ]
     for image, made in zip(doc["images"], imported["manifests"], strict=True):
         assert image["layers"] == 1
-        assert image["compressedSize"] == made["layerSize"]
-        assert image["uncompressedSize"] == made["uncompressedSize"]
+        assert image["compressed_size"] == made["layer_size"]
+        assert image["uncompressed_size"] == made["uncompressed_size"]
         assert image["config"]["user"] == "1000:1000"
         assert image["config"]["healthcheck"]["Test"] == ["CMD-SHELL", "true"]
     raw = run("inspect", "--raw", f"oci:{tmp_path / 'l'}")
@@ -342,4 +342,4 @@ def test_import_into_a_registry_then_inspect_it(rootfs, registry, tmp_path):
     doc = json.loads(again.stdout)
     assert doc["digest"] == made["digest"]
     assert [i["config"]["architecture"] for i in doc["images"]] == ["amd64", "arm64"]
-    assert [i["uncompressedSize"] for i in doc["images"]] == [None, None]  # remote: not by default
+    assert [i["uncompressed_size"] for i in doc["images"]] == [None, None]  # remote: not by default

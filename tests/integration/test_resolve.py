@@ -300,6 +300,6 @@ def test_to_json(client, bases) -> None:
         "reference": bases.ref("multi"),
         "platform": "linux/arm64",
         "digest": str(bases.children[ARM64]),
-        "indexDigest": str(bases.index),
-        "mediaType": mt.OCI_MANIFEST,
+        "index_digest": str(bases.index),
+        "media_type": mt.OCI_MANIFEST,
     }

@@ -49,7 +49,7 @@ def test_a_clean_image_exits_0_with_one_json_document(clean):
     doc = json.loads(proc.stdout)  # the whole of stdout is one document
     assert doc["ok"] is True and doc["errors"] == 0 and doc["reference"] == clean
     assert [p["platform"] for p in doc["platforms"]] == ["linux/amd64", "linux/arm64"]
-    assert set(doc) == {"reference", "digest", "mediaType", "ok", "errors", "platforms",
+    assert set(doc) == {"reference", "digest", "media_type", "ok", "errors", "platforms",
                         "attestations", "findings"}
     assert proc.stderr == ""  # --json: no progress lines either
 
@@ -82,7 +82,7 @@ def test_smoke_cmd_implies_smoke(clean):
                     '["sh", "-c", "exit 7"]', "--json")
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
-    assert [p["smoke"]["exitCode"] for p in doc["platforms"]] == [7, 7]
+    assert [p["smoke"]["exit_code"] for p in doc["platforms"]] == [7, 7]
     assert [p["smoke"]["argv"] for p in doc["platforms"]] == [["sh", "-c", "exit 7"]] * 2
 
 

@@ -363,7 +363,7 @@ def test_inspect_index_with_attestation(tmp_path):
     [image] = doc["images"]
     plain, packed = tar_gz({"hello": b"amd64" * 100})
     assert (image["platform"], image["layers"]) == ("linux/amd64", 1)
-    assert (image["compressedSize"], image["uncompressedSize"]) == (len(packed), len(plain))
+    assert (image["compressed_size"], image["uncompressed_size"]) == (len(packed), len(plain))
     assert (image["config"]["user"], image["config"]["labels"]) == ("nobody", {"k": "v"})
     assert inspect_image(store, "v1", uncompressed=False).images[0].uncompressed_size is None
 

@@ -139,6 +139,10 @@ def test_not_an_index_message():
     assert finding.message == (
         "a single image manifest, not an index: 2 platforms expected (linux/amd64, linux/arm64)"
     )
+    assert dict(finding.detail) == {
+        "expected": ["linux/amd64", "linux/arm64"],
+        "media_type": mt.OCI_MANIFEST,
+    }
 
 
 def _config(**fields) -> bytes:
@@ -324,6 +328,10 @@ def test_smoke_findings(fields, rule, severity, message):
     (finding,) = check_smoke("linux/arm64", _smoke(**fields))
     assert (finding.rule, finding.severity, finding.message) == (rule, severity, message)
     assert finding.detail["argv"] == ["/bin/sh", "-c", "true"]
+    assert (finding.detail["exit_code"], finding.detail["timed_out"]) == (
+        fields.get("exit_code", 0),
+        fields.get("timed_out", False),
+    )
 
 
 @pytest.mark.parametrize(

@@ -67,8 +67,8 @@ class ResolvedBase:
             "reference": str(self.reference),
             "platform": str(self.platform),
             "digest": str(self.digest),
-            "indexDigest": None if self.index_digest is None else str(self.index_digest),
-            "mediaType": self.media_type,
+            "index_digest": None if self.index_digest is None else str(self.index_digest),
+            "media_type": self.media_type,
         }
 
 

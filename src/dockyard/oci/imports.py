@@ -92,7 +92,7 @@ class ImportResult:
             "destination": self.destination,
             "tag": self.tag,
             "digest": str(self.index.digest),
-            "mediaType": self.index.media_type,
+            "media_type": self.index.media_type,
             "size": self.index.size,
             "manifests": [
                 {
@@ -101,9 +101,9 @@ class ImportResult:
                     "size": i.manifest.size,
                     "config": str(i.config.digest),
                     "layer": str(i.layer.digest),
-                    "layerSize": i.layer.size,
-                    "diffID": str(i.diff_id),
-                    "uncompressedSize": i.uncompressed_size,
+                    "layer_size": i.layer.size,
+                    "diff_id": str(i.diff_id),
+                    "uncompressed_size": i.uncompressed_size,
                 }
                 for i in self.images
             ],

@@ -53,7 +53,7 @@ class ImageSummary:
         return {
             "platform": str(self.manifest.platform or c.platform),
             "digest": str(self.manifest.digest),
-            "mediaType": self.manifest.media_type,
+            "media_type": self.manifest.media_type,
             "size": self.manifest.size,
             "config": {
                 "digest": str(self.config_digest),
@@ -67,11 +67,11 @@ class ImageSummary:
                 "entrypoint": list(c.entrypoint),
                 "cmd": list(c.cmd),
                 "env": list(c.env),
-                "workingDir": c.working_dir,
+                "working_dir": c.working_dir,
             },
             "layers": len(self.layers),
-            "compressedSize": self.compressed_size,
-            "uncompressedSize": self.uncompressed_size,
+            "compressed_size": self.compressed_size,
+            "uncompressed_size": self.uncompressed_size,
         }
 
 
@@ -91,7 +91,7 @@ class InspectResult:
         return {
             "name": self.name,
             "digest": str(self.descriptor.digest),
-            "mediaType": self.descriptor.media_type,
+            "media_type": self.descriptor.media_type,
             "size": self.descriptor.size,
             "manifests": [_child_json(c) for c in self.children],
             "images": [i.to_json() for i in self.images],
@@ -101,7 +101,7 @@ class InspectResult:
 def _child_json(d: Descriptor) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "digest": str(d.digest),
-        "mediaType": d.media_type,
+        "media_type": d.media_type,
         "size": d.size,
         "platform": str(d.platform) if d.platform else None,
         "attestation": d.is_attestation,

@@ -91,7 +91,7 @@ def _single(top: Manifest, expected: Sequence[Platform]) -> tuple[tuple[Child, .
         platform="",
         path=str(descriptor.digest),
         message=f"a single image manifest, not an index: {len(expected)} platforms expected ({wanted})",
-        detail={"expected": [str(p) for p in expected], "mediaType": top.media_type},
+        detail={"expected": [str(p) for p in expected], "media_type": top.media_type},
     )
     return (Child(descriptor, None),), (finding,)
 

@@ -36,8 +36,8 @@ class SmokeResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "argv": list(self.argv),
-            "exitCode": self.exit_code,
-            "timedOut": self.timed_out,
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
             "seconds": round(self.seconds, 3),
             "emulated": self.emulated,
             "output": self.output,
@@ -74,10 +74,10 @@ class PlatformReport:
             "platform": self.platform,
             "digest": self.digest,
             "config": self.config,
-            "compressedSize": self.compressed_size,
-            "uncompressedSize": self.uncompressed_size,
+            "compressed_size": self.compressed_size,
+            "uncompressed_size": self.uncompressed_size,
             "layers": self.layers,
-            "elfFiles": self.elf_files,
+            "elf_files": self.elf_files,
             "user": self.user,
             "checks": list(self.checks),
             "smoke": None if self.smoke is None else self.smoke.to_json(),
@@ -106,7 +106,7 @@ class Report:
         return {
             "reference": self.reference,
             "digest": self.digest,
-            "mediaType": self.media_type,
+            "media_type": self.media_type,
             "ok": self.ok,
             "errors": len(self.errors),
             "platforms": [p.to_json() for p in self.platforms],
