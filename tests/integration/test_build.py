@@ -304,6 +304,33 @@ def test_a_base_without_the_platform_fails_the_job_naming_both(tmp_path, base, b
     assert not (tmp_path / "dist" / "logs").exists()  # refused before any builder ran
 
 
+def test_without_binfmt_a_foreign_run_fails_before_building_and_says_how_to_enable_it(
+    tmp_path, base, backend
+):
+    dockerfile = "ARG BASE\nFROM ${BASE}\nRUN uname -m > /arch\n"
+    config = project(
+        tmp_path, {"app": dockerfile, "copy": COPY_ONLY}, base=base,
+        platforms=("linux/amd64", "linux/arm64"),
+    )  # fmt: skip
+    binfmt = tmp_path / "binfmt_misc"  # mounted (status exists), no qemu-aarch64 entry
+    binfmt.mkdir()
+    (binfmt / "status").write_text("enabled\n")
+    result = build(config, backend, binfmt_root=binfmt)
+    assert states(result) == {
+        "app-linux-amd64": "built",  # native
+        "app-linux-arm64": "failed",
+        "copy-linux-amd64": "built",
+        "copy-linux-arm64": "built",  # no RUN: nothing to emulate
+    }
+    (failed,) = result.failed
+    assert failed.error == (
+        "build app linux/arm64: linux/arm64 needs qemu emulation but binfmt_misc has no enabled "
+        "qemu-aarch64 (run: apt-get install qemu-user-static binfmt-support && "
+        "update-binfmts --enable qemu-aarch64)"
+    )
+    assert failed.log_path is None and not (tmp_path / "dist/logs/app-linux-arm64.log").exists()
+
+
 # ---------------------------------------------------------------- registry layer cache
 
 

@@ -116,11 +116,13 @@ def build_plan(
     caches: Mapping[str, TargetCache] | None = None,
     insecure_registries: Sequence[str] = (),
     pin_bases: bool = True,
+    binfmt_root: Path | None = None,
 ) -> BuildResult:
     """Build every job of the plan; one TargetResult per target (see the module docstring).
 
     `caches` maps target names to their cache specs. `pin_bases=False` builds
     from the Dockerfile as written: only for showing what pinning prevents.
+    `binfmt_root` replaces /proc/sys/fs/binfmt_misc in the emulation check (tests).
     """
     from dockyard.build.backends import get_backend
 
@@ -142,6 +144,7 @@ def build_plan(
             progress=progress or _Quiet(),
             no_cache=no_cache,
             pin_bases=pin_bases,
+            binfmt_root=binfmt_root,
             caches=dict(caches or {}),
             insecure=tuple(insecure_registries),
         )
@@ -179,6 +182,7 @@ class _Run:
     progress: BuildProgress
     no_cache: bool
     pin_bases: bool
+    binfmt_root: Path | None
     caches: dict[str, TargetCache]
     insecure: tuple[str, ...]
     resolve_cache: dict = field(default_factory=dict)  # build.resolve's, shared by the jobs
@@ -297,14 +301,14 @@ class _Run:
 
     def build(self, target: TargetPlan, job: Job, prep: _Prepared, layout: Path) -> BuildOutput:
         from dockyard.build.backends import BuildRequest
-        from dockyard.build.emulation import ensure_emulation
+        from dockyard.build.emulation import BINFMT_ROOT, ensure_emulation
 
         host = self.plan.build_platform
         foreign = emulated_platforms(
             prep.df, build=host, target=job.platform, args=job.args, host=host
         )
         if foreign:
-            ensure_emulation(foreign, host=host)
+            ensure_emulation(foreign, host=host, root=self.binfmt_root or BINFMT_ROOT)
         self.progress.state(job, "building")
         cache = self.caches.get(target.name, TargetCache())
         name = self.backend.name
