@@ -35,6 +35,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,8 @@ SCRIPT_VERSION = 1
 SUITE = "bookworm"
 # Reproducible: every mtime clamped to this and `created` set to it (SOURCE_DATE_EPOCH wins).
 DEFAULT_EPOCH = 0
+# mmdebstrap runs side by side: the demo's three (golang, python amd64 + arm64) at once.
+MMDEBSTRAP_JOBS = 3
 
 PASSWD = (
     "root:x:0:0:root:/root:/bin/sh\n"
@@ -359,28 +362,42 @@ def mmdebstrap_args(spec: BaseSpec, arch: str, out: Path) -> list[str]:
     ]
 
 
-def mmdebstrap_rootfs(
-    spec: BaseSpec, versions: Mapping[str, Mapping[str, str]], rootfs_dir: Path, *, log=None
-) -> dict[str, Path]:
-    """One tarball per arch, from the cache or a new mmdebstrap run (arm64 runs under qemu)."""
-    rootfs_dir.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for arch in spec.arches:
-        key = _key({"args": mmdebstrap_args(spec, arch, Path("-")), "versions": versions[arch]})
-        path = rootfs_dir / f"{spec.name}-{arch}-{key}.tar"
-        if not path.exists():
-            started = time.monotonic()
-            tmp = path.with_suffix(".tmp.tar")
-            _run(mmdebstrap_args(spec, arch, tmp), what=f"mmdebstrap {spec.name} {arch}")
-            os.replace(tmp, path)
-            _remove_stale(rootfs_dir, f"{spec.name}-{arch}-", keep=path)
-            if log:
-                log(
-                    f"  mmdebstrap {spec.name} {arch}: {time.monotonic() - started:.1f} s, "
-                    f"{path.stat().st_size / 1e6:.0f} MB"
-                )
-        out[arch] = path
-    return out
+def rootfs_tarball(spec: BaseSpec, arch: str, version: Mapping[str, str], rootfs_dir: Path) -> Path:
+    """Where the cached mmdebstrap tarball of `spec` for `arch` is (named by its own key)."""
+    key = _key({"args": mmdebstrap_args(spec, arch, Path("-")), "versions": version})
+    return rootfs_dir / f"{spec.name}-{arch}-{key}.tar"
+
+
+def run_mmdebstrap(spec: BaseSpec, arch: str, path: Path, *, log=None) -> Path:
+    """`path` made by mmdebstrap unless it is already there (written whole, then renamed)."""
+    if path.exists():
+        return path
+    started = time.monotonic()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.tar")
+    _run(mmdebstrap_args(spec, arch, tmp), what=f"mmdebstrap {spec.name} {arch}")
+    os.replace(tmp, path)
+    _remove_stale(path.parent, f"{spec.name}-{arch}-", keep=path)
+    if log:
+        took = time.monotonic() - started
+        log(f"  mmdebstrap {spec.name} {arch}: {took:.1f} s, {path.stat().st_size / 1e6:.0f} MB")
+    return path
+
+
+def prefetch_rootfs(jobs: Sequence[tuple[BaseSpec, str, Path]], *, log=None) -> None:
+    """Run the missing mmdebstrap jobs side by side.
+
+    An arm64 one runs its maintainer scripts under qemu (~2 min, CPU-bound)
+    while the amd64 ones mostly download and unpack: together they take about
+    as long as the arm64 one alone.
+    """
+    missing = [(spec, arch, path) for spec, arch, path in jobs if not path.exists()]
+    if not missing:
+        return
+    with ThreadPoolExecutor(max_workers=MMDEBSTRAP_JOBS) as pool:
+        futures = [pool.submit(run_mmdebstrap, s, a, p, log=log) for s, a, p in missing]
+        for future in futures:
+            future.result()
 
 
 # ---------------------------------------------------------------- cache + import
@@ -396,7 +413,7 @@ def _key(doc: object) -> str:
 
 def _remove_stale(directory: Path, prefix: str, *, keep: Path) -> None:
     for old in directory.glob(prefix + "*"):
-        if old != keep and not old.name.endswith(".tmp"):
+        if old != keep and ".tmp" not in old.name:  # another run's work in progress
             shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
@@ -413,6 +430,16 @@ def settings_of(spec: BaseSpec, versions: Mapping[str, Mapping[str, str]]) -> Im
     return ImageSettings(cmd=spec.cmd, env=spec.env, labels=labels)
 
 
+def layout_path(
+    spec: BaseSpec, versions: Mapping[str, Mapping[str, str]], bases: Path, *, epoch: int
+) -> Path:
+    """Where the base's OCI layout is cached, named by a key over everything that makes it."""
+    key = _key(
+        {"script": SCRIPT_VERSION, "spec": asdict(spec), "versions": versions, "epoch": epoch}
+    )
+    return bases / "oci" / f"{spec.name}-{spec.tag}-{key}"
+
+
 def build_base(
     spec: BaseSpec,
     versions: Mapping[str, Mapping[str, str]],
@@ -424,11 +451,8 @@ def build_base(
     """The base's OCI layout in the cache: found by its key, or made now."""
     started = time.monotonic()
     settings = settings_of(spec, versions)
-    key = _key(
-        {"script": SCRIPT_VERSION, "spec": asdict(spec), "versions": versions, "epoch": epoch}
-    )
     oci = bases / "oci"
-    layout = oci / f"{spec.name}-{spec.tag}-{key}"
+    layout = layout_path(spec, versions, bases, epoch=epoch)
     cached = (layout / "index.json").exists()
     if not cached:
         oci.mkdir(parents=True, exist_ok=True)
@@ -437,7 +461,12 @@ def build_base(
             if spec.recipe == "busybox":
                 rootfs = busybox_rootfs(spec, versions, bases / "debs", tmp_path)
             else:
-                rootfs = mmdebstrap_rootfs(spec, versions, bases / "rootfs", log=log)
+                rootfs = {
+                    a: run_mmdebstrap(
+                        spec, a, rootfs_tarball(spec, a, versions[a], bases / "rootfs"), log=log
+                    )
+                    for a in spec.arches
+                }
             sources = [
                 RootfsSource(parse_platform(ARCH_PLATFORM[a]), rootfs[a]) for a in spec.arches
             ]
@@ -501,6 +530,18 @@ def make_bases(
     specs = select(only)
     bases = cache / "bases"
     versions = versions_of(specs, bases / "apt")
+    prefetch_rootfs(
+        [
+            (spec, arch, rootfs_tarball(spec, arch, versions[spec.name][arch], bases / "rootfs"))
+            for spec in specs
+            if spec.recipe == "mmdebstrap"
+            and not (
+                layout_path(spec, versions[spec.name], bases, epoch=epoch) / "index.json"
+            ).exists()
+            for arch in spec.arches
+        ],
+        log=log,
+    )
     results = []
     for spec in specs:
         result = build_base(spec, versions[spec.name], bases, epoch=epoch, log=log)
