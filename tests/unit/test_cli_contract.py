@@ -23,7 +23,11 @@ def test_unknown_option_is_one_line_exit_2():
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["error: No such option: --no-such-flag (see 'dockyard --help')"]
+    assert len(lines) == 1
+    # click's wording varies across versions; the option and the hint are ours to keep.
+    assert lines[0].startswith("error: No such option")
+    assert "--no-such-flag" in lines[0]
+    assert lines[0].endswith("(see 'dockyard --help')")
 
 
 def test_no_arguments_shows_help_exit_2():

@@ -25,6 +25,18 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _usage_error_type() -> type[Exception]:
+    """click's ClickException: Typer >= 0.26 vendors click as TyperException."""
+    import typer
+
+    vendored = getattr(typer, "TyperException", None)
+    if vendored is not None:
+        return vendored
+    import click
+
+    return click.ClickException
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:  # fast path: no Typer import
@@ -55,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         _fail("aborted", EXIT_FAILED)
-    except typer.TyperException as exc:  # Typer's (vendored click) usage errors
+    except _usage_error_type() as exc:  # click's usage errors (vendored by newer Typer)
         if _debug():
             raise
         ctx = getattr(exc, "ctx", None)
