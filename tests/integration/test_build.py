@@ -138,17 +138,59 @@ def test_a_run_step_of_an_arm64_stage_runs_under_qemu(tmp_path, base, backend):
     assert _file(store, manifest, "arch") == b"aarch64\n"
 
 
-def _file(store: LayoutStore, manifest: Manifest, name: str) -> bytes:
+def test_a_build_platform_stage_runs_natively_while_the_target_stage_is_emulated(
+    tmp_path, base, backend
+):
+    """The cross-compiling pattern: `--platform=$BUILDPLATFORM` stages run on the host.
+
+    Each stage records the machine it ran on: the build stage natively
+    (x86_64, no qemu: where a Go or C cross-compiler would run), the final
+    stage under qemu (aarch64). COPY --from puts the build stage's answer in
+    the arm64 image.
+    """
+    dockerfile = (
+        "ARG BASE\n"
+        "FROM --platform=$BUILDPLATFORM ${BASE} AS build\n"
+        "ARG TARGETARCH\n"
+        "RUN uname -m > /build-machine && echo $TARGETARCH > /target-arch\n"
+        "FROM ${BASE}\n"
+        "COPY --from=build /build-machine /target-arch /\n"
+        "RUN uname -m > /final-machine\n"
+    )
+    result = build(project(tmp_path, {"app": dockerfile}, base=base), backend)
+    assert result.ok, result.failed
+    store, index = index_of(result, "app")
+    manifest = image(store, index, ARM64)
+    assert _file_in(store, manifest, "build-machine") == b"x86_64\n"
+    assert _file_in(store, manifest, "target-arch") == b"arm64\n"
+    assert _file_in(store, manifest, "final-machine") == b"aarch64\n"
+
+
+def _file_in(store: LayoutStore, manifest: Manifest, name: str) -> bytes:
+    """A file of the image's final view: the last layer that has it."""
+    for layer in reversed(manifest.layers):
+        try:
+            return _file_of_layer(store, layer.digest, name)
+        except KeyError:
+            continue
+    raise KeyError(name)
+
+
+def _file_of_layer(store: LayoutStore, digest, name: str) -> bytes:
     import gzip
     import io
     import tarfile
 
-    with store.blob_open(manifest.layers[-1].digest) as f:
+    with store.blob_open(digest) as f:
         data = gzip.decompress(f.read())
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        member = tar.extractfile(name)
+        member = tar.extractfile(name)  # KeyError when the layer lacks it
         assert member is not None
         return member.read()
+
+
+def _file(store: LayoutStore, manifest: Manifest, name: str) -> bytes:
+    return _file_of_layer(store, manifest.layers[-1].digest, name)
 
 
 # ---------------------------------------------------------------- skip unchanged
