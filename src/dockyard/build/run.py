@@ -33,7 +33,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -406,6 +406,11 @@ def _failed(
 # ---------------------------------------------------------------- from the files (CLI)
 
 
+# What runs after a successful build_from_files, the client still open (a higher
+# layer's step: build does not import release).
+AfterBuild = Callable[[Plan, BuildResult, "RegistryClient"], None]
+
+
 def build_from_files(
     config_file: Path | None,
     *,
@@ -422,11 +427,14 @@ def build_from_files(
     cache_from: Sequence[str] = (),
     cache_to: Sequence[str] = (),
     progress: BuildProgress | None = None,
+    then: AfterBuild | None = None,
 ) -> BuildResult:
     """`dockyard build`: plan from dockyard.toml and build it.
 
     `cache_from`/`cache_to`, when given, replace every selected target's own
-    (buildah takes one cache repository per direction).
+    (buildah takes one cache repository per direction). `then(plan, result,
+    client)` runs after a successful build, with the run's registry client
+    still open (`build --push-by-digest`: release.fanout).
     """
     from dockyard.build.backends import DEFAULT_BACKEND, get_backend
     from dockyard.build.planning import plan_from_files
@@ -455,7 +463,7 @@ def build_from_files(
     )
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries), retry=retry)
     with RegistryClient(options=options) as client:
-        return build_plan(
+        result = build_plan(
             plan,
             output=output,
             backend=backend,
@@ -466,3 +474,6 @@ def build_from_files(
             caches=caches,
             insecure_registries=insecure_registries,
         )
+        if then is not None and result.ok:
+            then(plan, result, client)
+        return result

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dockyard.build.inputs import INPUT_HASH_ANNOTATION
 from dockyard.build.resolve import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION
-from dockyard.build.result import ImageStats, JobResult
+from dockyard.build.result import BasePin, ImageStats, JobResult
 from dockyard.digest import Digest
 from dockyard.errors import OperationError
 from dockyard.oci import mediatypes as mt
@@ -102,17 +102,45 @@ def write_index(
         head = store.manifest_head(str(job.digest))
         if head is None:
             raise NotFound(f"{store}: the {job.platform} image {job.digest} is missing")
-        entry = {INPUT_HASH_ANNOTATION: str(job.input_hash)}
-        if job.image_base is not None:
-            entry[BASE_NAME_ANNOTATION] = job.image_base.reference
-            entry[BASE_DIGEST_ANNOTATION] = str(job.image_base.digest)
-        children.append(Descriptor(head[2], job.digest, head[1], job.platform, entry))
-    raw, desc = build_index(children, annotations=annotations)
+        children.append(
+            index_child(
+                head[2], job.digest, head[1], job.platform,
+                input_hash=job.input_hash, image_base=job.image_base,
+            )
+        )
+    raw, desc = target_index(children, annotations=annotations)
     current = store.manifest_head(tag)
     if current is not None and current[0] == desc.digest:
         return desc.digest, False
     store.manifest_put(raw, desc.media_type, tag=tag)
     return desc.digest, True
+
+
+def index_child(
+    media_type: str,
+    digest: Digest,
+    size: int,
+    platform: Platform,
+    *,
+    input_hash: Digest,
+    image_base: BasePin | None,
+) -> Descriptor:
+    """A platform image's entry in its target's index: the input hash and the base pin annotated.
+
+    Shared by the build (write_index) and `merge` (release.merge), so both write the same index.
+    """
+    entry = {INPUT_HASH_ANNOTATION: str(input_hash)}
+    if image_base is not None:
+        entry[BASE_NAME_ANNOTATION] = image_base.reference
+        entry[BASE_DIGEST_ANNOTATION] = str(image_base.digest)
+    return Descriptor(media_type, digest, size, platform, entry)
+
+
+def target_index(
+    children: Sequence[Descriptor], *, annotations: Mapping[str, str]
+) -> tuple[bytes, Descriptor]:
+    """A target's index over its entries (in the plan's platform order) with the plan's annotations."""
+    return build_index(children, annotations=annotations)
 
 
 def read_index_json(layout: Path) -> bytes | None:
