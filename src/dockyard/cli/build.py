@@ -51,6 +51,14 @@ def build_command(
         list[str] | None,
         typer.Option("--cache-to", metavar="SPEC", help="Layer cache to write (type=registry,ref=REPO:TAG); replaces the config's."),
     ] = None,
+    push_by_digest: Annotated[
+        str | None,
+        typer.Option("--push-by-digest", metavar="REPO", help="CI fan-out: push each platform image to REPO by digest (no tag); needs --digest-dir."),
+    ] = None,
+    digest_dir: Annotated[
+        Path | None,
+        typer.Option("--digest-dir", metavar="DIR", help="CI fan-out: write one digest file per target and platform here (for `dockyard merge`)."),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Build each target's platforms and write one multi-platform index per target."""
@@ -59,8 +67,18 @@ def build_command(
     from dockyard.cli.progress import build_progress, render_build
     from dockyard.errors import BuildFailed, InputError
 
+    if (push_by_digest is None) != (digest_dir is None):
+        given = "--push-by-digest" if push_by_digest is not None else "--digest-dir"
+        raise InputError(f"{given} needs the other: --push-by-digest REPO --digest-dir DIR")
+    run = build_from_files
+    if push_by_digest is not None:
+        from functools import partial
+
+        from dockyard.release.fanout import build_push_by_digest
+
+        run = partial(build_push_by_digest, repository=push_by_digest, digest_dir=digest_dir)
     with build_progress() as progress:
-        result = build_from_files(
+        outcome = run(
             file,
             select=targets or (),
             platforms=platform or (),
@@ -76,9 +94,16 @@ def build_command(
             cache_to=cache_to or (),
             progress=progress,
         )
+    fanout = outcome if push_by_digest is not None else None  # a FanoutBuild wraps the build
+    result = outcome.build if fanout is not None else outcome
     if json_:
-        emit_json(result.to_json())
+        emit_json(outcome.to_json())
     render_build(result)
+    if fanout is not None:
+        from dockyard.cli.output import say
+
+        for record in fanout.records:
+            say(f"pushed {record.target} {record.platform}: {record.repository.name}@{record.digest} -> {fanout.digest_dir}/{record.name}")
     if not result.ok:
         error = InputError if result.exit_code == 2 else BuildFailed
         failed = result.failed

@@ -1,0 +1,92 @@
+"""`dockyard merge`: the CI fan-in: digest files from the build jobs -> verified indexes, published atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+from dockyard.cli.options import ConfigFile, EventOpt, JsonFlag, RefOpt, Selection, ShaOpt
+
+
+@app.command("merge")
+def merge_command(
+    digest_dir: Annotated[
+        Path,
+        typer.Option("--digest-dir", metavar="DIR", help="The build jobs' digest files (DIR/<target>/<os>-<arch>.json)."),
+    ],
+    targets: Selection = None,
+    ref: RefOpt = None,
+    sha: ShaOpt = None,
+    event: EventOpt = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry", metavar="R",
+            help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and verify, then list every blob, manifest and tag that would move; move nothing.")
+    ] = False,
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="Also run each image's smoke command (foreign platforms under qemu).")
+    ] = False,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
+    ] = None,
+    file: ConfigFile = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Check every planned platform has a digest file, verify the images, write each index, publish all or nothing."""
+    from dockyard.cli.output import emit_json, say
+    from dockyard.errors import OperationError
+    from dockyard.release.merge import merge_from_files
+
+    try:
+        result = merge_from_files(
+            file,
+            digest_dir=digest_dir,
+            select=targets or (),
+            ref=ref,
+            sha=sha,
+            event=event,
+            registries=registry or (),
+            dry_run=dry_run,
+            smoke=smoke,
+            insecure_registries=insecure_registry or (),
+            progress=None if json_ else say,
+        )
+    except OperationError as exc:
+        if json_:  # exit 1 still gets its one document: what failed, and where each tag is
+            published = getattr(exc, "result", None)
+            doc = {"ok": False, "error": str(exc)}
+            if published is not None:
+                doc["publish"] = published.to_json()
+            emit_json(doc)
+        raise
+    if json_:
+        emit_json(result.to_json())
+        return
+    _render(result)
+
+
+def _render(result) -> None:
+    from rich.markup import escape
+
+    from dockyard.cli.output import console
+    from dockyard.release.summary import table
+
+    out = console()
+    for target in result.targets:
+        for report in target.reports:
+            for f in report.findings:
+                out.print(f"{target.name}  {f.platform or '-'}  {f.rule}  {f.severity}  {escape(f.message)}")
+    for action in result.publish.actions:
+        out.print(escape(action.line()))
+    rows = result.summary_rows()
+    title = "dockyard merge" + (" (dry run: nothing moved)" if result.publish.dry_run else "")
+    out.print(table(rows, title=title))
