@@ -199,10 +199,25 @@ def test_merge_publishes_the_same_index_as_a_one_go_build(registry, fanout, env)
     layout_raw = (root / "one-go" / "oci" / "app" / "blobs" / "sha256" / index.digest.hex).read_bytes()
     assert raw == layout_raw
 
-    # Run again: everything is there, the tags are where they should be.
-    again = dockyard(env, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--json")
+    # Run again (human output): everything is there, nothing moves.
+    wide = {**env, "COLUMNS": "300"}  # one table row a line
+    again = dockyard(wide, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["publish"]["repositories"][0]["state"] == "unchanged"
+    assert again.stdout == ""
+    assert "verifying app linux/arm64 (" in again.stderr
+    rows = [line for line in again.stderr.splitlines() if f"{registry.host}/fan/app" in line]
+    assert len(rows) == 1, again.stderr
+    (row,) = rows
+    assert "unchanged" in row and "passed" in row and index.digest.hex[:12] in row
+    assert "info" not in again.stderr  # passed checks are not listed
+
+
+def test_build_needs_both_fanout_options(tmp_path, env):
+    proc = dockyard(env, tmp_path, "build", "--push-by-digest", "127.0.0.1:1/staging")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        "error: --push-by-digest needs the other: --push-by-digest REPO --digest-dir DIR"
+    )
 
 
 def test_merge_verifies_each_child_against_its_platform(registry, fanout, env, tmp_path):

@@ -84,6 +84,8 @@ def _render(result) -> None:
     for target in result.targets:
         for report in target.reports:
             for f in report.findings:
+                if f.severity not in ("error", "warning"):
+                    continue  # the checks that passed are in the table's Verify column
                 out.print(f"{target.name}  {f.platform or '-'}  {f.rule}  {f.severity}  {escape(f.message)}")
     for action in result.publish.actions:
         out.print(escape(action.line()))

@@ -65,7 +65,7 @@ class MergedTarget:
     @property
     def verify(self) -> str:
         """The summary's verify cell: "passed", or "passed, N warnings"."""
-        warnings = sum(len(r.findings) - len(r.errors) for r in self.reports)
+        warnings = sum(f.severity == "warning" for r in self.reports for f in r.findings)
         return "passed" if not warnings else f"passed, {warnings} warnings"
 
     def to_json(self) -> dict[str, Any]:
@@ -172,9 +172,9 @@ def merge_from_files(
     from dockyard.oci.retry import RetryPolicy
 
     config = load_config(config_file, cwd=Path.cwd(), env=os.environ)
-    plan = plan_from_files(
-        config_file, select=select, ref=ref, sha=sha, event=event, registries=registries
-    )
+    # `registries` only when given: plan_from_files(registries=) arrives with `release`.
+    override = {"registries": tuple(registries)} if registries else {}
+    plan = plan_from_files(config_file, select=select, ref=ref, sha=sha, event=event, **override)
     found = read_records(digest_dir, [t.name for t in plan.targets])
     retry = RetryPolicy(
         attempts=config.retry.attempts,
