@@ -23,6 +23,7 @@ import pytest
 from dockyard.oci.models import Index, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from tests.helpers.buildproject import base_index, project
+from tests.integration.conftest import skopeo_json, skopeo_raw
 
 pytestmark = pytest.mark.integration
 
@@ -239,3 +240,40 @@ def test_merge_verifies_each_child_against_its_platform(registry, fanout, env, t
     )
     assert proc.stderr.splitlines()[-1] == f"error: {out['error']}"
     assert tags_of(registry, "fan/app") == before
+
+
+def test_merge_copies_the_children_to_every_registry(registry, auth_registry, fanout, env):
+    """Two registries (the second with htpasswd): the staging repository's images reach both,
+    the index and tags land on both, and skopeo reads the index and each child back."""
+    from dockyard.oci.auth import env_credential_names
+
+    root, sha = fanout["root"], fanout["sha"]
+    config = root / "dockyard.toml"
+    two = root / "two-registries.toml"  # same commit, same targets; other registries
+    two.write_text(
+        config.read_text().replace(
+            f'registries = ["{registry.host}/fan"]',
+            f'registries = ["{registry.host}/two", "{auth_registry.host}/two"]',
+        )
+    )
+    user, password = env_credential_names(auth_registry.host)
+    creds = {**env, user: auth_registry.username, password: auth_registry.password}
+    proc = dockyard(creds, root, "merge", "-f", str(two), "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (merged,) = doc["targets"]
+    repos = {r["repository"]: r for r in doc["publish"]["repositories"]}
+    assert set(repos) == {f"{registry.host}/two/app", f"{auth_registry.host}/two/app"}
+    same = repos[f"{registry.host}/two/app"]["blobs"]
+    other = repos[f"{auth_registry.host}/two/app"]["blobs"]
+    assert same["uploaded"] == 0 and same["mounted"] > 0  # within the staging registry: mounted
+    assert other["uploaded"] > 0  # across registries: copied
+    for name, repo in repos.items():
+        assert repo["state"] == "published" and repo["digest"] == merged["index_digest"], name
+    # skopeo, an independent reader: the tag's bytes are the merged index; every child is served.
+    raw = skopeo_raw(auth_registry, "two/app:v1.2.3")
+    index = parse_manifest(raw, json.loads(raw)["mediaType"])
+    assert str(index.digest) == merged["index_digest"]
+    for child in index.manifests:
+        config = skopeo_json(auth_registry, f"two/app@{child.digest}")["config"]
+        assert config["mediaType"].endswith("config.v1+json")
