@@ -22,6 +22,7 @@ from dockyard.tags import TagResult, compute_tags
 # The version a build gets when there is no git context at all (a tarball, a
 # fresh directory): a clear, non-release value rather than an error.
 DEV_VERSION = "dev"
+CREATED = "org.opencontainers.image.created"
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,16 @@ def _plan_target(
         for p in platforms
     )
     labels = {**_default_labels(config, target, version, created, context), **result.labels}
+    annotations = dict(result.annotations) or dict(labels)
+    # The tag engine stamps `created` with the clock (as metadata-action does);
+    # the plan's time (the commit's, when known) makes a re-run of the same
+    # commit give the same index, so a release converges and moves no tag.
+    # A `created` the user set in the config's labels is kept.
+    configured = {**config.tags.labels, **target.labels}
+    if CREATED not in configured:
+        for table in (labels, annotations):
+            if CREATED in table:
+                table[CREATED] = created
     return TargetPlan(
         name=target.name,
         context=target.context,
@@ -225,7 +236,7 @@ def _plan_target(
         images=images,
         tags=result.tags,
         labels=labels,
-        annotations=dict(result.annotations) or dict(labels),
+        annotations=annotations,
         policy=target.policy,
         smoke=target.smoke,
         jobs=jobs,

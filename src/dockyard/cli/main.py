@@ -12,7 +12,7 @@ import sys
 from dockyard.errors import EXIT_FAILED, EXIT_INPUT, DockyardError
 
 # Each module registers its commands on dockyard.cli.app.app when imported.
-COMMAND_MODULES = ("plan", "imports", "inspect", "tags", "copy", "lint", "doctor", "verify", "retain", "build", "merge")
+COMMAND_MODULES = ("plan", "imports", "inspect", "tags", "copy", "lint", "doctor", "verify", "retain", "build", "release", "merge")
 
 
 def _debug() -> bool:

@@ -1,0 +1,137 @@
+"""`dockyard release`: build, verify and publish every target to every registry, or publish nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dockyard.cli.app import app
+from dockyard.cli.options import (
+    ConfigFile,
+    EventOpt,
+    JsonFlag,
+    PlatformOpt,
+    RefOpt,
+    Selection,
+    ShaOpt,
+)
+
+
+@app.command("release")
+def release_command(
+    targets: Selection = None,
+    ref: RefOpt = None,
+    sha: ShaOpt = None,
+    event: EventOpt = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry", metavar="R",
+            help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
+        ),
+    ] = None,
+    platform: PlatformOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Build and verify, then list every blob, manifest and tag that would move; move nothing.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Build everything: no skip, no registry reuse, no layer cache.")
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", metavar="N", help="Build jobs run at once (default: the core count).")
+    ] = None,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
+    ] = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
+    ] = None,
+    file: ConfigFile = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs).")
+    ] = Path("dist"),
+    json_: JsonFlag = False,
+) -> None:
+    """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
+    from dockyard.cli.output import emit_json, say
+    from dockyard.cli.progress import build_progress
+    from dockyard.release.run import release_from_files
+
+    with build_progress() as progress:
+        result = release_from_files(
+            file,
+            select=targets or (),
+            platforms=platform or (),
+            ref=ref,
+            sha=sha,
+            event=event,
+            registries=registry or (),
+            output=output,
+            jobs=jobs,
+            no_cache=no_cache,
+            dry_run=dry_run,
+            insecure_registries=insecure_registry or (),
+            ca_cert=ca_cert,
+            build_progress=progress,
+            say=say,
+        )
+    if json_:
+        emit_json(result.to_json())
+    _render(result)
+    if not result.ok:
+        _raise(result)
+
+
+def _render(result) -> None:
+    from dockyard.cli.output import console
+    from dockyard.cli.progress import render_build
+    from dockyard.release.summary import table
+
+    out = console()
+    if result.stopped == "build":
+        render_build(result.build)
+        return
+    _render_findings(result, out)
+    if result.publish is not None and result.dry_run:
+        from rich.markup import escape
+
+        for action in result.publish.actions:
+            out.print(escape(action.line()))
+    title = "dockyard release" + (" (dry run: nothing moved)" if result.dry_run else "")
+    out.print(table(result.rows(), title=title))
+    verdict = "done" if result.ok else f"stopped at {result.stopped}"
+    out.print(f"{result.plan.version}: {verdict} in {result.seconds:.1f} s")
+
+
+def _render_findings(result, out) -> None:
+    """Every error and warning of every target (the ok checks are in the table's Verify column)."""
+    from rich.markup import escape
+
+    for v in result.verify:
+        if v.error:
+            out.print(f"[red]{escape(v.error)}[/red]")
+        if v.report is None:
+            continue
+        for f in v.report.findings:
+            if f.severity not in ("error", "warning"):
+                continue
+            style = "red" if f.severity == "error" else "yellow"
+            where = f"{f.path}: {f.message}" if f.path not in ("", "/") else f.message
+            out.print(
+                f"{v.target}  {f.platform or '-'}  {f.rule}  [{style}]{f.severity}[/{style}]  {escape(where)}"
+            )
+
+
+def _raise(result) -> None:
+    from dockyard.errors import BuildFailed, InputError, OperationError, VerificationFailed
+
+    if result.stopped == "build":
+        error = InputError if result.exit_code == 2 else BuildFailed
+    elif result.stopped == "verify":
+        error = VerificationFailed
+    else:
+        error = OperationError
+    raise error(result.error)

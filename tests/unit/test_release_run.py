@@ -1,0 +1,109 @@
+"""release.run's decisions that need no builder or registry: tags per repository, the verify
+cell, the --registry override, and a plan that is the same on every run of one commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dockyard.build.plan import make_plan
+from dockyard.build.planning import with_registries
+from dockyard.config.model import Config, Project, TagsConfig, Target
+from dockyard.context import GitContext
+from dockyard.errors import InputError
+from dockyard.platform import parse_platform
+from dockyard.release.run import TargetVerify, bare_tags
+from dockyard.verify.findings import Finding
+from dockyard.verify.report import PlatformReport, Report, SmokeResult
+
+AMD64 = parse_platform("linux/amd64")
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("image", "tags", "expected"),
+    [
+        ("h:5000/ns/api", ["h:5000/ns/api:1.0", "h:5000/ns/api:latest"], ("1.0", "latest")),
+        # another repository's tags, and a repository whose name extends this one's, are not ours
+        ("h:5000/ns/api", ["h:5000/ns/api-x:1", "ghcr.io/a/api:2", "h:5000/ns/api:3"], ("3",)),
+        ("ghcr.io/a/api", ["ghcr.io/a/api:1", "ghcr.io/a/api:1"], ("1",)),  # once each
+        ("ghcr.io/a/api", [], ()),
+    ],
+)
+def test_bare_tags(image, tags, expected):
+    assert bare_tags(image, tags) == expected
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True), max_size=6))
+def test_bare_tags_round_trip(tags):
+    image = "127.0.0.1:5000/fleet/api"
+    full = [f"{image}:{t}" for t in tags] + [f"other.io/x:{t}" for t in tags]
+    assert bare_tags(image, full) == tuple(dict.fromkeys(tags))
+
+
+def _report(*findings: Finding, smoke: bool = False) -> Report:
+    run = SmokeResult(("true",), 0, 0.1, "") if smoke else None
+    platform = PlatformReport("linux/amd64", "sha256:" + "a" * 64, "", 1, 1, 1, 0, "1", smoke=run)
+    return Report("oci:x", "sha256:" + "b" * 64, "", (platform,), tuple(findings))
+
+
+def _finding(severity: str, rule: str = "policy.non-root") -> Finding:
+    return Finding(rule, severity, "linux/amd64", "/", "m")
+
+
+@pytest.mark.parametrize(
+    ("verify", "cell", "ok"),
+    [
+        (TargetVerify("a", _report()), "passed", True),
+        (TargetVerify("a", _report(smoke=True)), "passed, smoke ok", True),
+        (TargetVerify("a", _report(_finding("info"), _finding("warning"))), "passed, 1 warning", True),
+        (TargetVerify("a", _report(_finding("error"), _finding("error"))), "2 errors", False),
+        (TargetVerify("a", None, error="a: cannot read"), "failed", False),
+        (TargetVerify("a", _report(), error="a: not the index the build wrote"), "failed", False),
+    ],
+)
+def test_the_verify_cell(verify, cell, ok):
+    assert (verify.summary, verify.ok) == (cell, ok)
+
+
+def _config(registries=("ghcr.io/acme",)) -> Config:
+    root = Path("/repo")
+    target = Target("api", root / "api", root / "api/Dockerfile", "fleet-api", platforms=(AMD64,))
+    return Config(
+        path=root / "dockyard.toml",
+        root=root,
+        project=Project("fleet", (AMD64,), registries),
+        tags=TagsConfig(rules=("type=semver,pattern={{version}}",)),
+        targets={"api": target},
+    )
+
+
+def test_registries_given_replace_the_configs_once_each():
+    config = with_registries(_config(), ["127.0.0.1:5000/fleet/", "127.0.0.1:5001/fleet", "127.0.0.1:5000/fleet"])
+    assert config.project.registries == ("127.0.0.1:5000/fleet", "127.0.0.1:5001/fleet")
+    assert with_registries(_config(), []) == _config()
+
+
+@pytest.mark.parametrize("text", ["", "  ", "Bad Host/x", "ghcr.io/acme@sha256:abc", "ghcr.io/UPPER"])
+def test_a_bad_registry_is_refused(text):
+    with pytest.raises(InputError) as info:
+        with_registries(_config(), [text])
+    assert str(info.value) == (
+        f"--registry {text!r}: not a registry prefix (expected host[:port][/path] with a "
+        "lower-case path, e.g. ghcr.io/acme or 127.0.0.1:5000/fleet)"
+    )
+
+
+def test_two_runs_of_one_commit_plan_the_same_index_metadata():
+    """`created` is the commit's time, not the clock: a re-run gives the same index."""
+    context = GitContext("push", "refs/tags/v1.2.3", SHA, "main", timestamp="2026-01-02T03:04:05Z")
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    one = make_plan(_config(), context, build_platform=AMD64, now=now)
+    two = make_plan(_config(), context, build_platform=AMD64, now=now + timedelta(hours=1))
+    assert one.targets[0].annotations == two.targets[0].annotations
+    assert one.targets[0].labels == two.targets[0].labels
+    assert one.targets[0].annotations["org.opencontainers.image.created"] == "2026-01-02T03:04:05Z"
