@@ -5,12 +5,19 @@
 # made the venv. Here: start two CNCF distribution registries on loopback (one
 # plain, one with htpasswd auth whose login goes to a demo DOCKER_CONFIG), make
 # the base images from Debian packages (cached under ~/.cache/dockyard, so a
-# second demo takes seconds) and push them, plan the release, show a base.
+# second demo takes seconds) and push them, plan the release, then
+# `dockyard release` examples/fleet (3 services x linux/amd64 + linux/arm64,
+# verified with a smoke run of every image, the arm64 ones under qemu) to both
+# registries at once, and `dockyard inspect` one released image. A second demo
+# rebuilds nothing (examples/fleet/dist holds the layouts; `rm -rf` it and the
+# images come back from the registries by their input hash).
 # The registries are stopped at the end, unless DEMO_KEEP=1 (then `make demo-stop`).
 #
 # Settings (environment): DEMO_REGISTRY (plain, default 127.0.0.1:5000: the
 # bases and the first target), DEMO_AUTH_REGISTRY (default 127.0.0.1:5001),
-# DOCKYARD_CACHE (default ~/.cache/dockyard), DEMO_REF, DEMO_SHA, DEMO_KEEP.
+# DOCKYARD_CACHE (default ~/.cache/dockyard), DEMO_REF (default v1.0.0),
+# DEMO_SHA (default: this checkout's HEAD, whose commit time makes a re-run
+# give the same indexes, so no tag moves), DEMO_KEEP.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -25,6 +32,8 @@ export BASE_REGISTRY="$plain/base"
 export REGISTRY="$plain/fleet"
 # The auth registry's login, written by registries.py; dockyard reads it from here.
 export DOCKER_CONFIG="$DOCKYARD_CACHE/demo/docker"
+ref="${DEMO_REF:-v1.0.0}"
+sha="${DEMO_SHA:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo 0123456789abcdef0123456789abcdef01234567)}"
 
 demo_start=$SECONDS
 timings=()
@@ -68,17 +77,13 @@ registries start
 step "base images from Debian packages -> $BASE_REGISTRY"
 "$py" "$here/tools/make_bases.py" --registry "$BASE_REGISTRY"
 
-step "dockyard plan (examples/fleet)"
+step "dockyard plan (examples/fleet, $ref)"
 cd "$here/fleet"
-"$dockyard" plan --ref "${DEMO_REF:-refs/tags/v1.0.0}" --sha "${DEMO_SHA:-0123456789abcdef0123456789abcdef01234567}"
+"$dockyard" plan --ref "$ref" --sha "$sha"
 
-# ---------------------------------------------------------------------------
-# dockyard release goes here (issue 8): build amd64 + arm64, verify (smoke runs
-# of the arm64 images under qemu), publish atomically to both registries:
-#   "$dockyard" release --ref "$DEMO_REF" --sha "$DEMO_SHA" \
-#     --registry "$plain/fleet" --registry "$auth/fleet"
-# then `dockyard inspect` one of the released images instead of a base.
-# ---------------------------------------------------------------------------
+step "dockyard release: build, verify (smoke runs, arm64 under qemu), publish to $plain and $auth"
+"$dockyard" release --ref "$ref" --sha "$sha" \
+  --registry "$plain/fleet" --registry "$auth/fleet"
 
-step "dockyard inspect $BASE_REGISTRY/busybox:1.35"
-"$dockyard" inspect "$BASE_REGISTRY/busybox:1.35"
+step "dockyard inspect $auth/fleet/fleet-api:${ref#v} (the auth registry, login from DOCKER_CONFIG)"
+"$dockyard" inspect "$auth/fleet/fleet-api:${ref#v}"
