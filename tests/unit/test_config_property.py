@@ -8,9 +8,9 @@ that are nearly right so that generation reaches deep into validation.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,10 +26,16 @@ from dockyard.config.native import (
 )
 from dockyard.errors import InputError
 
-ROOT = Path(tempfile.mkdtemp(prefix="dockyard-config-prop-"))
-(ROOT / "svc").mkdir()
-(ROOT / "Dockerfile").write_text("FROM scratch\n")
-(ROOT / "svc" / "Dockerfile").write_text("FROM scratch\n")
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """A project directory the generated configs point into (removed with pytest's tmp dirs)."""
+    path = tmp_path_factory.mktemp("config-prop")
+    (path / "svc").mkdir()
+    (path / "Dockerfile").write_text("FROM scratch\n")
+    (path / "svc" / "Dockerfile").write_text("FROM scratch\n")
+    return path
+
 
 NEAR_STRINGS = st.sampled_from(
     [
@@ -109,19 +115,19 @@ NEAR_DOCUMENTS = st.fixed_dictionaries(
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(NEAR_DOCUMENTS, st.dictionaries(st.sampled_from(["V", "A"]), st.sampled_from(["svc", "api", "${A}"])))
-def test_nearly_valid_document_gives_a_config_or_an_input_error(document, env):
-    check_config_or_input_error(document, env)
+def test_nearly_valid_document_gives_a_config_or_an_input_error(root, document, env):
+    check_config_or_input_error(root, document, env)
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENTS, st.dictionaries(st.sampled_from(["V", "A"]), st.text(max_size=6)))
-def test_any_document_gives_a_config_or_an_input_error(document, env):
-    check_config_or_input_error(document, env)
+def test_any_document_gives_a_config_or_an_input_error(root, document, env):
+    check_config_or_input_error(root, document, env)
 
 
-def check_config_or_input_error(document: dict, env: dict[str, str]) -> None:
+def check_config_or_input_error(root: Path, document: dict, env: dict[str, str]) -> None:
     try:
-        config = config_from_dict(document, ROOT / "dockyard.toml", env)
+        config = config_from_dict(document, root / "dockyard.toml", env)
     except InputError as exc:
         message = str(exc)
         assert message.startswith("dockyard.toml: ")
