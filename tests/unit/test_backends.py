@@ -49,6 +49,20 @@ def test_summarize_log_counts_steps_and_cache_hits_and_finds_the_error():
     assert summary.error_line == 'Error: building at STEP "RUN exit 3": exit status 3'
 
 
+def test_summarize_log_counts_the_steps_of_every_stage_of_a_multi_stage_build():
+    log = [
+        "[1/2] STEP 1/3: FROM base@sha256:aaaa AS build\n",
+        "[1/2] STEP 2/3: RUN make\n",
+        "--> Using cache 1111\n",
+        "[1/2] STEP 3/3: RUN strip app\n",
+        "[2/2] STEP 1/2: FROM base@sha256:bbbb\n",
+        "[2/2] STEP 2/2: COPY --from=build /app /app\n",
+        "--> Using cache 2222\n",
+    ]
+    summary = summarize_log(log)
+    assert (summary.steps, summary.cache_hits) == (5, 2)
+
+
 @pytest.mark.parametrize(
     ("lines", "error"),
     [

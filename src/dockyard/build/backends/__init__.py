@@ -107,7 +107,8 @@ def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
 # ------------------------------------------------------------ shared by backends
 
 
-_STEP = re.compile(r"^STEP (\d+)/(\d+):")
+# A multi-stage build prefixes each stage's steps with "[stage/stages] ".
+_STEP = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP \d+/(\d+):")
 _CACHE_HIT = re.compile(r"^--> Using cache ")
 _ERROR = re.compile(r"^(?:error\b|ERROR\b|Error:)")
 
@@ -121,7 +122,7 @@ class LogSummary:
 
 def summarize_log(lines: Sequence[str]) -> LogSummary:
     """Steps, cache hits and the last error line of a builder's output (buildah's wording)."""
-    steps = 0
+    steps_per_stage: dict[str, int] = {}
     hits = 0
     error = ""
     last = ""
@@ -131,12 +132,14 @@ def summarize_log(lines: Sequence[str]) -> LogSummary:
             continue
         last = line
         if m := _STEP.match(line):
-            steps = max(steps, int(m.group(2)))
+            steps_per_stage[m.group(1) or "1"] = int(m.group(2))
         elif _CACHE_HIT.match(line):
             hits += 1
         elif _ERROR.match(line):
             error = line
-    return LogSummary(steps=steps, cache_hits=hits, error_line=error or last)
+    return LogSummary(
+        steps=sum(steps_per_stage.values()), cache_hits=hits, error_line=error or last
+    )
 
 
 def failure(req: BuildRequest, status: int | str, lines: Sequence[str]) -> BuildFailed:
