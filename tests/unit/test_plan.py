@@ -164,3 +164,13 @@ def test_plan_json_is_plain_data():
         "require_labels": [],
     }
     assert doc["targets"][0]["jobs"][1]["args"]["TARGETARCH"] == "arm64"
+
+
+def test_empty_labels_of_the_tag_engine_neither_hide_defaults_nor_reach_the_image():
+    # metadata-action's labels without a repository payload: title, url, … are "".
+    plan = make_plan(config(), TAG_CONTEXT, build_platform=AMD64, now=NOW)
+    labels = plan.targets[0].labels
+    assert labels["org.opencontainers.image.title"] == "fleet-api"
+    assert labels["org.opencontainers.image.revision"] == SHA
+    assert "" not in labels.values()
+    assert "" not in plan.targets[0].annotations.values()

@@ -217,8 +217,9 @@ def _plan_target(
         )
         for p in platforms
     )
-    labels = {**_default_labels(config, target, version, created, context), **result.labels}
-    annotations = dict(result.annotations) or dict(labels)
+    defaults = _default_labels(config, target, version, created, context)
+    labels = _merged(defaults, result.labels)
+    annotations = _merged(defaults, result.annotations)
     # The tag engine stamps `created` with the clock (as metadata-action does);
     # the plan's time (the commit's, when known) makes a re-run of the same
     # commit give the same index, so a release converges and moves no tag.
@@ -241,6 +242,14 @@ def _plan_target(
         smoke=target.smoke,
         jobs=jobs,
     )
+
+
+def _merged(defaults: Mapping[str, str], engine: Mapping[str, str]) -> dict[str, str]:
+    """The tag engine's labels over ours; its empty ones (metadata-action sets
+    description, url, licenses… to "" without a repository payload) neither
+    hide a default nor land in the image as empty labels."""
+    merged = {**defaults, **{k: v for k, v in engine.items() if v != ""}}
+    return {k: v for k, v in merged.items() if v != ""}
 
 
 def _default_labels(
