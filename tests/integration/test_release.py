@@ -289,8 +289,13 @@ def test_a_verify_finding_stops_the_release_and_nothing_is_published(tmp_path, b
         tmp_path / "p", base, [registry.host, second.host], {"app": NON_ROOT, "rooty": AS_ROOT}
     )
     before = {reg.host: storage_snapshot(reg) for reg in (registry, second)}
-    proc = dockyard_release(env, root, sha, "v1.0.0", "--json")
+    outputs, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    files = {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    proc = dockyard_release(env, root, sha, "v1.0.0", "--json", **files)
     assert proc.returncode == 1, proc.stderr
+    # The summary says what stopped it; no output names a digest that was not published.
+    assert "not published (verify failed)" in summary.read_text()
+    assert not outputs.exists() or outputs.read_text() == ""
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: verify failed, nothing was published: "
         "rooty: 2 error finding(s) (policy.non-root)"

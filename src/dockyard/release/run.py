@@ -356,7 +356,10 @@ def write_github_files(result: ReleaseResult, *, environ: Mapping[str, str] | No
     from dockyard.release.publish import write_github
 
     title = "dockyard release" + (" (dry run)" if result.dry_run else "")
-    write_github(result.rows(), document=result.to_json(), environ=environ, title=title)
+    published = result.ok and not result.dry_run
+    write_github(
+        result.rows(), document=result.to_json(), environ=environ, title=title, outputs=published
+    )
 
 
 # ---------------------------------------------------------------- from the files (CLI)
