@@ -1,7 +1,7 @@
 """dockyard release vs a plain buildah script on examples/fleet, side by side in one run
 (figures printed, never asserted).
 
-    .venv/bin/python bench/release.py          # ~30 min on 2 cores
+    .venv/bin/python bench/release.py          # ~17 min on 2 cores
     .venv/bin/python bench/release.py --keep   # keep the temp dir (logs, storage, JSON, the script)
 
 The peer is bench/build.py's hand-written pipeline, extended to a release:
