@@ -11,6 +11,7 @@ from dockyard.cli.app import app
 from dockyard.cli.options import (
     ConfigFile,
     EventOpt,
+    InsecureRegistries,
     JsonFlag,
     PlatformOpt,
     RefOpt,
@@ -39,10 +40,7 @@ def build_command(
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
-    ] = None,
+    insecure_registry: InsecureRegistries = None,
     cache_from: Annotated[
         list[str] | None,
         typer.Option("--cache-from", metavar="SPEC", help="Layer cache to read (type=registry,ref=REPO:TAG); replaces the config's."),

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
 
 
 @app.command("copy")
@@ -24,21 +25,12 @@ def copy_command(
         typer.Option("--platform", metavar="P", help="Copy only this platform's image (e.g. linux/arm64)."),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", metavar="N", help="Parallel blob transfers.")] = 4,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--insecure-registry",
-            metavar="HOST",
-            help="Allow plain HTTP / unverified TLS for this host[:port] (repeat).",
-        ),
-    ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
-    ] = None,
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     retry_attempts: Annotated[
         int, typer.Option("--retry-attempts", metavar="N", help="Tries per request or blob transfer.")
     ] = 3,
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    json_: JsonFlag = False,
 ) -> None:
     """Copy an image or a multi-platform index: blobs, then children, then the tag."""
     from dockyard.cli.output import emit_json, say

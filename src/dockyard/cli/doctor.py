@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import ConfigFile, JsonFlag
+from dockyard.cli.options import ConfigFile, InsecureRegistries, JsonFlag
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -18,10 +18,7 @@ def doctor_command(
     builder: Annotated[
         str, typer.Option("--builder", help="The builder you will use: buildah or buildx.")
     ] = "buildah",
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", help="HOST[:PORT] reached without TLS checks."),
-    ] = None,
+    insecure_registry: InsecureRegistries = None,
     json_: JsonFlag = False,
 ) -> None:
     """Check this machine: builder, emulation per platform, registries, credentials, disk."""

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import JsonFlag
 
 
 @app.command("import")
@@ -31,7 +32,7 @@ def import_command(
     healthcheck: Annotated[
         str, typer.Option(metavar="CMD", help="Healthcheck command, run with /bin/sh -c (CMD-SHELL).")
     ] = "",
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    json_: JsonFlag = False,
 ) -> None:
     """Turn per-platform rootfs trees into one image (layers reproducible: SOURCE_DATE_EPOCH)."""
     from dockyard.cli.output import emit_json, say

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import JsonFlag
 
 
 @app.command("inspect")
 def inspect_command(
     ref: Annotated[str, typer.Argument(metavar="REF", help="What to inspect: a registry reference or oci:DIR[:TAG].")],
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    json_: JsonFlag = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print the manifest's exact bytes on stdout.")] = False,
     uncompressed: Annotated[
         bool | None,

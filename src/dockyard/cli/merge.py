@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import ConfigFile, EventOpt, JsonFlag, RefOpt, Selection, ShaOpt
+from dockyard.cli.options import (
+    ConfigFile,
+    EventOpt,
+    InsecureRegistries,
+    JsonFlag,
+    RefOpt,
+    Selection,
+    ShaOpt,
+)
 
 
 @app.command("merge")
@@ -34,10 +42,7 @@ def merge_command(
     smoke: Annotated[
         bool, typer.Option("--smoke", help="Also run each image's smoke command (foreign platforms under qemu).")
     ] = False,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
-    ] = None,
+    insecure_registry: InsecureRegistries = None,
     file: ConfigFile = None,
     json_: JsonFlag = False,
 ) -> None:

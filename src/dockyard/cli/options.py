@@ -26,3 +26,13 @@ PlatformOpt = Annotated[
 Selection = Annotated[
     list[str] | None, typer.Argument(metavar="TARGET|GROUP", help="Targets or groups (default: the 'default' group).")
 ]
+InsecureRegistries = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry", metavar="HOST",
+        help="Allow plain HTTP / unverified TLS for this host[:port] (repeat).",
+    ),
+]  # fmt: skip
+CaCert = Annotated[
+    str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
+]

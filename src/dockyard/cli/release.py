@@ -9,8 +9,10 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    CaCert,
     ConfigFile,
     EventOpt,
+    InsecureRegistries,
     JsonFlag,
     PlatformOpt,
     RefOpt,
@@ -42,13 +44,8 @@ def release_command(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", metavar="N", help="Build jobs run at once (default: the core count).")
     ] = None,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port] (repeat)."),
-    ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
-    ] = None,
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     file: ConfigFile = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs).")

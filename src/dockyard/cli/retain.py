@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
 
 
 @app.command("retain")
@@ -26,14 +27,9 @@ def retain_command(
         typer.Option("--protect", metavar="TAG", help="Never delete this tag (repeat; e.g. the current release's)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port]."),
-    ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
-    ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
+    json_: JsonFlag = False,
 ) -> None:
     """Delete old tags and their manifests; kept tags, protected tags and their children stay."""
     from dockyard.cli.output import emit_json, say

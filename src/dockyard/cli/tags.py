@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import JsonFlag
 
 
 @app.command("tags")
@@ -41,7 +42,7 @@ def tags(
     require_semver: Annotated[
         bool, typer.Option("--require-semver", help="Refuse a tag ref that is not vX.Y.Z[-pre][+build].")
     ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    json_out: JsonFlag = False,
 ) -> None:
     """Compute image tags, version and OCI labels the way docker/metadata-action does.
 

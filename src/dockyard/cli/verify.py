@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
 
 
 @app.command("verify")
@@ -46,14 +47,9 @@ def verify_command(
     smoke_timeout: Annotated[
         float, typer.Option("--smoke-timeout", metavar="SECONDS", help="Time limit per smoke run.")
     ] = 60.0,
-    insecure_registry: Annotated[
-        list[str] | None,
-        typer.Option("--insecure-registry", metavar="HOST", help="Allow plain HTTP / unverified TLS for this host[:port]."),
-    ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
-    ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
+    json_: JsonFlag = False,
 ) -> None:
     """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs."""
     from dockyard.cli.output import emit_json, say
