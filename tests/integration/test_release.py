@@ -282,6 +282,15 @@ def test_release_to_two_registries_then_again_changes_nothing(tmp_path, base, re
         assert {t["outcome"] for t in repo["tags"]} == {"unchanged"}
         assert repo["blobs"]["uploaded"] == 0 and repo["manifests"]["uploaded"] == 0
     assert {reg.host: storage_snapshot(reg) for reg in (registry, second)} == before
+    # Verified when first published, and nothing moves: not verified (nor smoke-run) again.
+    assert {(v["target"], v["published_before"], v["report"]) for v in redo["verify"]} == {
+        ("app", True, None),
+        ("tool", True, None),
+    }
+    # --no-cache verifies again.
+    forced = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json", "--no-cache").stdout)
+    assert {v["published_before"] for v in forced["verify"]} == {False}
+    assert all(v["report"]["ok"] for v in forced["verify"])
 
 
 def test_a_verify_finding_stops_the_release_and_nothing_is_published(tmp_path, base, registry, second, env):
