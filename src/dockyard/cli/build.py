@@ -9,10 +9,13 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BuildJobs,
     ConfigFile,
     EventOpt,
     InsecureRegistries,
     JsonFlag,
+    NoCache,
+    OutputDir,
     PlatformOpt,
     RefOpt,
     Selection,
@@ -24,18 +27,12 @@ from dockyard.cli.options import (
 def build_command(
     targets: Selection = None,
     platform: PlatformOpt = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs).")
-    ] = Path("dist"),
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Build everything: no skip, no registry reuse, no layer cache.")
-    ] = False,
+    output: OutputDir = Path("dist"),
+    no_cache: NoCache = False,
     builder: Annotated[
         str | None, typer.Option("--builder", metavar="buildah|buildx", help="Builder backend (default: buildah).")
     ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", metavar="N", help="Jobs run at once (default: the core count).")
-    ] = None,
+    jobs: BuildJobs = None,
     file: ConfigFile = None,
     ref: RefOpt = None,
     sha: ShaOpt = None,

@@ -14,6 +14,7 @@ from dockyard.cli.options import (
     InsecureRegistries,
     JsonFlag,
     RefOpt,
+    Registries,
     Selection,
     ShaOpt,
 )
@@ -29,13 +30,7 @@ def merge_command(
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
-    registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--registry", metavar="R",
-            help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
-        ),
-    ] = None,
+    registry: Registries = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and verify, then list every blob, manifest and tag that would move; move nothing.")
     ] = False,

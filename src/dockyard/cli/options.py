@@ -36,3 +36,21 @@ InsecureRegistries = Annotated[
 CaCert = Annotated[
     str | None, typer.Option("--ca-cert", metavar="FILE", help="Extra CA certificate (PEM) to trust.")
 ]
+OutputDir = Annotated[
+    Path,
+    typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs)."),
+]
+NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Build everything: no skip, no registry reuse, no layer cache.")
+]
+BuildJobs = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", metavar="N", help="Build jobs run at once (default: the core count)."),
+]
+Registries = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--registry", metavar="R",
+        help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
+    ),
+]  # fmt: skip

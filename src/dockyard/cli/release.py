@@ -9,13 +9,17 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BuildJobs,
     CaCert,
     ConfigFile,
     EventOpt,
     InsecureRegistries,
     JsonFlag,
+    NoCache,
+    OutputDir,
     PlatformOpt,
     RefOpt,
+    Registries,
     Selection,
     ShaOpt,
 )
@@ -27,29 +31,17 @@ def release_command(
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
-    registry: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--registry", metavar="R",
-            help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
-        ),
-    ] = None,
+    registry: Registries = None,
     platform: PlatformOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Build and verify, then list every blob, manifest and tag that would move; move nothing.")
     ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Build everything: no skip, no registry reuse, no layer cache.")
-    ] = False,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", metavar="N", help="Build jobs run at once (default: the core count).")
-    ] = None,
+    no_cache: NoCache = False,
+    jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     file: ConfigFile = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="Where layouts and logs go (DIR/oci/<target>, DIR/logs).")
-    ] = Path("dist"),
+    output: OutputDir = Path("dist"),
     json_: JsonFlag = False,
 ) -> None:
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
