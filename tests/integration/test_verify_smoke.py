@@ -120,3 +120,15 @@ def test_a_layout_store_and_digest(clean):
     assert [(f.rule, f.message) for f in report.errors] == [
         ("smoke.failed", f"smoke runs need a tag for {untagged} in the layout (buildah reads layouts by tag)")
     ]
+
+
+def test_a_layout_whose_path_is_no_valid_image_name(tmp_path):
+    # buildah names an `oci:PATH` image after PATH, and refuses upper case or a
+    # component ending in "_" (a mkdtemp name can): the smoke run must not care.
+    _needs_qemu("linux/arm64")
+    odd = tmp_path / "My_Images_"
+    odd.mkdir()
+    location, _, _ = import_busybox(odd, BOTH)
+    report = verify_image(location, expect=VerifyOptions(smoke=True))
+    assert report.ok, report.findings
+    assert smoke_findings(report) == [("smoke.ok", "linux/amd64"), ("smoke.ok", "linux/arm64")]

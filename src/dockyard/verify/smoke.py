@@ -17,10 +17,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +38,11 @@ DEFAULT_TIMEOUT = 60.0
 SETUP_TIMEOUT = 600.0
 # vfs works on any filesystem (recipes.md: the safe driver); the private store is small.
 STORAGE_DRIVER = "vfs"
+# buildah names an image read from `oci:PATH` "localhost/PATH", and refuses a
+# PATH that is not a valid reference (upper case, a component ending in "_").
+# The session's directory is made here, of hex digits only, and layouts are
+# read through links inside it, so any layout path works.
+SESSION_ROOT = Path("/tmp")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class SmokeSession:
     def __init__(self, options: SmokeOptions = SmokeOptions()) -> None:
         self.options = options
         self._dir: Path | None = None
+        self._links: dict[str, Path] = {}  # layout path -> its name-safe link
 
     def __enter__(self) -> SmokeSession:
         if shutil.which(self.options.buildah) is None:
@@ -61,7 +67,9 @@ class SmokeSession:
                 f"smoke runs need buildah, and '{self.options.buildah}' is not on PATH "
                 "(apt-get install buildah)"
             )
-        self._dir = Path(tempfile.mkdtemp(prefix="dockyard-smoke-"))
+        self._dir = SESSION_ROOT / f"dockyard-smoke-{secrets.token_hex(8)}"
+        self._dir.mkdir(mode=0o700)
+        self._links: dict[str, Path] = {}
         return self
 
     def __exit__(
@@ -96,7 +104,7 @@ class SmokeSession:
         pull = ["from", "--quiet", "--pull=always", "--platform", str(platform)]
         if not self.options.tls_verify:
             pull.append("--tls-verify=false")
-        made = self._buildah(*pull, image, check=False)
+        made = self._buildah(*pull, self._name_safe(image), check=False)
         if made.returncode != 0:
             return failed(f"buildah from {image} failed: {_last_line(made.stderr)}", made.stderr)
         container = made.stdout.decode().strip().splitlines()[-1]
@@ -109,6 +117,22 @@ class SmokeSession:
             self._buildah("rm", container, check=False)
 
     # ------------------------------------------------------------ steps
+
+    def _name_safe(self, image: str) -> str:
+        """`oci:DIR[:TAG]` read through a link whose path buildah accepts as a name."""
+        if not image.startswith("oci:"):
+            return image
+        from dockyard.ref import parse_layout
+
+        assert self._dir is not None, "SmokeSession used outside 'with'"
+        layout = parse_layout(image)
+        target = str(Path(layout.path).resolve())
+        link = self._links.get(target)
+        if link is None:
+            link = self._dir / f"layout{len(self._links)}"
+            link.symlink_to(target, target_is_directory=True)
+            self._links[target] = link
+        return f"oci:{link}" + (f":{layout.tag}" if layout.tag else "")
 
     def _wrong_image(self, container: str, config: Digest | None) -> str:
         if config is None:
