@@ -166,11 +166,11 @@ def test_plan_json_is_plain_data():
     assert doc["targets"][0]["jobs"][1]["args"]["TARGETARCH"] == "arm64"
 
 
-def test_empty_labels_of_the_tag_engine_neither_hide_defaults_nor_reach_the_image():
+def test_empty_labels_of_the_tag_engine_do_not_hide_defaults_but_blank_the_base_s():
     # metadata-action's labels without a repository payload: title, url, … are "".
     plan = make_plan(config(), TAG_CONTEXT, build_platform=AMD64, now=NOW)
-    labels = plan.targets[0].labels
-    assert labels["org.opencontainers.image.title"] == "fleet-api"
-    assert labels["org.opencontainers.image.revision"] == SHA
-    assert "" not in labels.values()
-    assert "" not in plan.targets[0].annotations.values()
+    for table in (plan.targets[0].labels, plan.targets[0].annotations):
+        assert table["org.opencontainers.image.title"] == "fleet-api"
+        assert table["org.opencontainers.image.revision"] == SHA
+        # Kept empty: it overrides the description a base image's config carries.
+        assert table["org.opencontainers.image.description"] == ""

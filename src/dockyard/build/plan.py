@@ -245,11 +245,14 @@ def _plan_target(
 
 
 def _merged(defaults: Mapping[str, str], engine: Mapping[str, str]) -> dict[str, str]:
-    """The tag engine's labels over ours; its empty ones (metadata-action sets
-    description, url, licenses… to "" without a repository payload) neither
-    hide a default nor land in the image as empty labels."""
-    merged = {**defaults, **{k: v for k, v in engine.items() if v != ""}}
-    return {k: v for k, v in merged.items() if v != ""}
+    """The tag engine's labels over ours, except that its empty ones never hide a default.
+
+    metadata-action sets title, description, url, licenses… to "" without a
+    repository payload. An empty label is kept where we have nothing better:
+    it blanks the one the image would inherit from its base (busybox's
+    description is not the service's).
+    """
+    return {**defaults, **{k: v for k, v in engine.items() if v != "" or k not in defaults}}
 
 
 def _default_labels(
