@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from dockyard.build.emulation import BINFMT_ROOT, BinfmtStatus, binfmt_status
+from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
 from dockyard.errors import DockyardError, InputError
 from dockyard.platform import Platform, host_platform, parse_platform
 
@@ -161,13 +162,14 @@ class DoctorInputs:
     platforms: tuple[Platform, ...]
     registries: tuple[str, ...]  # host[:port], each once
     output: Path
+    builder: str = DEFAULT_BUILDER  # the config's [project] builder, else the default
 
 
 def run_doctor(
     config_path: Path | None = None,
     *,
     cwd: Path | None = None,
-    builder: str = "buildah",
+    builder: str | None = None,
     environ: Mapping[str, str] | None = None,
     binfmt_root: Path = BINFMT_ROOT,
     host: Platform | None = None,
@@ -175,12 +177,15 @@ def run_doctor(
     insecure_registries: Iterable[str] = (),
     timeout: float = PING_TIMEOUT,
 ) -> DoctorReport:
-    """Every check, in order. A config named with -f that cannot be loaded is an InputError."""
+    """Every check, in order. A config named with -f that cannot be loaded is an InputError.
+
+    `builder` is the --builder flag; None: the config's builder, else buildah.
+    """
     env = os.environ if environ is None else environ
     inputs = doctor_inputs(config_path, cwd=cwd, env=env)
     host = host_platform() if host is None else host
     rows = [inputs.config_row]
-    rows += builder_rows(builder)
+    rows += builder_rows(builder or inputs.builder)
     rows += [binfmt_row(binfmt_status(p, host=host, root=binfmt_root)) for p in inputs.platforms]
     rows += registry_rows(inputs.registries, env, frozenset(insecure_registries), timeout)
     rows.append(_space("builder", builder_storage))
@@ -216,7 +221,11 @@ def doctor_inputs(
     hosts = _unique(join_image(prefix, "doctor").registry for prefix in config.project.registries)
     shown = f"{config.path} ({len(config.targets)} targets, {len(platforms)} platforms)"
     return DoctorInputs(
-        Row("config", "ok", shown), platforms or defaults, hosts, config.root / OUTPUT_DIR
+        Row("config", "ok", shown),
+        platforms or defaults,
+        hosts,
+        config.root / OUTPUT_DIR,
+        builder=chosen_builder(None, config.project),
     )
 
 

@@ -28,7 +28,10 @@ CASES = [
     ("unknown-section", API + "[polcy]\nnon-root = true\n", "dockyard.toml: polcy: unknown key (did you mean 'policy'?)"),
     ("section-type", 'project = "fleet"\n' + API, "dockyard.toml: project: expected a table, got a string"),
     # -- [project]
-    ("project-unknown", "[project]\nfoo = 1\n" + API, "dockyard.toml: project.foo: unknown key (valid: name, platforms, registries)"),
+    ("project-unknown", "[project]\nfoo = 1\n" + API, "dockyard.toml: project.foo: unknown key (valid: name, platforms, registries, builder)"),
+    ("builder-unknown", '[project]\nbuilder = "docker"\n' + API, "dockyard.toml: project.builder: unknown builder 'docker' (valid: buildah, buildx)"),
+    ("builder-type", "[project]\nbuilder = true\n" + API, "dockyard.toml: project.builder: expected a string, got a boolean"),
+    ("builder-typo", '[project]\nbuidler = "buildx"\n' + API, "dockyard.toml: project.buidler: unknown key (did you mean 'builder'?)"),
     ("project-name-type", "[project]\nname = 5\n" + API, "dockyard.toml: project.name: expected a string, got an integer"),
     ("project-name-empty", '[project]\nname = " "\n' + API, "dockyard.toml: project.name: is empty (expected the project's name, e.g. fleet)"),
     ("platforms-string", '[project]\nplatforms = "linux/amd64"\n' + API, "dockyard.toml: project.platforms: expected a list of strings, got a string"),

@@ -101,6 +101,7 @@ def test_defaults_of_a_minimal_config(project: Path):
     assert config.project.name == project.name
     assert config.project.platforms == (AMD64,)
     assert config.project.registries == ()
+    assert config.project.builder == "buildah"
     assert config.tags == TagsConfig()
     assert config.policy == Policy()
     assert config.retry == Retry()
@@ -115,6 +116,12 @@ def test_defaults_of_a_minimal_config(project: Path):
         {},
     )
     assert config.select([]) == ("app",)
+
+
+def test_builder_from_the_project_table(project: Path):
+    text = '[project]\nbuilder = "${B}"\n[variables]\nB = "buildah"\n[targets.app]\n'
+    config = load(project, text, {"B": "buildx"})  # interpolated, env override applied
+    assert config.project.builder == "buildx"
 
 
 def test_paths_relative_to_config_and_context(project: Path):

@@ -1,4 +1,4 @@
-"""Config.select: groups expanded, config order, duplicates removed, unknown names refused."""
+"""Config.select (groups expanded, config order, unknown names refused) and the builder choice."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.config.model import Config, Policy, Project, Target
+from dockyard.build.backends import BACKENDS, DEFAULT_BACKEND
+from dockyard.config.model import (
+    BUILDERS,
+    DEFAULT_BUILDER,
+    Config,
+    Policy,
+    Project,
+    Target,
+    chosen_builder,
+)
 from dockyard.errors import InputError
 
 
@@ -65,3 +74,27 @@ def test_models_are_frozen_and_hashable():
         t.name = "x"  # type: ignore[misc]
     assert hash(t) == hash(target("api"))
     assert Policy() == Policy(max_size=None, non_root=False, healthcheck=False, require_labels=())
+
+
+BUILDX_PROJECT = Project(name="fleet", platforms=(), builder="buildx")
+
+
+@pytest.mark.parametrize(
+    ("flag", "project", "expected"),
+    [
+        ("buildah", BUILDX_PROJECT, "buildah"),  # the flag wins over the config
+        ("buildx", Project(name="fleet", platforms=()), "buildx"),
+        (None, BUILDX_PROJECT, "buildx"),  # the config wins over the default
+        (None, Project(name="fleet", platforms=()), "buildah"),  # the config's default
+        (None, None, "buildah"),  # no config at all
+        ("buildx", None, "buildx"),
+    ],
+)
+def test_chosen_builder_flag_then_config_then_default(flag, project, expected):
+    assert chosen_builder(flag, project) == expected
+
+
+def test_config_knows_the_backends_build_has():
+    # config sits below build and cannot import its list; the two must not drift.
+    assert BUILDERS == BACKENDS
+    assert DEFAULT_BUILDER == DEFAULT_BACKEND

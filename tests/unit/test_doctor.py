@@ -179,6 +179,13 @@ def test_inputs_from_a_config(tmp_path):
     assert inputs.platforms == (AMD64, ARM64)
     assert inputs.registries == ("127.0.0.1:5000", "ghcr.io")
     assert inputs.output == tmp_path / "dist"
+    assert inputs.builder == "buildah"
+
+
+def test_inputs_take_the_configs_builder(tmp_path):
+    (tmp_path / "dockyard.toml").write_text('[project]\nbuilder = "buildx"\n[targets.app]\n')
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    assert doctor_inputs(None, cwd=tmp_path, env={}).builder == "buildx"
 
 
 def test_inputs_without_a_config_use_the_default_platforms(tmp_path):

@@ -436,16 +436,17 @@ def build_from_files(
     client)` runs after a successful build, with the run's registry client
     still open (`build --push-by-digest`: release.fanout).
     """
-    from dockyard.build.backends import DEFAULT_BACKEND, get_backend
+    from dockyard.build.backends import get_backend
     from dockyard.build.planning import plan_from_files
     from dockyard.config.loader import load_config
+    from dockyard.config.model import chosen_builder
     from dockyard.oci.registry import RegistryClient, RegistryOptions
     from dockyard.oci.retry import RetryPolicy
 
     if jobs is not None and jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
-    backend = get_backend(builder or DEFAULT_BACKEND)
     config = load_config(config_file, cwd=Path.cwd(), env=os.environ)
+    backend = get_backend(chosen_builder(builder, config.project))
     plan = plan_from_files(
         config_file, select=select, platforms=platforms, ref=ref, sha=sha, event=event
     )

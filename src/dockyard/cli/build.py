@@ -30,7 +30,7 @@ def build_command(
     output: OutputDir = Path("dist"),
     no_cache: NoCache = False,
     builder: Annotated[
-        str | None, typer.Option("--builder", metavar="buildah|buildx", help="Builder backend (default: buildah).")
+        str | None, typer.Option("--builder", metavar="buildah|buildx", help="Builder backend (default: the config's builder, else buildah).")
     ] = None,
     jobs: BuildJobs = None,
     file: ConfigFile = None,

@@ -16,8 +16,13 @@ _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 def doctor_command(
     file: ConfigFile = None,
     builder: Annotated[
-        str, typer.Option("--builder", help="The builder you will use: buildah or buildx.")
-    ] = "buildah",
+        str | None,
+        typer.Option(
+            "--builder",
+            metavar="buildah|buildx",
+            help="The builder you will use (default: the config's builder, else buildah).",
+        ),
+    ] = None,
     insecure_registry: InsecureRegistries = None,
     json_: JsonFlag = False,
 ) -> None:

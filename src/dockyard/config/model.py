@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from dockyard.platform import Platform
 
 
+# The builder backends dockyard.build.backends implements (config sits below build,
+# so it names them here; a unit test keeps the two lists equal).
+BUILDERS = ("buildah", "buildx")
+# buildah: daemonless, the one installed on CI runners and Debian without Docker.
+DEFAULT_BUILDER = "buildah"
+
+
 def _mapping() -> Mapping:
     # Read-only, excluded from hashing (mappings are unhashable) but still compared.
     return field(default_factory=lambda: MappingProxyType({}), hash=False)
@@ -31,6 +38,14 @@ class Project:
     name: str
     platforms: tuple[Platform, ...]
     registries: tuple[str, ...] = ()  # prefixes: "ghcr.io/acme", "127.0.0.1:5000/fleet"
+    builder: str = DEFAULT_BUILDER  # one of BUILDERS; --builder overrides it
+
+
+def chosen_builder(flag: str | None, project: Project | None) -> str:
+    """The builder to use: the --builder flag, else the config's, else the default."""
+    if flag:
+        return flag
+    return project.builder if project is not None else DEFAULT_BUILDER
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,23 @@ from typing import Any
 
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
-from dockyard.config.model import Config, Policy, Project, Retry, TagsConfig, Target
+from dockyard.config.model import (
+    BUILDERS,
+    DEFAULT_BUILDER,
+    Config,
+    Policy,
+    Project,
+    Retry,
+    TagsConfig,
+    Target,
+)
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import join_image
 
 SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups")
-PROJECT_KEYS = ("name", "platforms", "registries")
+PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels")
 RETRY_KEYS = ("attempts", "backoff", "max-delay")
@@ -136,7 +145,12 @@ def _project(fields: Fields, value: object, root: Path) -> Project:
                 index_path("project.registries", i),
                 f"duplicate registry {prefix!r} (list each once)",
             )
-    return Project(name=name, platforms=platforms, registries=registries)
+    builder = fields.string(table.get("builder", DEFAULT_BUILDER), "project.builder")
+    if builder not in BUILDERS:
+        raise fields.error(
+            "project.builder", f"unknown builder {builder!r} (valid: {', '.join(BUILDERS)})"
+        )
+    return Project(name=name, platforms=platforms, registries=registries, builder=builder)
 
 
 def _platforms(fields: Fields, value: object, path: str) -> tuple[Platform, ...]:

@@ -424,10 +424,11 @@ def release_from_files(
     environ: Mapping[str, str] | None = None,
 ) -> ReleaseResult:
     """`dockyard release`: plan from dockyard.toml, then `release`, then the GitHub files."""
-    from dockyard.build.backends import DEFAULT_BACKEND, get_backend
+    from dockyard.build.backends import get_backend
     from dockyard.build.planning import plan_from_files, with_registries
     from dockyard.build.run import TargetCache
     from dockyard.config.loader import load_config
+    from dockyard.config.model import chosen_builder
     from dockyard.oci.registry import RegistryClient, RegistryOptions
     from dockyard.oci.retry import RetryPolicy
 
@@ -436,7 +437,7 @@ def release_from_files(
     config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
     if not config.project.registries:
         raise InputError(NO_REGISTRY)
-    backend = get_backend(builder or DEFAULT_BACKEND)
+    backend = get_backend(chosen_builder(builder, config.project))
     plan = plan_from_files(
         config_file, select=select, platforms=platforms, ref=ref, sha=sha, event=event,
         registries=registries,
