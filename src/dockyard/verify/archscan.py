@@ -34,7 +34,7 @@ import hashlib
 import io
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -51,6 +51,7 @@ from dockyard.verify.elf import (
     parse_elf_header,
 )
 from dockyard.verify.findings import Finding
+from dockyard.verify.layerview import OPAQUE, WHITEOUT, LimitReached, View
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -76,8 +77,6 @@ _META_TYPES = frozenset(
         tarfile.GNUTYPE_LONGLINK,
     }
 )
-WHITEOUT = ".wh."
-OPAQUE = ".wh..wh..opq"
 
 
 @dataclass(frozen=True)
@@ -145,17 +144,11 @@ def scan_manifest(
 # ------------------------------------------------------------------- one scan
 
 
-class _LimitReached(Exception):
-    def __init__(self, message: str, *, total: bool) -> None:
-        super().__init__(message)
-        self.total = total
-
-
 class _Scan:
     def __init__(self, platform: str, limits: ScanLimits) -> None:
         self.platform = platform
         self.limits = limits
-        self.view = _View(limits.max_entries)
+        self.view = View(limits.max_entries)
         self.findings: list[Finding] = []
         self.compressed = 0
         self.uncompressed = 0
@@ -169,7 +162,7 @@ class _Scan:
         problem: Finding | None = None
         try:
             problem = self._read(index, descriptor, buffered, raw)
-        except _LimitReached as e:
+        except LimitReached as e:
             self.stopped = e.total
             problem = self._layer_finding(descriptor, "layer.limit", f"{e}; layer scan stopped")
         except _CORRUPT as e:
@@ -217,7 +210,7 @@ class _Scan:
                 tar.members.clear()  # stream mode still appends every member
                 self.entries += 1
                 if self.entries > self.limits.max_entries:
-                    raise _LimitReached(
+                    raise LimitReached(
                         f"more than {self.limits.max_entries} entries in the image", total=True
                     )
                 self._apply(index, tar, member)
@@ -256,7 +249,7 @@ class _Scan:
     def count(self, uncompressed: int) -> None:
         self.uncompressed += uncompressed
         if self.uncompressed > self.limits.max_uncompressed:
-            raise _LimitReached(
+            raise LimitReached(
                 f"more than {_size(self.limits.max_uncompressed)} decompressed in the image",
                 total=True,
             )
@@ -393,7 +386,7 @@ class _Counted:
             and compressed > limits.ratio_after
             and self.count > limits.max_ratio * compressed
         ):
-            raise _LimitReached(
+            raise LimitReached(
                 f"decompresses more than {limits.max_ratio}x "
                 f"({_size(self.count)} from {_size(compressed)})",
                 total=False,
@@ -406,7 +399,7 @@ class _BoundedTarInfo(tarfile.TarInfo):
 
     def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _META_TYPES and self.size > MAX_TAR_METADATA:
-            raise _LimitReached(
+            raise LimitReached(
                 f"a tar metadata header of {_size(self.size)} (more than "
                 f"{_size(MAX_TAR_METADATA)})",
                 total=False,
@@ -498,13 +491,6 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(p for p in name.split("/") if p not in ("", "."))
 
 
-def _display(parts: tuple[str, ...]) -> str:
-    text = "/" + "/".join(parts)
-    # Undecodable bytes and control characters are shown escaped, never raw.
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _reason(e: BaseException) -> str:
     lines = str(e).splitlines()
     return lines[0] if lines and lines[0] else type(e).__name__
@@ -515,133 +501,3 @@ def _size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
     return f"{n} bytes"
-
-
-# ------------------------------------------------------------------- the view
-
-
-class _Node:
-    """A path of the final view that is, or leads to, an ELF program."""
-
-    __slots__ = ("children", "header", "layer")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] | None = None
-        self.header: ElfHeader | None = None
-        self.layer = -1
-
-
-class _View:
-    """The merged filesystem, reduced to ELF programs and their directories.
-
-    Removal of everything under a path is one dictionary pop plus a walk of
-    what was removed, so whiteouts cost nothing where no ELF file lives.
-    Walks are iterative: a hostile layer may nest paths thousands deep.
-    """
-
-    def __init__(self, max_nodes: int) -> None:
-        self.root = _Node()
-        self.nodes = 0
-        self.max_nodes = max_nodes
-
-    def _find(self, parts: tuple[str, ...], *, as_dirs: bool = True) -> _Node | None:
-        """The node at `parts`; with as_dirs, a file at any ancestor is gone
-        (an entry below a path makes that path a directory)."""
-        node = self.root
-        for part in parts:
-            if as_dirs:
-                node.header = None
-            if node.children is None or part not in node.children:
-                return None
-            node = node.children[part]
-        return node
-
-    def _make(self, parts: tuple[str, ...]) -> _Node:
-        node = self.root
-        for part in parts:
-            # A directory now lives here: any file at this path is gone.
-            node.header = None
-            if node.children is None:
-                node.children = {}
-            child = node.children.get(part)
-            if child is None:
-                self.nodes += 1
-                if self.nodes > self.max_nodes:
-                    raise _LimitReached(
-                        f"more than {self.max_nodes} paths of ELF files in the image", total=True
-                    )
-                child = node.children[part] = _Node()
-            node = child
-        return node
-
-    def put(self, parts: tuple[str, ...], layer: int, header: ElfHeader | None) -> None:
-        """A non-directory entry: it replaces the path, and hides lower layers' tree below it."""
-        node = self._make(parts) if header is not None else self._find(parts)
-        if node is None:
-            return
-        node.header, node.layer = header, layer
-        _prune_children(node, layer)
-
-    def directory(self, parts: tuple[str, ...], layer: int) -> None:
-        node = self._find(parts)
-        if node is not None:
-            node.header = None  # a directory replaces a file; its contents merge
-
-    def whiteout(self, parts: tuple[str, ...], layer: int) -> None:
-        parent = self._find(parts[:-1])
-        if parent is None:
-            return
-        parent.header = None  # it holds a whiteout: a directory
-        if parent.children is None:
-            return
-        child = parent.children.get(parts[-1])
-        if child is not None and _prune(child, layer):
-            del parent.children[parts[-1]]
-
-    def opaque(self, parts: tuple[str, ...], layer: int) -> None:
-        node = self._find(parts)
-        if node is not None:
-            node.header = None
-            _prune_children(node, layer)
-
-    def header_of(self, parts: tuple[str, ...]) -> ElfHeader | None:
-        node = self._find(parts, as_dirs=False) if parts else None
-        return None if node is None else node.header
-
-    def files(self) -> Iterator[tuple[str, ElfHeader]]:
-        """(display path, header) of every ELF program, in path order."""
-        stack: list[tuple[tuple[str, ...], _Node]] = [((), self.root)]
-        while stack:
-            parts, node = stack.pop()
-            if node.header is not None:
-                yield _display(parts), node.header
-            if node.children:
-                for name in sorted(node.children, reverse=True):
-                    stack.append(((*parts, name), node.children[name]))
-
-
-def _prune(node: _Node, layer: int) -> bool:
-    """Remove what layers below `layer` put in `node`'s subtree; True if nothing is left."""
-    _prune_children(node, layer)
-    if node.header is not None and node.layer < layer:
-        node.header = None
-    return node.header is None and not node.children
-
-
-def _prune_children(node: _Node, layer: int) -> None:
-    # Post-order without recursion: children before the parent decides it is empty.
-    stack: list[tuple[_Node, bool]] = [(node, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if not current.children:
-            continue
-        if not expanded:
-            stack.append((current, True))
-            stack.extend((child, False) for child in current.children.values())
-            continue
-        for name in list(current.children):
-            child = current.children[name]
-            if child.header is not None and child.layer < layer:
-                child.header = None
-            if child.header is None and not child.children:
-                del current.children[name]

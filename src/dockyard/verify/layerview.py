@@ -1,0 +1,158 @@
+"""The merged filesystem view of an image's layers, reduced to ELF programs.
+
+Pure and in memory (archscan feeds it tar entries; nothing is extracted).
+Per path only (layer index, ELF header) of ELF programs is kept; whiteouts
+(`.wh.NAME`), opaque directories (`.wh..wh..opq`) and a non-directory
+replacing a directory remove what lower layers put there (never what the
+same layer put there); a later version of a file replaces the earlier one.
+A hard link is resolved by `header_of`, a lookup in this view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dockyard.verify.elf import ElfHeader
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+
+class LimitReached(Exception):
+    def __init__(self, message: str, *, total: bool) -> None:
+        super().__init__(message)
+        self.total = total
+
+
+class _Node:
+    """A path of the final view that is, or leads to, an ELF program."""
+
+    __slots__ = ("children", "header", "layer")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] | None = None
+        self.header: ElfHeader | None = None
+        self.layer = -1
+
+
+class View:
+    """The merged filesystem, reduced to ELF programs and their directories.
+
+    Removal of everything under a path is one dictionary pop plus a walk of
+    what was removed, so whiteouts cost nothing where no ELF file lives.
+    Walks are iterative: a hostile layer may nest paths thousands deep.
+    """
+
+    def __init__(self, max_nodes: int) -> None:
+        self.root = _Node()
+        self.nodes = 0
+        self.max_nodes = max_nodes
+
+    def _find(self, parts: tuple[str, ...], *, as_dirs: bool = True) -> _Node | None:
+        """The node at `parts`; with as_dirs, a file at any ancestor is gone
+        (an entry below a path makes that path a directory)."""
+        node = self.root
+        for part in parts:
+            if as_dirs:
+                node.header = None
+            if node.children is None or part not in node.children:
+                return None
+            node = node.children[part]
+        return node
+
+    def _make(self, parts: tuple[str, ...]) -> _Node:
+        node = self.root
+        for part in parts:
+            # A directory now lives here: any file at this path is gone.
+            node.header = None
+            if node.children is None:
+                node.children = {}
+            child = node.children.get(part)
+            if child is None:
+                self.nodes += 1
+                if self.nodes > self.max_nodes:
+                    raise LimitReached(
+                        f"more than {self.max_nodes} paths of ELF files in the image", total=True
+                    )
+                child = node.children[part] = _Node()
+            node = child
+        return node
+
+    def put(self, parts: tuple[str, ...], layer: int, header: ElfHeader | None) -> None:
+        """A non-directory entry: it replaces the path, and hides lower layers' tree below it."""
+        node = self._make(parts) if header is not None else self._find(parts)
+        if node is None:
+            return
+        node.header, node.layer = header, layer
+        _prune_children(node, layer)
+
+    def directory(self, parts: tuple[str, ...], layer: int) -> None:
+        node = self._find(parts)
+        if node is not None:
+            node.header = None  # a directory replaces a file; its contents merge
+
+    def whiteout(self, parts: tuple[str, ...], layer: int) -> None:
+        parent = self._find(parts[:-1])
+        if parent is None:
+            return
+        parent.header = None  # it holds a whiteout: a directory
+        if parent.children is None:
+            return
+        child = parent.children.get(parts[-1])
+        if child is not None and _prune(child, layer):
+            del parent.children[parts[-1]]
+
+    def opaque(self, parts: tuple[str, ...], layer: int) -> None:
+        node = self._find(parts)
+        if node is not None:
+            node.header = None
+            _prune_children(node, layer)
+
+    def header_of(self, parts: tuple[str, ...]) -> ElfHeader | None:
+        node = self._find(parts, as_dirs=False) if parts else None
+        return None if node is None else node.header
+
+    def files(self) -> Iterator[tuple[str, ElfHeader]]:
+        """(display path, header) of every ELF program, in path order."""
+        stack: list[tuple[tuple[str, ...], _Node]] = [((), self.root)]
+        while stack:
+            parts, node = stack.pop()
+            if node.header is not None:
+                yield _display(parts), node.header
+            if node.children:
+                for name in sorted(node.children, reverse=True):
+                    stack.append(((*parts, name), node.children[name]))
+
+
+def _prune(node: _Node, layer: int) -> bool:
+    """Remove what layers below `layer` put in `node`'s subtree; True if nothing is left."""
+    _prune_children(node, layer)
+    if node.header is not None and node.layer < layer:
+        node.header = None
+    return node.header is None and not node.children
+
+
+def _prune_children(node: _Node, layer: int) -> None:
+    # Post-order without recursion: children before the parent decides it is empty.
+    stack: list[tuple[_Node, bool]] = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if not current.children:
+            continue
+        if not expanded:
+            stack.append((current, True))
+            stack.extend((child, False) for child in current.children.values())
+            continue
+        for name in list(current.children):
+            child = current.children[name]
+            if child.header is not None and child.layer < layer:
+                child.header = None
+            if child.header is None and not child.children:
+                del current.children[name]
+
+
+def _display(parts: tuple[str, ...]) -> str:
+    text = "/" + "/".join(parts)
+    # Undecodable bytes and control characters are shown escaped, never raw.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
