@@ -48,6 +48,17 @@ def test_registry_override_from_the_environment():
     assert json.loads(proc.stdout)["targets"][0]["images"] == ["ghcr.io/acme/fleet-api"]
 
 
+def test_registry_flags_replace_the_configs_registries():
+    proc = dockyard(
+        "plan", "api", "--json", "--ref", "main", "--sha", SHA,
+        "--registry", "ghcr.io/acme", "--registry", "docker.io/acme/",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    target = json.loads(proc.stdout)["targets"][0]
+    assert target["images"] == ["ghcr.io/acme/fleet-api", "docker.io/acme/fleet-api"]
+    assert all(not tag.startswith("127.0.0.1:5000/") for tag in target["tags"])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

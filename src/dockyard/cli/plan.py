@@ -9,6 +9,7 @@ from dockyard.cli.options import (
     JsonFlag,
     PlatformOpt,
     RefOpt,
+    Registries,
     Selection,
     ShaOpt,
 )
@@ -22,6 +23,7 @@ def plan_command(
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
+    registry: Registries = None,
     json_: JsonFlag = False,
 ) -> None:
     """Plan targets x platforms: contexts, Dockerfiles, build args, images, tags, labels."""
@@ -29,8 +31,9 @@ def plan_command(
     from dockyard.cli.output import emit_json
 
     plan = plan_from_files(
-        file, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event
-    )
+        file, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event,
+        registries=registry or (),
+    )  # fmt: skip
     if json_:
         emit_json(plan.to_json())
     else:
