@@ -104,6 +104,12 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
 
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def host(self) -> str:
         assert self._server is not None

@@ -47,6 +47,12 @@ def tls_registry(tmp_path_factory):
     reg.stop()
 
 
+@pytest.fixture
+def waits() -> list[float]:
+    """The delays a client or copy asked to sleep: pass `sleep=waits.append`, assert the backoff."""
+    return []
+
+
 def skopeo_raw(reg: RunningRegistry, image: str, *, creds: bool = True) -> bytes:
     """`skopeo inspect --raw` of `image` (repo:tag or repo@digest) on `reg`: the manifest bytes."""
     sep = "@" if "@" in image else ":"

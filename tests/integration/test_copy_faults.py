@@ -51,14 +51,8 @@ def source(tmp_path) -> tuple[LayoutStore, bytes]:
 
 @pytest.fixture
 def proxy(registry):
-    p = FaultProxy(registry.host).start()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def waits():
-    return []
+    with FaultProxy(registry.host) as p:
+        yield p
 
 
 @pytest.fixture

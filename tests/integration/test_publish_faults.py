@@ -43,14 +43,8 @@ def second(tmp_path_factory):
 
 @pytest.fixture
 def proxy(second):
-    p = FaultProxy(second.host).start()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def waits():
-    return []
+    with FaultProxy(second.host) as p:
+        yield p
 
 
 @pytest.fixture

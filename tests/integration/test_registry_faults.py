@@ -28,14 +28,8 @@ UPLOADS = r"/blobs/uploads/"
 
 @pytest.fixture
 def proxy(registry):
-    p = FaultProxy(registry.host).start()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def waits():
-    return []
+    with FaultProxy(registry.host) as p:
+        yield p
 
 
 @pytest.fixture
