@@ -79,7 +79,7 @@ step "base images from Debian packages -> $BASE_REGISTRY"
 
 step "dockyard plan (examples/fleet, $ref)"
 cd "$here/fleet"
-"$dockyard" plan --ref "$ref" --sha "$sha"
+"$dockyard" plan --ref "$ref" --sha "$sha" --registry "$plain/fleet" --registry "$auth/fleet"
 
 step "dockyard release: build, verify (smoke runs, arm64 under qemu), publish to $plain and $auth"
 "$dockyard" release --ref "$ref" --sha "$sha" \

@@ -51,6 +51,6 @@ Registries = Annotated[
     list[str] | None,
     typer.Option(
         "--registry", metavar="R",
-        help="Publish under this registry prefix (host[:port][/path]; repeat); replaces [project] registries.",
+        help="Registry prefix for the images (host[:port][/path]; repeat); replaces [project] registries.",
     ),
 ]  # fmt: skip
