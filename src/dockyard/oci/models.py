@@ -16,6 +16,7 @@ disk, not from the user) raises ManifestInvalid, an OperationError.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +148,23 @@ def descriptor_of(data: bytes, media_type: str, *, platform: Platform | None = N
 # ---------------------------------------------------------------- manifest / index
 
 
+class _Document:
+    """A manifest or index: its digest and size are those of its exact bytes."""
+
+    raw: bytes
+
+    @functools.cached_property
+    def digest(self) -> Digest:
+        # Hashed once: verify and publish ask for it many times.
+        return sha256_digest(self.raw)
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(_Document):
     raw: bytes = field(repr=False)
     media_type: str
     config: Descriptor
@@ -157,13 +173,6 @@ class Manifest:
     subject: Descriptor | None = None
     artifact_type: str = ""
 
-    @property
-    def digest(self) -> Digest:
-        return sha256_digest(self.raw)
-
-    @property
-    def size(self) -> int:
-        return len(self.raw)
 
     def descriptor(self, platform: Platform | None = None) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size, platform)
@@ -175,20 +184,13 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Document):
     raw: bytes = field(repr=False)
     media_type: str
     manifests: tuple[Descriptor, ...]
     annotations: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False)
     subject: Descriptor | None = None
 
-    @property
-    def digest(self) -> Digest:
-        return sha256_digest(self.raw)
-
-    @property
-    def size(self) -> int:
-        return len(self.raw)
 
     def descriptor(self) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size)
