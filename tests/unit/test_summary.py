@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockyard.config.sizes import round_size
 from dockyard.release.summary import (
     SummaryRow,
-    format_size,
     github_outputs,
     markdown,
     output_line,
@@ -116,8 +116,8 @@ def test_output_name(target, name):
     ("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (12_345_678, "12.3 MB"),
                     (5 * 10**12, "5000.0 GB")]
 )
-def test_format_size(n, text):
-    assert format_size(n) == text
+def test_round_size(n, text):
+    assert round_size(n) == text
 
 
 def test_table_text_has_every_column_and_row():

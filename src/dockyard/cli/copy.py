@@ -34,6 +34,7 @@ def copy_command(
 ) -> None:
     """Copy an image or a multi-platform index: blobs, then children, then the tag."""
     from dockyard.cli.output import emit_json, say
+    from dockyard.config.sizes import round_size
     from dockyard.errors import InputError
     from dockyard.oci.copy import copy_location
 
@@ -58,17 +59,9 @@ def copy_command(
         return
     b = result.blobs
     say(
-        f"{result.destination}  {result.digest}  blobs: {b.copied} copied ({_size(b.bytes)}), "
+        f"{result.destination}  {result.digest}  blobs: {b.copied} copied ({round_size(b.bytes)}), "
         f"{b.mounted} mounted, {b.skipped} present; {result.seconds:.2f} s"
     )
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
 
 
 class _Silent:

@@ -75,3 +75,14 @@ def format_size(size: int) -> str:
             text = format(quotient.normalize(), "f")
             return f"{text}{unit}"
     return f"{size}B"
+
+
+def round_size(n: int) -> str:
+    """Rounded for reading, in decimal units as registries and docker show image
+    sizes ("12.3 MB"); format_size is the exact spelling a config takes."""
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"

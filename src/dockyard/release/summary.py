@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.config.sizes import round_size
+
 # actions/toolkit spells its delimiters this way; a random part makes a
 # collision with the value practically impossible, and we check anyway.
 DELIMITER_PREFIX = "ghadelimiter_"
@@ -61,16 +63,6 @@ class SummaryRow:
 HEADERS = ("Target", "Registry", "Tags", "Index digest", "Platforms", "Size", "Verify", "Time", "State")
 
 
-def format_size(n: int) -> str:
-    """Decimal units, as registries and docker show image sizes."""
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
-
-
 def short_digest(digest: str) -> str:
     algorithm, _, hex_part = digest.partition(":")
     return f"{algorithm}:{hex_part[:12]}" if hex_part else (digest or "-")
@@ -83,7 +75,7 @@ def _cells(row: SummaryRow) -> tuple[str, ...]:
         ", ".join(row.tags) or "-",
         short_digest(row.digest),
         ", ".join(row.platforms) or "-",
-        format_size(row.size) if row.size else "-",
+        round_size(row.size) if row.size else "-",
         row.verify or "-",
         f"{row.seconds:.1f} s",
         row.state or "-",
