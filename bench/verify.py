@@ -59,6 +59,7 @@ from tests.helpers.measure import Run, run  # noqa: E402
 
 from dockyard.digest import Digest  # noqa: E402
 from dockyard.oci import mediatypes as mt  # noqa: E402
+from dockyard.oci.layer import HashingWriter  # noqa: E402
 from dockyard.oci.layout import LayoutStore  # noqa: E402
 from dockyard.oci.models import Descriptor, build_index, build_manifest, canonical_json  # noqa: E402
 from dockyard.platform import Platform  # noqa: E402
@@ -111,25 +112,6 @@ class Stats:
     layers: list[dict[str, str | int]] = field(default_factory=list)  # digest, size, diff_id
 
 
-class _Counting(io.RawIOBase):
-    """Hashes and counts what passes, then writes it on."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        super().__init__()
-        self._out = out
-        self.hash = hashlib.sha256()
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[override]
-        self.hash.update(data)
-        self.count += len(data)
-        self._out.write(data)
-        return len(data)
-
-
 class _Generator:
     """One platform's layers: a seeded stream of paths and contents."""
 
@@ -167,9 +149,9 @@ class _Generator:
         """Write layer `index` as gzip to `out`: (compressed size, uncompressed size, diff_id)."""
         from isal import igzip
 
-        packed = _Counting(out)
+        packed = HashingWriter(out)
         with igzip.IGzipFile(fileobj=packed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
-            plain = _Counting(gz)
+            plain = HashingWriter(gz)
             with tarfile.open(fileobj=plain, mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 self._entries(index, tar, stats)
         stats.compressed += packed.count

@@ -39,7 +39,7 @@ class Layer:
     uncompressed_size: int
 
 
-class _HashingWriter(io.RawIOBase):
+class HashingWriter(io.RawIOBase):
     """Counts and hashes what is written, then passes it on."""
 
     def __init__(self, out: IO[bytes]) -> None:
@@ -64,11 +64,11 @@ def write_layer(source: Path, out_path: Path, *, epoch: int) -> Layer:
 
     with ExitStack() as stack:
         out = stack.enter_context(out_path.open("wb"))
-        compressed = _HashingWriter(out)
+        compressed = HashingWriter(out)
         gz = stack.enter_context(
             igzip.IGzipFile(fileobj=compressed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
         )
-        plain = _HashingWriter(gz)
+        plain = HashingWriter(gz)
         with tarfile.open(fileobj=plain, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             entries = _dir_entries(source) if source.is_dir() else _tar_entries(source, stack)
             for info, fileobj in entries:
