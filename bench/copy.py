@@ -18,26 +18,24 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named copy.py: drop its directory from the path before anything
-# imports the standard library's `copy` (dataclasses does).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# isort: off
+import _paths  # noqa: F401  (first: bench/copy.py shadows the stdlib copy)
 
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import zlib  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
+# isort: on
+
+import argparse
+import hashlib
+import io
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
 
 from tests.helpers.faultproxy import FaultProxy  # noqa: E402
 from tests.helpers.measure import Run, run  # noqa: E402

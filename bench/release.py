@@ -47,28 +47,24 @@ stopped and removed at the end.
 from __future__ import annotations
 
 import os
-import sys
 
-# bench/ holds copy.py: drop this directory from the path before anything
-# imports the standard library's `copy` (dataclasses does).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# isort: off
+import _paths  # noqa: F401  (first: bench/copy.py shadows the stdlib copy)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import shlex  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from itertools import pairwise  # noqa: E402
-from pathlib import Path  # noqa: E402
+# isort: on
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "examples" / "tools"))
 
 import make_bases  # noqa: E402
 import registries  # noqa: E402

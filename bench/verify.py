@@ -30,29 +30,27 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/ holds copy.py: drop this directory from the path before anything
-# imports the standard library's `copy` (tarfile, dataclasses do).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# isort: off
+import _paths  # noqa: F401  (first: bench/copy.py shadows the stdlib copy)
 
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sysconfig  # noqa: E402
-import tarfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import IO  # noqa: E402
+# isort: on
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import random
+import shutil
+import subprocess
+import sysconfig
+import tarfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
 
 from tests.helpers.busybox import busybox_deb  # noqa: E402
 from tests.helpers.measure import Run, run  # noqa: E402
