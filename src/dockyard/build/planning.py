@@ -27,11 +27,27 @@ def plan_from_files(
     `registries`, when given, replace the config's [project] registries
     (`release --registry R…`): every image is then `<R>/<target.image>`.
     """
-    from dockyard import gitinfo
     from dockyard.config.loader import load_config
-    from dockyard.platform import host_platform
 
     config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
+    return plan_from_config(
+        config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
+    )
+
+
+def plan_from_config(
+    config: Config,
+    *,
+    select: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    ref: str | None = None,
+    sha: str | None = None,
+    event: str | None = None,
+) -> Plan:
+    """Plan a config already loaded (build, release and merge also read its other tables)."""
+    from dockyard import gitinfo
+    from dockyard.platform import host_platform
+
     context = gitinfo.detect(env=os.environ, cwd=config.root, ref=ref, sha=sha, event=event)
     return make_plan(
         config,

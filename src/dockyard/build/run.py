@@ -437,7 +437,7 @@ def build_from_files(
     still open (`build --push-by-digest`: release.fanout).
     """
     from dockyard.build.backends import get_backend
-    from dockyard.build.planning import plan_from_files
+    from dockyard.build.planning import plan_from_config
     from dockyard.config.loader import load_config
     from dockyard.config.model import chosen_builder
     from dockyard.oci.registry import RegistryClient, RegistryOptions
@@ -447,8 +447,8 @@ def build_from_files(
         raise InputError(f"--jobs {jobs}: expected at least 1")
     config = load_config(config_file, cwd=Path.cwd(), env=os.environ)
     backend = get_backend(chosen_builder(builder, config.project))
-    plan = plan_from_files(
-        config_file, select=select, platforms=platforms, ref=ref, sha=sha, event=event
+    plan = plan_from_config(
+        config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
     )
     caches = {
         name: TargetCache(

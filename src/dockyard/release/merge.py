@@ -166,15 +166,13 @@ def merge_from_files(
     """`dockyard merge`: plan as `release` does (same --ref/--sha/--registry), read the
     digest files, merge. The retry policy is the config's [retry]. When GitHub Actions
     sets $GITHUB_STEP_SUMMARY / $GITHUB_OUTPUT, the summary and outputs go there."""
-    from dockyard.build.planning import plan_from_files
+    from dockyard.build.planning import plan_from_config, with_registries
     from dockyard.config.loader import load_config
     from dockyard.oci.registry import RegistryClient, RegistryOptions
     from dockyard.oci.retry import RetryPolicy
 
-    config = load_config(config_file, cwd=Path.cwd(), env=os.environ)
-    # `registries` only when given: plan_from_files(registries=) arrives with `release`.
-    override = {"registries": tuple(registries)} if registries else {}
-    plan = plan_from_files(config_file, select=select, ref=ref, sha=sha, event=event, **override)
+    config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
+    plan = plan_from_config(config, select=select, ref=ref, sha=sha, event=event)
     found = read_records(digest_dir, [t.name for t in plan.targets])
     retry = RetryPolicy(
         attempts=config.retry.attempts,

@@ -425,7 +425,7 @@ def release_from_files(
 ) -> ReleaseResult:
     """`dockyard release`: plan from dockyard.toml, then `release`, then the GitHub files."""
     from dockyard.build.backends import get_backend
-    from dockyard.build.planning import plan_from_files, with_registries
+    from dockyard.build.planning import plan_from_config, with_registries
     from dockyard.build.run import TargetCache
     from dockyard.config.loader import load_config
     from dockyard.config.model import chosen_builder
@@ -438,10 +438,9 @@ def release_from_files(
     if not config.project.registries:
         raise InputError(NO_REGISTRY)
     backend = get_backend(chosen_builder(builder, config.project))
-    plan = plan_from_files(
-        config_file, select=select, platforms=platforms, ref=ref, sha=sha, event=event,
-        registries=registries,
-    )  # fmt: skip
+    plan = plan_from_config(
+        config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
+    )
     caches = {
         name: TargetCache(cache_from=target.cache_from, cache_to=target.cache_to)
         for name, target in config.targets.items()
