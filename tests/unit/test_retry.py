@@ -167,3 +167,10 @@ def test_http_date_and_delta_agree(seconds):
     when = NOW + timedelta(seconds=seconds)
     date = when.strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert parse_retry_after(date, now=NOW) == parse_retry_after(str(seconds), now=NOW)
+
+
+def test_policy_from_the_config_retry_table():
+    from dockyard.config.model import Retry
+
+    policy = RetryPolicy.from_config(Retry(attempts=5, backoff=0.5, max_delay=10.0))
+    assert (policy.attempts, policy.base_delay, policy.max_delay) == (5, 0.5, 10.0)

@@ -457,11 +457,7 @@ def build_from_files(
         )
         for name, target in config.targets.items()
     }
-    retry = RetryPolicy(
-        attempts=config.retry.attempts,
-        base_delay=config.retry.backoff,
-        max_delay=config.retry.max_delay,
-    )
+    retry = RetryPolicy.from_config(config.retry)
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries), retry=retry)
     with RegistryClient(options=options) as client:
         result = build_plan(

@@ -22,6 +22,10 @@ import email.utils
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dockyard.config.model import Retry
 
 # Statuses a registry or a proxy in front of it uses for "try again".
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -54,6 +58,11 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("RetryPolicy.attempts must be at least 1")
+
+    @classmethod
+    def from_config(cls, retry: Retry) -> RetryPolicy:
+        """dockyard.toml's [retry] table as a policy."""
+        return cls(attempts=retry.attempts, base_delay=retry.backoff, max_delay=retry.max_delay)
 
 
 @dataclass(frozen=True)

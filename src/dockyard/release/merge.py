@@ -174,11 +174,7 @@ def merge_from_files(
     config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
     plan = plan_from_config(config, select=select, ref=ref, sha=sha, event=event)
     found = read_records(digest_dir, [t.name for t in plan.targets])
-    retry = RetryPolicy(
-        attempts=config.retry.attempts,
-        base_delay=config.retry.backoff,
-        max_delay=config.retry.max_delay,
-    )
+    retry = RetryPolicy.from_config(config.retry)
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries), retry=retry)
     with RegistryClient(options=options) as client:
         result = merge(plan, found, client=client, dry_run=dry_run, smoke=smoke, progress=progress)

@@ -445,11 +445,7 @@ def release_from_files(
         name: TargetCache(cache_from=target.cache_from, cache_to=target.cache_to)
         for name, target in config.targets.items()
     }
-    retry = RetryPolicy(
-        attempts=config.retry.attempts,
-        base_delay=config.retry.backoff,
-        max_delay=config.retry.max_delay,
-    )
+    retry = RetryPolicy.from_config(config.retry)
     options = RegistryOptions(
         insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
     )
