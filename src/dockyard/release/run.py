@@ -435,8 +435,6 @@ def release_from_files(
     if jobs is not None and jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
     config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
-    if not config.project.registries:
-        raise InputError(NO_REGISTRY)
     backend = get_backend(chosen_builder(builder, config.project))
     plan = plan_from_config(
         config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
