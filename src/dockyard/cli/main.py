@@ -25,18 +25,6 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _usage_error_type() -> type[Exception]:
-    """click's ClickException: Typer >= 0.26 vendors click as TyperException."""
-    import typer
-
-    vendored = getattr(typer, "TyperException", None)
-    if vendored is not None:
-        return vendored
-    import click
-
-    return click.ClickException
-
-
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:  # fast path: no Typer import
@@ -47,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import importlib
 
+    import click
     import typer
 
     from dockyard.cli.app import app
@@ -67,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         _fail("aborted", EXIT_FAILED)
-    except _usage_error_type() as exc:  # click's usage errors (vendored by newer Typer)
+    except click.ClickException as exc:  # usage errors
         if _debug():
             raise
         ctx = getattr(exc, "ctx", None)
@@ -75,8 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.stderr.write(ctx.get_help() + "\n")
             sys.exit(EXIT_INPUT)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        _fail(message + hint, EXIT_INPUT)
+        _fail(exc.format_message() + hint, EXIT_INPUT)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
