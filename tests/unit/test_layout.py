@@ -411,3 +411,24 @@ def test_a_layout_being_created_by_another_writer_is_not_foreign(tmp_path):
     store.blob_put(sha256_digest(data), len(data), io.BytesIO(data))
     assert (store.path / "oci-layout").exists()
     assert store.blob_exists(sha256_digest(data)) == len(data)
+
+
+def test_the_marker_landing_between_the_check_and_the_scan_is_not_foreign(tmp_path, monkeypatch):
+    # The race behind issue 18's flaky reuse: two jobs of one target copy into
+    # the same fresh layout; one reads index.json (absent), finds no marker, and
+    # while it scans the directory the other renames `oci-layout` into place.
+    # Deterministically: the marker appears exactly between the look and the scan.
+    from pathlib import Path
+
+    layout = tmp_path / "svc"
+    layout.mkdir()
+    real_is_dir = Path.is_dir
+
+    def is_dir_then_other_writer_lands(self):
+        answer = real_is_dir(self)
+        if self == layout and not (layout / "oci-layout").exists():
+            (layout / "oci-layout").write_bytes(b'{"imageLayoutVersion":"1.0.0"}')
+        return answer
+
+    monkeypatch.setattr(Path, "is_dir", is_dir_then_other_writer_lands)
+    assert LayoutStore(layout).manifest_head("sha256:" + "0" * 64) is None

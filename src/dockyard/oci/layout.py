@@ -67,9 +67,16 @@ def check_name(name: str) -> str:
 _CREATE_LOCK = threading.Lock()
 
 
+# What a layout being created holds, in the order it appears (temp files, blobs/,
+# the marker, index.json). All of them count as "ours": another thread or process
+# may rename the marker into place between our look for it and our scan of the
+# directory, and that layout in the making is not foreign content.
+_LAYOUT_ENTRIES = frozenset({"blobs", "oci-layout", "index.json"})
+
+
 def _foreign(path: Path) -> Iterator[Path]:
     """Entries of a directory that a layout being created by us would not have."""
-    return (p for p in path.iterdir() if not p.name.startswith(".tmp-") and p.name != "blobs")
+    return (p for p in path.iterdir() if not p.name.startswith(".tmp-") and p.name not in _LAYOUT_ENTRIES)
 
 
 class LayoutStore:
