@@ -3,8 +3,9 @@
 # Idempotent and quiet when everything is already there, so `make test` can always call it.
 set -euo pipefail
 
-PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time
-      buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap apache2-utils)
+PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time mount
+      buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap arch-test
+      apache2-utils)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -31,7 +32,7 @@ done
 if [ "${#missing[@]}" -gt 0 ] || [ -n "${NEED_UPDATE:-}" ]; then
   echo "setup: installing ${missing[*]:-(package lists)}" >&2
   apt_update
-  [ "${#missing[@]}" -eq 0 ] || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ "${#missing[@]}" -eq 0 ] || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
 fi
 
 # Emulation: binfmt_misc mounted and qemu interpreters enabled (arm64 RUN steps, smoke runs).
