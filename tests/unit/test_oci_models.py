@@ -100,7 +100,11 @@ def test_docker_schema2_types_parse():
     [
         ({k: v for k, v in MANIFEST.items() if k != "mediaType"}, None, mt.OCI_MANIFEST),
         ({k: v for k, v in INDEX.items() if k != "mediaType"}, None, mt.OCI_INDEX),
-        ({k: v for k, v in MANIFEST.items() if k != "mediaType"}, mt.DOCKER_MANIFEST, mt.DOCKER_MANIFEST),
+        (
+            {k: v for k, v in MANIFEST.items() if k != "mediaType"},
+            mt.DOCKER_MANIFEST,
+            mt.DOCKER_MANIFEST,
+        ),
         (MANIFEST, "application/json", mt.OCI_MANIFEST),
         (MANIFEST, "application/octet-stream", mt.OCI_MANIFEST),
     ],
@@ -193,7 +197,10 @@ def test_oversized_manifest_is_refused_unparsed():
     data = b" " * (MAX_MANIFEST_SIZE + 1)
     with pytest.raises(ManifestInvalid) as info:
         parse_manifest(data)
-    assert str(info.value) == f"manifest: {MAX_MANIFEST_SIZE + 1} bytes exceeds the 4194304 byte limit (refused)"
+    assert (
+        str(info.value)
+        == f"manifest: {MAX_MANIFEST_SIZE + 1} bytes exceeds the 4194304 byte limit (refused)"
+    )
 
 
 def test_build_manifest_is_canonical_and_parses_back():
@@ -202,7 +209,8 @@ def test_build_manifest_is_canonical_and_parses_back():
     data, d = build_manifest(config, [layer], annotations={"k": "v"})
     assert data == (
         b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
-        b'"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"' + A.encode()
+        b'"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'
+        + A.encode()
         + b'","size":100},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",'
         b'"digest":"' + B.encode() + b'","size":2000}],"annotations":{"k":"v"}}'
     )
@@ -222,7 +230,8 @@ def test_build_index_descriptor_key_order_matches_go():
     data, d = build_index([child])
     assert data == (
         b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":'
-        b'[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"' + A.encode()
+        b'[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'
+        + A.encode()
         + b'","size":5,"annotations":{"org.opencontainers.image.ref.name":"t"},'
         b'"platform":{"architecture":"arm","os":"linux","variant":"v7"}}]}'
     )
@@ -265,29 +274,48 @@ CONFIG = {
 
 def test_parse_config_fields():
     c = parse_config(raw(CONFIG))
-    assert (c.os, c.architecture, c.variant, str(c.platform)) == ("linux", "arm", "v7", "linux/arm/v7")
+    assert (c.os, c.architecture, c.variant, str(c.platform)) == (
+        "linux",
+        "arm",
+        "v7",
+        "linux/arm/v7",
+    )
     assert (c.user, c.working_dir, c.created) == ("1000:1000", "/app", "1970-01-01T00:00:00Z")
     assert (c.env, c.entrypoint, c.cmd) == (("PATH=/bin",), ("/bin/sh",), ("-c", "true"))
     assert dict(c.labels) == {"org.opencontainers.image.title": "x"}
     assert c.healthcheck["Test"] == ["CMD-SHELL", "true"]
     assert [str(d) for d in c.diff_ids] == [A, B]
+    assert c.rootfs_type == "layers"
     assert c.digest == sha256_digest(raw(CONFIG))
 
 
 def test_parse_minimal_config_defaults():
     c = parse_config(b'{"os":"linux","architecture":"amd64"}')
-    assert (c.user, c.healthcheck, dict(c.labels), c.diff_ids) == ("", None, {}, ())
+    assert (c.user, c.healthcheck, dict(c.labels), c.diff_ids, c.rootfs_type) == (
+        "",
+        None,
+        {},
+        (),
+        "",
+    )
 
 
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
         ({"os": "linux"}, "config.architecture: missing (expected a non-empty string)"),
-        ({"os": "linux", "architecture": 1}, "config.architecture: expected a string, got a number"),
+        (
+            {"os": "linux", "architecture": 1},
+            "config.architecture: expected a string, got a number",
+        ),
         (
             dict(CONFIG, rootfs={"diff_ids": ["md5:x"]}),
             "config.rootfs.diff_ids[0]: 'md5:x': unsupported digest algorithm 'md5' "
             "(expected sha256 or sha512)",
+        ),
+        (
+            dict(CONFIG, rootfs={"type": 1, "diff_ids": []}),
+            "config.rootfs.type: expected a string, got a number",
         ),
         (dict(CONFIG, config=[]), "config.config: expected an object, got a list"),
         (
@@ -319,7 +347,9 @@ _descriptors = st.builds(
 )
 
 
-@given(st.lists(_descriptors, max_size=5), st.dictionaries(st.text(max_size=5), st.text(max_size=5)))
+@given(
+    st.lists(_descriptors, max_size=5), st.dictionaries(st.text(max_size=5), st.text(max_size=5))
+)
 def test_build_index_round_trips(children, annotations):
     data, d = build_index(children, annotations=annotations)
     idx = parse_manifest(data, d.media_type)

@@ -120,7 +120,9 @@ class Descriptor:
         digest = _digest(doc.get("digest"), f"{where}.digest")
         size = doc.get("size")
         if type(size) is not int or size < 0:
-            raise ManifestInvalid(f"{where}.size: {size!r} is not a size (expected an integer >= 0)")
+            raise ManifestInvalid(
+                f"{where}.size: {size!r} is not a size (expected an integer >= 0)"
+            )
         return cls(
             media_type=media_type,
             digest=digest,
@@ -173,7 +175,6 @@ class Manifest(_Document):
     subject: Descriptor | None = None
     artifact_type: str = ""
 
-
     def descriptor(self, platform: Platform | None = None) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size, platform)
 
@@ -190,7 +191,6 @@ class Index(_Document):
     manifests: tuple[Descriptor, ...]
     annotations: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False)
     subject: Descriptor | None = None
-
 
     def descriptor(self) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size)
@@ -354,6 +354,7 @@ class ImageConfig:
     cmd: tuple[str, ...] = ()
     working_dir: str = ""
     diff_ids: tuple[Digest, ...] = ()
+    rootfs_type: str = ""  # "layers" in every valid image; "" when absent
 
     @property
     def digest(self) -> Digest:
@@ -380,7 +381,9 @@ def parse_config(raw: bytes) -> ImageConfig:
     diff_ids = _strings(rootfs.get("diff_ids"), "config.rootfs.diff_ids")
     healthcheck = run.get("Healthcheck")
     if healthcheck is not None and not isinstance(healthcheck, Mapping):
-        raise ManifestInvalid(f"config.config.Healthcheck: expected an object, got {_kind(healthcheck)}")
+        raise ManifestInvalid(
+            f"config.config.Healthcheck: expected an object, got {_kind(healthcheck)}"
+        )
     return ImageConfig(
         raw=raw,
         os=os_name,
@@ -394,9 +397,8 @@ def parse_config(raw: bytes) -> ImageConfig:
         entrypoint=_strings(run.get("Entrypoint"), "config.config.Entrypoint"),
         cmd=_strings(run.get("Cmd"), "config.config.Cmd"),
         working_dir=_string(run, "WorkingDir", "config.config"),
-        diff_ids=tuple(
-            _digest(d, f"config.rootfs.diff_ids[{i}]") for i, d in enumerate(diff_ids)
-        ),
+        diff_ids=tuple(_digest(d, f"config.rootfs.diff_ids[{i}]") for i, d in enumerate(diff_ids)),
+        rootfs_type=_string(rootfs, "type", "config.rootfs"),
     )
 
 
