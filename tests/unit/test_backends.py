@@ -15,7 +15,13 @@ from dockyard.build.backends.buildah import (
     registry_hosts,
     skip_tls_verify,
 )
-from dockyard.build.backends.buildx import BuildxBackend, buildx_flags, plain_progress_counts
+from dockyard.build.backends.buildx import (
+    BuildxBackend,
+    buildx_flags,
+    parse_inspect,
+    plain_progress_counts,
+    uses_containerd_store,
+)
 from dockyard.errors import BuildFailed, InputError, OperationError
 from dockyard.platform import Platform
 
@@ -134,7 +140,10 @@ def test_build_flags_in_order():
 
 @pytest.mark.parametrize(
     ("key", "name"),
-    [("api-linux-arm64", "localhost/dockyard/api-linux-arm64"), ("Web_UI-linux-arm-v7", "localhost/dockyard/web_ui-linux-arm-v7")],
+    [
+        ("api-linux-arm64", "localhost/dockyard/api-linux-arm64"),
+        ("Web_UI-linux-arm-v7", "localhost/dockyard/web_ui-linux-arm-v7"),
+    ],
 )
 def test_local_name(key, name):
     assert local_name(key) == name
@@ -264,3 +273,46 @@ def test_authfile_doc_carries_what_dockyard_finds():
         }
     }
     assert authfile_doc(["docker.io"], found.get) is None
+
+
+# `docker buildx inspect` of Docker's default builder (buildx 0.12) and of a container builder.
+INSPECT_DOCKER = """Name:          default
+Driver:        docker
+Last Activity: 2026-01-02 03:04:05 +0000 UTC
+
+Nodes:
+Name:      default
+Endpoint:  default
+Status:    running
+Buildkit:  v0.12.5
+Platforms: linux/amd64, linux/386
+"""
+INSPECT_CONTAINER = INSPECT_DOCKER.replace("Name:          default", "Name:          ci").replace(
+    "Driver:        docker", "Driver:        docker-container"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (INSPECT_DOCKER, ("default", "docker")),
+        (INSPECT_CONTAINER, ("ci", "docker-container")),
+        ("", ("", "")),
+    ],
+)
+def test_parse_inspect_reads_the_builders_own_name_and_driver(text, expected):
+    assert parse_inspect(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ('[["driver-type","io.containerd.snapshotter.v1"]]', True),
+        ('[["Backing Filesystem","extfs"],["Supports d_type","true"]]', False),  # overlay2
+        ("null", False),
+        ("", False),
+        ("not json", False),
+    ],
+)
+def test_uses_containerd_store(status, expected):
+    assert uses_containerd_store(status) is expected

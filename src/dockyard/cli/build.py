@@ -9,6 +9,7 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BuilderOpt,
     BuildJobs,
     ConfigFile,
     EventOpt,
@@ -29,9 +30,7 @@ def build_command(
     platform: PlatformOpt = None,
     output: OutputDir = Path("dist"),
     no_cache: NoCache = False,
-    builder: Annotated[
-        str | None, typer.Option("--builder", metavar="buildah|buildx", help="Builder backend (default: the config's builder, else buildah).")
-    ] = None,
+    builder: BuilderOpt = None,
     jobs: BuildJobs = None,
     file: ConfigFile = None,
     ref: RefOpt = None,

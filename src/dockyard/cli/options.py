@@ -54,3 +54,10 @@ Registries = Annotated[
         help="Registry prefix for the images (host[:port][/path]; repeat); replaces [project] registries.",
     ),
 ]  # fmt: skip
+BuilderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--builder", metavar="buildah|buildx",
+        help="Builder backend (default: the config's [project] builder, else buildah).",
+    ),
+]  # fmt: skip

@@ -9,6 +9,7 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BuilderOpt,
     BuildJobs,
     CaCert,
     ConfigFile,
@@ -37,6 +38,7 @@ def release_command(
         bool, typer.Option("--dry-run", help="Build and verify, then list every blob, manifest and tag that would move; move nothing.")
     ] = False,
     no_cache: NoCache = False,
+    builder: BuilderOpt = None,
     jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
@@ -59,6 +61,7 @@ def release_command(
             event=event,
             registries=registry or (),
             output=output,
+            builder=builder,
             jobs=jobs,
             no_cache=no_cache,
             dry_run=dry_run,

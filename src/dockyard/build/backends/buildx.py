@@ -11,13 +11,18 @@ Cache specs are passed in buildx's own syntax. BuildKit keeps HEALTHCHECK in
 OCI configs, so `format` changes nothing here; `timestamp` is passed as the
 SOURCE_DATE_EPOCH build arg (BuildKit >= 0.11 honours it).
 
-Not exercised here: this machine has no Docker engine (Debian 12 packages
-no buildx). `version()` and `build()` say so in one line instead of failing
-half-way.
+Never run against a real Docker engine: this machine has none (Debian 12
+packages no buildx). `version()` and `build()` say so in one line instead of
+failing half-way, and so they do for a builder that cannot export OCI: the
+`docker` driver (Docker's default builder) writes `--output type=oci` only
+when the engine keeps images in containerd (the same test buildx applies:
+`docker info`'s DriverStatus names the containerd snapshotter). `version()`
+runs before any job starts (build, release) and is doctor's builder row.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -33,6 +38,15 @@ _VERSION = re.compile(r"\bv?(\d+\.\d+\.\d+\S*)")
 _PLAIN_STEP = re.compile(r"^#(\d+) \[(?:[^\]]* )?\d+/\d+\] ")
 _PLAIN_CACHED = re.compile(r"^#(\d+) CACHED\s*$")
 _HINT = "install Docker with the buildx plugin, or use --builder buildah"
+# `docker buildx inspect`: "Name:   default" and "Driver: docker" before the node list.
+_INSPECT_FIELD = re.compile(r"^(Name|Driver):\s*(\S+)\s*$", re.MULTILINE)
+# The driver that is the Docker engine's own BuildKit: OCI export needs the containerd store.
+DOCKER_DRIVER = "docker"
+CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
+_OCI_HINT = (
+    "create a builder that can: docker buildx create --use --driver docker-container; "
+    "or turn on Docker's containerd image store; or use --builder buildah"
+)
 
 
 class BuildxBackend:
@@ -102,7 +116,49 @@ class BuildxBackend:
             raise OperationError(
                 f"docker buildx is not available: no Docker engine answers 'docker info' ({_HINT})"
             )
+        self._require_oci_export()
         return match.group(1)
+
+    def _require_oci_export(self) -> None:
+        """OperationError, before any build, when the current builder cannot write an OCI layout."""
+        inspect = _run([self.binary, "buildx", "inspect"])
+        if inspect.returncode != 0:
+            said = (inspect.stderr.strip().splitlines() or ["no output"])[-1]
+            raise OperationError(
+                f"docker buildx is not usable: 'docker buildx inspect' failed: {said}"
+            )
+        name, driver = parse_inspect(inspect.stdout)
+        if driver != DOCKER_DRIVER:
+            return
+        status = _run([self.binary, "info", "--format", "{{json .DriverStatus}}"])
+        if uses_containerd_store(status.stdout):
+            return
+        raise OperationError(
+            f"docker buildx builder '{name}' uses the docker driver, which cannot export "
+            f"OCI images (dockyard builds with --output type=oci): {_OCI_HINT}"
+        )
+
+
+def parse_inspect(text: str) -> tuple[str, str]:
+    """(builder name, driver) from `docker buildx inspect`; "" for a field it does not show."""
+    fields: dict[str, str] = {}
+    for key, value in _INSPECT_FIELD.findall(text):
+        fields.setdefault(key, value)  # the builder's own lines come before its nodes'
+    return fields.get("Name", ""), fields.get("Driver", "")
+
+
+def uses_containerd_store(driver_status: str) -> bool:
+    """Whether `docker info --format '{{json .DriverStatus}}'` names the containerd snapshotter."""
+    try:
+        pairs = json.loads(driver_status or "null")
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(pairs, list):
+        return False
+    return any(
+        isinstance(pair, list) and len(pair) == 2 and pair[1] == CONTAINERD_SNAPSHOTTER
+        for pair in pairs
+    )
 
 
 def plain_progress_counts(lines: list[str]) -> tuple[int, int]:
