@@ -7,6 +7,7 @@ index. Builds share one buildah storage of their own (not the machine's).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,10 @@ def test_the_trap_is_closed_every_elf_in_the_arm64_image_is_aarch64(tmp_path, ba
     assert index.annotations["org.opencontainers.image.title"] == "app"
     job = result.jobs[0]
     # Each stage pinned for its own platform: the build stage amd64, the final arm64.
-    assert [(b.stage, str(b.platform)) for b in job.bases] == [(0, "linux/amd64"), (1, "linux/arm64")]
+    assert [(b.stage, str(b.platform)) for b in job.bases] == [
+        (0, "linux/amd64"),
+        (1, "linux/arm64"),
+    ]
     assert job.bases[0].digest != job.bases[1].digest
     child = index.manifests[0]
     assert child.annotations == {
@@ -202,7 +206,10 @@ def test_unchanged_inputs_are_skipped_and_a_touched_context_rebuilds_only_its_ta
     tmp_path, base, backend
 ):
     config = project(
-        tmp_path, {"a": COPY_ONLY, "b": COPY_ONLY}, base=base, platforms=("linux/amd64", "linux/arm64")
+        tmp_path,
+        {"a": COPY_ONLY, "b": COPY_ONLY},
+        base=base,
+        platforms=("linux/amd64", "linux/arm64"),
     )
     first = build(config, backend)
     assert set(states(first).values()) == {"built"}
@@ -238,7 +245,9 @@ def test_an_identical_index_is_not_rewritten(tmp_path, base, backend):
     config = project(tmp_path, {"app": COPY_ONLY}, base=base)
     plan = plan_from_files(config)
     first = build_plan(plan, output=tmp_path / "dist", backend=backend)
-    again = build_plan(plan, output=tmp_path / "dist", backend=backend)  # same plan: same annotations
+    again = build_plan(
+        plan, output=tmp_path / "dist", backend=backend
+    )  # same plan: same annotations
     assert first.targets[0].index_written and not again.targets[0].index_written
     assert again.targets[0].index_digest == first.targets[0].index_digest
 
@@ -246,9 +255,14 @@ def test_an_identical_index_is_not_rewritten(tmp_path, base, backend):
 # ---------------------------------------------------------------- fresh machine: reuse
 
 
-def test_a_fresh_machine_copies_an_unchanged_image_from_the_registry(tmp_path, base, backend, registry):
+def test_a_fresh_machine_copies_an_unchanged_image_from_the_registry(
+    tmp_path, base, backend, registry
+):
     config = project(
-        tmp_path, {"svc": COPY_ONLY}, base=base, registries=(f"{registry.host}/fresh",),
+        tmp_path,
+        {"svc": COPY_ONLY},
+        base=base,
+        registries=(f"{registry.host}/fresh",),
         platforms=("linux/amd64", "linux/arm64"),
     )
     first = build(config, backend)
@@ -273,6 +287,62 @@ def test_a_fresh_machine_copies_an_unchanged_image_from_the_registry(tmp_path, b
     assert not (dist / "logs").exists()  # no builder ran
     # The same children with the same annotations (the index's own carry this run's time).
     assert index_of(again, "svc")[1].manifests == children
+
+
+def _published_then_wiped(tmp_path, base, backend, host: str) -> tuple[Path, BuildResult]:
+    """A project built and pushed to `host`/fresh/svc:dev, then its dist/ removed (a new runner)."""
+    config = project(
+        tmp_path, {"svc": COPY_ONLY}, base=base, registries=(f"{host}/fresh",),
+        platforms=("linux/amd64", "linux/arm64"),
+    )  # fmt: skip
+    first = build(config, backend)
+    target = first.targets[0]
+    with RegistryClient() as client:
+        copy_image(
+            LayoutStore(target.layout),
+            target.tag,
+            client.store(f"{host}/fresh/svc", push=True),
+            tag="dev",
+        )
+    shutil.rmtree(tmp_path / "dist")
+    return config, first
+
+
+def test_a_transient_registry_error_during_reuse_is_retried_not_built(
+    tmp_path, base, backend, registry
+):
+    from tests.helpers.faultproxy import Fault, FaultProxy
+
+    with FaultProxy(registry.host) as proxy:
+        config, _ = _published_then_wiped(tmp_path, base, backend, proxy.host)
+        # Every blob GET of the reuse copy answers 503 once, then goes through.
+        proxy.add(Fault("GET", r"/blobs/sha256:", status=503, times=1))
+        again = build(config, backend)
+    assert states(again) == {"svc-linux-amd64": "reused", "svc-linux-arm64": "reused"}
+    assert proxy.faults[0].fired == 1
+    assert again.to_json()["counts"]["reuse_failed"] == 0
+
+
+def test_a_failed_reuse_builds_says_so_and_is_counted_apart(
+    tmp_path, base, backend, registry, caplog
+):
+    from tests.helpers.faultproxy import Fault, FaultProxy
+
+    with FaultProxy(registry.host) as proxy:
+        config, first = _published_then_wiped(tmp_path, base, backend, proxy.host)
+        # The registry serves corrupt blobs: the copy cannot succeed however often it tries.
+        proxy.add(Fault("GET", r"/blobs/sha256:", action="alter", offset=10, times=None))
+        with caplog.at_level("WARNING", logger="dockyard.build"):
+            again = build(config, backend)
+    assert states(again) == {"svc-linux-amd64": "built", "svc-linux-arm64": "built"}
+    assert again.counts()["reuse_failed"] == 2 and again.counts()["built"] == 0
+    assert "built after a failed reuse" in again.summary()
+    published = {j.key: j.digest for j in first.jobs}
+    for job in again.jobs:
+        assert job.reuse_error.startswith(f"{proxy.host}/fresh/svc@{published[job.key]}: ")
+        assert "content hashes to" in job.reuse_error
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("failed, building instead" in w for w in warnings), warnings
 
 
 def test_a_registry_that_is_down_is_no_error(tmp_path, base, backend):

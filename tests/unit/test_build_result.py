@@ -59,6 +59,20 @@ def test_summary():
     assert result(job(), failed).summary() == "1 of 2 build jobs failed (api-linux-arm64)"
 
 
+def test_a_build_after_a_failed_reuse_is_counted_apart_from_a_plain_build():
+    # Issue 18: the fresh-runner reuse falling back must show, in the summary and in --json.
+    fell_back = job(reuse_error="r.io/api@sha256:ab: connection reset")
+    r = result(job(), fell_back, job("reused"))
+    assert r.summary() == "3 jobs: 1 built, 1 built after a failed reuse, 0 skipped, 1 reused"
+    assert r.to_json()["counts"] == {
+        "built": 1, "reuse_failed": 1, "skipped": 0, "reused": 1, "failed": 0,
+    }  # fmt: skip
+    assert fell_back.to_json()["reuse_error"] == "r.io/api@sha256:ab: connection reset"
+    assert fell_back.describe() == (
+        "built (0/0 steps cached) after reuse failed: r.io/api@sha256:ab: connection reset"
+    )
+
+
 def test_to_json_is_plain_json_with_every_job_field():
     pin = BasePin(1, "r.io/base:1", "r.io/base:1", ARM64, D2)
     built = job(
@@ -99,6 +113,7 @@ def test_to_json_is_plain_json_with_every_job_field():
                 "image_base": pin.to_json(),
                 "log": "dist/logs/api-linux-arm64.log",
                 "reused_from": None,
+                "reuse_error": None,
                 "error": None,
             }
         ],

@@ -6,7 +6,10 @@
 Job states, final: "built" (the builder ran), "skipped" (the layout already
 held an image with the same input hash), "reused" (copied from a registry
 whose image carries the same input hash), "failed". While running, the
-progress view also sees "resolving", "building" and "reusing".
+progress view also sees "resolving", "building" and "reusing". A job that
+found its image in a registry but could not copy it is "built" with
+`reuse_error` set: summaries count it apart ("built after a failed reuse"),
+since a re-release that should rebuild nothing must show its slow path.
 
 Sizes: `size_compressed` is the sum of the layer blobs' sizes as the
 manifest gives them (what a pull downloads, config excluded);
@@ -76,6 +79,9 @@ class JobResult:
     stats: ImageStats = ImageStats()
     log_path: Path | None = None
     reused_from: str | None = None  # "repo@sha256:..." for a reused image
+    reuse_error: str | None = (
+        None  # "repo@sha256:...: why": found in a registry, copy failed, built
+    )
     error: str | None = None  # one line, for a failed job
     exit_code: int = EXIT_OK  # of the error: 2 bad input, 1 failed
     log_tail: tuple[str, ...] = ()  # last builder log lines of a failed build
@@ -92,7 +98,13 @@ class JobResult:
             return f"reused from {self.reused_from}"
         if self.state == "failed":
             return f"failed: {self.error}"
-        return f"built ({self.cache_hits}/{self.steps} steps cached)"
+        built = f"built ({self.cache_hits}/{self.steps} steps cached)"
+        return f"{built} after reuse failed: {self.reuse_error}" if self.reuse_error else built
+
+    @property
+    def count_as(self) -> str:
+        """The summary's bucket: the state, with a failed reuse apart from a plain build."""
+        return "reuse_failed" if self.state == "built" and self.reuse_error else self.state
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,6 +125,7 @@ class JobResult:
             "image_base": None if self.image_base is None else self.image_base.to_json(),
             "log": _text(self.log_path),
             "reused_from": self.reused_from,
+            "reuse_error": self.reuse_error,
             "error": self.error,
         }
 
@@ -183,8 +196,18 @@ class BuildResult:
         errors = [t.error for t in self.targets if t.error]
         if errors:
             return "; ".join(errors)
-        counts = [f"{sum(j.state == s for j in self.jobs)} {s}" for s in FINAL_STATES[:3]]
-        return f"{len(self.jobs)} jobs: " + ", ".join(counts)
+        counts = self.counts()
+        parts = [f"{counts[s]} {s}" for s in FINAL_STATES[:3]]
+        if counts["reuse_failed"]:
+            parts.insert(1, f"{counts['reuse_failed']} built after a failed reuse")
+        return f"{len(self.jobs)} jobs: " + ", ".join(parts)
+
+    def counts(self) -> dict[str, int]:
+        """Jobs per summary bucket: built, reuse_failed (built after it), skipped, reused, failed."""
+        buckets = dict.fromkeys(("built", "reuse_failed", "skipped", "reused", "failed"), 0)
+        for job in self.jobs:
+            buckets[job.count_as] += 1
+        return buckets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +215,7 @@ class BuildResult:
             "output": str(self.output),
             "builder": self.builder,
             "duration": round(self.seconds, 3),
+            "counts": self.counts(),
             "targets": [t.to_json() for t in self.targets],
         }
 

@@ -6,6 +6,13 @@ the job's platform whose INPUT_HASH_ANNOTATION equals the job's hash is
 copied into the local layout by digest instead of being built. A registry
 that is down, refuses us or serves junk is not an error: the job builds, and
 the registry is not asked again during the run.
+
+Every request retries transient errors (the client's RetryPolicy), as every
+other registry call does. A reuse that still fails is never silent: it is
+logged as a warning and the job's result keeps the reason
+(`JobResult.reuse_error`), so summaries count "reuse failed, built" apart
+from "built". Only the registry's own failures mark it down for the run: a
+local error (the layout) says nothing about the registry.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from dockyard.build.targetlayout import child_with
 from dockyard.digest import Digest
-from dockyard.errors import OperationError
+from dockyard.errors import OperationError, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, parse_manifest
@@ -66,17 +73,23 @@ class RegistryReuse:
                 return ref, child.digest
         return None
 
-    def copy(self, ref: Reference, digest: Digest, layout: Path, *, tag: str) -> bool:
-        """Copy image `digest` of `ref`'s repository into the layout under `tag`; False if it failed."""
+    def copy(self, ref: Reference, digest: Digest, layout: Path, *, tag: str) -> str | None:
+        """Copy image `digest` of `ref`'s repository into the layout under `tag`.
+
+        None when it was copied, else the reason it was not (the job builds).
+        """
         from dockyard.oci.copy import copy_image
 
         try:
-            copy_image(self.client.store(ref), str(digest), LayoutStore(layout), tag=tag, digest=digest)
+            copy_image(
+                self.client.store(ref), str(digest), LayoutStore(layout), tag=tag, digest=digest
+            )
         except OperationError as exc:
-            log.info("reuse of %s@%s failed, building instead: %s", ref.name, digest, exc)
-            self.down.add(ref.registry)
-            return False
-        return True
+            log.warning("reuse of %s@%s failed, building instead: %s", ref.name, digest, exc)
+            if isinstance(exc, RegistryError):
+                self.down.add(ref.registry)
+            return str(exc)
+        return None
 
     def index(self, ref: Reference) -> Index | None:
         """The index `ref` names (None: absent, not an index, or the registry failed)."""
@@ -100,7 +113,7 @@ class RegistryReuse:
         except NotFound:
             return None
         except OperationError as exc:
-            log.info("registry %s not used for reuse: %s", ref.registry, exc)
+            log.warning("registry %s not used for reuse: %s", ref.registry, exc)
             self.down.add(ref.registry)
             return None
         return parsed if isinstance(parsed, Index) else None

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dockyard.build")
 
+
 def default_jobs() -> int:
     """Parallel jobs by default: one per core (each job is mostly one builder process)."""
     return os.cpu_count() or 1
@@ -250,7 +251,9 @@ class _Run:
                 cache=self.resolve_cache,
             )
             pinned = pin(df, pins_for(resolved))
-            final = base_stage(df, build=self.plan.build_platform, target=job.platform, args=job.args)
+            final = base_stage(
+                df, build=self.plan.build_platform, target=job.platform, args=job.args
+            )
             image_base = next((_pin(r) for r in resolved if r.stage == final), None)
         fmt = image_format(df)
         digest = input_hash(
@@ -284,11 +287,15 @@ class _Run:
             match = self.registries.find(target.tags, job.platform, prep.hash.digest)
             if match is not None:
                 ref, digest = match
+                source = f"{ref.name}@{digest}"
                 self.progress.state(job, "reusing")
-                if self.registries.copy(ref, digest, layout, tag=platform_tag(job.platform)):
+                failure = self.registries.copy(ref, digest, layout, tag=platform_tag(job.platform))
+                if failure is None:
                     stats = image_stats(layout, digest)
-                    source = f"{ref.name}@{digest}"
-                    return _with(done, state="reused", digest=digest, reused_from=source, stats=stats)
+                    return _with(
+                        done, state="reused", digest=digest, reused_from=source, stats=stats
+                    )
+                done = _with(done, reuse_error=f"{source}: {failure}")
         out = self.build(target, job, prep, layout)
         return _with(
             done,
@@ -360,7 +367,9 @@ def read_dockerfile(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such Dockerfile (check the target's dockerfile/context)") from None
+        raise InputError(
+            f"{path}: no such Dockerfile (check the target's dockerfile/context)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"{path}: cannot read the Dockerfile ({reason})") from None

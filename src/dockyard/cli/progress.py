@@ -100,8 +100,10 @@ class LiveProgress:
         with self._lock:
             rows = list(self._rows.values())
         for row in rows:
-            elapsed = row.seconds if row.seconds is not None else (
-                now - row.started if row.started is not None else None
+            elapsed = (
+                row.seconds
+                if row.seconds is not None
+                else (now - row.started if row.started is not None else None)
             )
             style = _STYLE.get(row.state, "")
             hits = row.detail.split("|", 1)[0] if row.state == "built" else ""
@@ -117,9 +119,10 @@ class LiveProgress:
 
 
 def _detail(result) -> str:
-    """"hits|text" for the live table's last two columns."""
+    """ "hits|text" for the live table's last two columns."""
     if result.state == "built":
-        return f"{result.cache_hits}/{result.steps}|"
+        failed = f"after reuse failed: {result.reuse_error}" if result.reuse_error else ""
+        return f"{result.cache_hits}/{result.steps}|{failed}"
     if result.state == "reused":
         return f"|from {result.reused_from}"
     if result.state == "skipped":
@@ -151,7 +154,9 @@ def render_build(result) -> None:
     out = console()
     for job in result.failed:
         if job.log_tail:
-            out.print(f"[red]── {job.key}: last {len(job.log_tail)} lines of {job.log_path} ──[/red]")
+            out.print(
+                f"[red]── {job.key}: last {len(job.log_tail)} lines of {job.log_path} ──[/red]"
+            )
             for line in job.log_tail:
                 out.print(escape(line))
     for target in result.targets:
