@@ -3,7 +3,10 @@
     DockyardError                      base; never raised directly
     ├── InputError          exit 2     bad input: usage, config, reference, rule
     └── OperationError      exit 1     the operation failed or found problems
-        ├── RegistryError               an HTTP exchange with a registry failed
+        ├── RegistryError               an HTTP exchange with a registry failed, or a
+        │   │                           token realm / redirect it named was refused
+        │   │                           (the registry's configuration, not the user's input)
+        │   └── UntrustedCertificate    a TLS certificate did not verify: a CA problem
         ├── DigestMismatch              bytes did not hash to the expected digest
         ├── BuildFailed                 a builder job failed
         ├── VerificationFailed          verify found error findings
@@ -63,6 +66,20 @@ class RegistryError(OperationError):
         self.method = method
         self.url = url
         self.temporary = temporary
+
+
+class UntrustedCertificate(RegistryError):
+    """A registry's (or its token server's, or a redirect target's) certificate did not verify.
+
+    `reason` is OpenSSL's verify message ("self-signed certificate in certificate
+    chain"); `host` the host:port whose certificate it was. The fix is a CA
+    (--ca-cert), so `doctor` reports it as a CA problem, not a dead registry.
+    """
+
+    def __init__(self, message: str, *, reason: str, host: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.host = host
 
 
 class DigestMismatch(OperationError):

@@ -2,7 +2,9 @@
 
 Shape (style.md §5):
 
-- pure decisions: `parse_www_authenticate`, `repository_scope`, `check_realm`,
+- pure decisions: `parse_www_authenticate`, `repository_scope`, `endpoint_trust`
+  (where a token realm or redirect may be reached: verified TLS, as the
+  registry itself, or refused),
   `env_credential_names`, `config_key_for` (unit-tested without a network);
 - `find_credential(host)` reads the credential sources in this order, first
   hit wins: env `DOCKYARD_REGISTRY_<HOST>_USER/_PASSWORD`, podman `auth.json`
@@ -35,8 +37,9 @@ import subprocess
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -137,31 +140,109 @@ def _is_loopback_name(host: str) -> bool:
         return False
 
 
-def check_endpoint(url: str, *, registry_url: str, what: str) -> None:
-    """Refuse a realm or Location we must not send credentials or requests to.
+class Trust(Enum):
+    """How a token realm or redirect may be reached (`endpoint_trust`)."""
 
-    - an `http://` target for an `https://` registry (a downgrade);
-    - a private, loopback or link-local IP literal that is not the registry's
-      host (cloud metadata at 169.254.169.254, internal services on 10/8),
-      unless both are loopback (a test registry and its token server).
+    # https only, the certificate verified against the session's CA bundle.
+    VERIFIED = "verified"
+    # Plain http allowed; reached the way the registry itself is (unverified
+    # TLS only when the registry is an --insecure-registry).
+    AS_REGISTRY = "as-registry"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class EndpointDecision:
+    trust: Trust
+    reason: str = ""  # why it was refused, for the error message
+
+
+def _split_netloc(netloc: str) -> tuple[str, int | None]:
+    """(lower-case host without brackets, port or None) of `host[:port]`."""
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").lower(), port
+
+
+def _is_registry_itself(registry: str, target: SplitResult) -> bool:
+    """`target` is on the registry's host:port as the user named it.
+
+    A registry named without a port is on the scheme's default one, so a
+    target on 80 or 443 (or no port) of that host is the registry too.
     """
-    target, registry = urlsplit(url), urlsplit(registry_url)
+    host, port = _split_netloc(registry)
+    try:
+        target_port = target.port
+    except ValueError:
+        return False
+    if (target.hostname or "").lower() != host:
+        return False
+    if port is None:
+        return target_port in (None, 80, 443)
+    return target_port == port or (target_port is None and port == _default_port(target.scheme))
+
+
+def endpoint_trust(registry: str, url: str, *, insecure: bool) -> EndpointDecision:
+    """May dockyard send a request (and credentials) to `url` on behalf of `registry`?
+
+    `registry` is host[:port] as the user named it; `insecure` says it was
+    given with --insecure-registry (or `insecure = true`). `url` is a token
+    realm, a blob redirect, an upload Location or a tag page. The rules:
+
+    - the registry itself: its own setting (plain http only when insecure
+      or loopback; otherwise https, verified);
+    - loopback to loopback (a test registry and its token server): plain
+      http allowed;
+    - a private, loopback or link-local address that is not the registry's
+      host: refused (cloud metadata at 169.254.169.254, services on 10/8);
+    - any other host: https with verified TLS, credentials or not: an
+      --insecure-registry never extends to the hosts it points at.
+    """
+    target = urlsplit(url)
     if target.scheme not in ("http", "https"):
-        raise RegistryError(f"{what} {redact_url(url)} is not an http(s) URL")
-    if registry.scheme == "https" and target.scheme == "http":
-        raise RegistryError(
-            f"{what} {redact_url(url)} is plain http for the https registry "
-            f"{registry.netloc}; refusing to downgrade"
+        return EndpointDecision(Trust.REFUSED, "is not an http(s) URL")
+    host, _ = _split_netloc(registry)
+    target_host = (target.hostname or "").lower()
+    if _is_registry_itself(registry, target):
+        if insecure or _is_loopback_name(host):
+            return EndpointDecision(Trust.AS_REGISTRY)
+        if target.scheme == "http":
+            return EndpointDecision(
+                Trust.REFUSED,
+                f"is plain http for the registry {registry}, which is not an --insecure-registry; "
+                "refusing to downgrade",
+            )
+        return EndpointDecision(Trust.VERIFIED)
+    if _is_loopback_name(target_host) and _is_loopback_name(host):
+        return EndpointDecision(Trust.AS_REGISTRY)
+    if target_host != host and _is_private_ip(target_host):
+        return EndpointDecision(
+            Trust.REFUSED,
+            f"points at the private address {target_host}, which is not the registry "
+            f"{registry}; refusing",
         )
-    host, reg_host = target.hostname or "", registry.hostname or ""
-    if host == reg_host or not _is_private_ip(host):
-        return
-    if _is_loopback_name(host) and _is_loopback_name(reg_host):
-        return
-    raise RegistryError(
-        f"{what} {redact_url(url)} points at the private address {host}, "
-        f"which is not the registry {registry.netloc}; refusing"
-    )
+    if target.scheme == "http":
+        return EndpointDecision(
+            Trust.REFUSED,
+            f"is plain http on {target.netloc}, another host than the registry {registry}; "
+            "a realm or redirect off the registry must be https with a verified certificate",
+        )
+    return EndpointDecision(Trust.VERIFIED)
+
+
+def check_endpoint(url: str, *, registry: str, insecure: bool, what: str) -> Trust:
+    """`endpoint_trust`, raising the one-line RegistryError (exit 1) when refused.
+
+    A refusal is the registry's configuration (where its realm or redirects
+    point), not the user's input: an OperationError, like any registry failure.
+    """
+    decision = endpoint_trust(registry, url, insecure=insecure)
+    if decision.trust is Trust.REFUSED:
+        raise RegistryError(f"{what} {redact_url(url)} {decision.reason}")
+    return decision.trust
 
 
 def env_credential_names(host: str) -> tuple[str, str]:
@@ -383,8 +464,12 @@ class Authenticator:
         credential: Credential | None,
         send: Callable[[httpx.Request], tuple[int, bytes]],
         clock: Callable[[], float] = time.monotonic,
+        insecure: bool = False,
     ) -> None:
         self.registry_url = registry_url.rstrip("/")
+        # host[:port] as named, and its --insecure-registry flag: what a realm may be.
+        self.registry = urlsplit(self.registry_url).netloc
+        self.insecure = insecure
         self.credential = credential
         self._send = send
         self._clock = clock
@@ -401,7 +486,9 @@ class Authenticator:
     def learn(self, challenge: Challenge | None) -> None:
         """Record the registry's challenge (from the ping or a 401)."""
         if challenge and challenge.scheme == "bearer" and challenge.realm:
-            check_endpoint(challenge.realm, registry_url=self.registry_url, what="token realm")
+            check_endpoint(
+                challenge.realm, registry=self.registry, insecure=self.insecure, what="token realm"
+            )
         self.challenge = challenge
 
     def challenged(self, header: str | None, scopes: Iterable[str]) -> bool:

@@ -6,6 +6,12 @@ the scheme (https, verified; plain http only for loopback hosts or hosts in
 keeps that host's `Authenticator`. `request()` sends one logical request:
 
 - the Authorization header comes from `ScopedAuth` (registry origin only);
+- every URL that is not the registry's own (token realm, blob redirect, upload
+  Location, tag page) is judged by `auth.endpoint_trust` and sent through the
+  verified client: an --insecure-registry's unverified TLS and plain http stop
+  at that host:port (loopback to loopback excepted);
+- a certificate that does not verify is an UntrustedCertificate naming the
+  fix (--ca-cert), never retried;
 - a 401 gets one re-authentication and a resend;
 - transport errors, 408/429/5xx (not 501) are retried per `RetryPolicy`,
   honouring Retry-After (`retry=False` leaves that to the caller, e.g. the
@@ -34,12 +40,13 @@ from urllib.parse import urljoin
 import httpx
 
 from dockyard.digest import Digest
-from dockyard.errors import InputError, RegistryError
+from dockyard.errors import InputError, RegistryError, UntrustedCertificate
 from dockyard.oci.auth import (
     Authenticator,
     Challenge,
     Credential,
     ScopedAuth,
+    Trust,
     check_endpoint,
     find_credential,
     parse_www_authenticate,
@@ -108,6 +115,7 @@ class Host:
     base_url: str  # scheme://host[:port]
     client: httpx.Client
     auth: Authenticator
+    insecure: bool = False  # --insecure-registry: plain http / unverified TLS to itself only
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -263,35 +271,38 @@ class RegistrySession:
             client = self._insecure_client
         credential = find_credential(name, environ=self._environ)
         try:
-            return self._ping(name, "https", client, credential)
+            return self._ping(name, "https", client, credential, insecure)
         except _TlsRefused:
             if not plain_ok:
                 raise RegistryError(
                     f"registry {name} does not speak TLS; plain http is only used for loopback "
                     f"hosts or with --insecure-registry {name}"
                 ) from None
-        return self._ping(name, "http", client, credential)
+        return self._ping(name, "http", client, credential, insecure)
 
     def _ping(
-        self, name: str, scheme: str, client: httpx.Client, credential: Credential | None
+        self,
+        name: str,
+        scheme: str,
+        client: httpx.Client,
+        credential: Credential | None,
+        insecure: bool,
     ) -> Host:
         base = f"{scheme}://{name}"
         auth = Authenticator(
             registry_url=base,
             credential=credential,
-            send=lambda request: self._token_exchange(client, request),
+            insecure=insecure,
+            # `host` is bound below, before any token is fetched.
+            send=lambda request: self._token_exchange(host, request),
         )
-        host = Host(name, base, client, auth)
+        host = Host(name, base, client, auth, insecure)
         url = host.url("/v2/")
         try:
             response = client.get(url)
         except httpx.HTTPError as exc:
             if scheme == "https" and (bad := _tls_verify_failure(exc)) is not None:
-                raise RegistryError(
-                    f"registry {name}: TLS certificate not trusted "
-                    f"({getattr(bad, 'verify_message', '') or 'verification failed'}); "
-                    f"pass --ca-cert FILE, or --insecure-registry {name} to skip verification"
-                ) from None
+                raise untrusted(f"registry {name}", bad, host=name) from None
             if scheme == "https" and _is_tls_failure(exc):
                 raise _TlsRefused() from None
             # Not TLS: let the retrying path produce the error (and retry transient ones).
@@ -307,11 +318,26 @@ class RegistrySession:
             raise self._error(host, "GET", url, status, body, response, "is not a registry")
         return host
 
-    def _token_exchange(self, client: httpx.Client, request: httpx.Request) -> tuple[int, bytes]:
+    def client_for(self, host: Host, url: str, what: str) -> httpx.Client:
+        """The client that may reach `url` for `host` (auth.endpoint_trust); refused: RegistryError.
+
+        Off the registry that is always the verified client: an --insecure-registry's
+        unverified TLS never extends to its token realm or redirect targets.
+        """
+        trust = check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
+        return self._client if trust is Trust.VERIFIED else host.client
+
+    def _token_exchange(self, host: Host, request: httpx.Request) -> tuple[int, bytes]:
         where = redact_url(str(request.url.copy_with(query=None)))
+        client = self.client_for(host, str(request.url), "token realm")
         try:
             response = client.send(request, stream=True)
         except httpx.HTTPError as exc:
+            if (bad := _tls_verify_failure(exc)) is not None:
+                netloc = request.url.netloc.decode()
+                raise untrusted(
+                    f"token server {where}", bad, host=netloc, registry=host.name
+                ) from None
             raise RegistryError(
                 f"token server {where} unreachable ({type(exc).__name__})", temporary=True
             ) from None
@@ -351,6 +377,10 @@ class RegistrySession:
                 self._wait(decision.delay, method, url, decision.reason, attempt)
                 continue
             except httpx.HTTPError as exc:
+                if (bad := _tls_verify_failure(exc)) is not None:  # a CA problem: no retry helps
+                    where = f"registry {host.name}: {method} {redact_url(url)}"
+                    netloc = httpx.URL(url).netloc.decode()
+                    raise untrusted(where, bad, host=netloc, registry=host.name) from None
                 decision = decide(attempt=attempt, policy=policy, status=None, rand=self._rand())
                 if not (retry and decision.retry):
                     raise self._transport_error(host, method, url, exc, attempt) from None
@@ -387,9 +417,10 @@ class RegistrySession:
 
     def _send(self, host, method, url, scopes, headers, content, ping) -> httpx.Response:
         body = content() if callable(content) else content
-        request = host.client.build_request(method, url, headers=headers, content=body)
+        client = self.client_for(host, url, "request")
+        request = client.build_request(method, url, headers=headers, content=body)
         auth = None if ping else ScopedAuth(host.auth, scopes)
-        return host.client.send(request, auth=auth, stream=True)
+        return client.send(request, auth=auth, stream=True)
 
     def backoff(self, delay: float, method: str, url: str, reason: str, attempt: int) -> None:
         """Public for the upload loop: log and sleep before another attempt."""
@@ -474,8 +505,30 @@ def _challenge(response: httpx.Response) -> Challenge | None:
 
 def check_location(url: str, host: Host, what: str) -> str:
     """A Location we are about to request: absolute, and not a forbidden endpoint."""
-    check_endpoint(url, registry_url=host.base_url, what=what)
+    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
     return url
+
+
+def untrusted(
+    what: str, bad: ssl.SSLCertVerificationError, *, host: str, registry: str | None = None
+) -> UntrustedCertificate:
+    """The one-line error for a certificate that did not verify: a CA problem, named as such.
+
+    `host` is the host:port whose certificate failed; `registry` the registry it
+    was reached for, when that is another host (a token realm, a redirect):
+    --insecure-registry cannot help there, only the CA can.
+    """
+    reason = getattr(bad, "verify_message", "") or "verification failed"
+    if registry is None or registry == host:
+        fix = f"pass --ca-cert FILE, or --insecure-registry {host} to skip verification"
+    else:
+        fix = (
+            f"pass --ca-cert FILE (--insecure-registry {registry} does not extend to {host}, "
+            "another host)"
+        )
+    return UntrustedCertificate(
+        f"{what}: TLS certificate not trusted ({reason}); {fix}", reason=reason, host=host
+    )
 
 
 class ResponseStream(io.RawIOBase):
@@ -523,8 +576,8 @@ class ResponseStream(io.RawIOBase):
         super().close()
 
 
-def blob_reader(response: httpx.Response, digest: Digest, size: int | None, *, name: str) -> IO[bytes]:
+def blob_reader(
+    response: httpx.Response, digest: Digest, size: int | None, *, name: str
+) -> IO[bytes]:
     """The verifying stream a blob GET returns: hashed and counted as it arrives."""
     return VerifyingReader(ResponseStream(response, name=name), digest, size, name=name)
-
-
