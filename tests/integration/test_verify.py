@@ -53,7 +53,7 @@ def test_the_clean_image_passes_every_check(clean):
         assert p.uncompressed_size == imported.uncompressed_size
         assert p.elf_files == 1 and p.user == "1000"
         assert p.checks == (
-            "config.platform-mismatch", "arch.mismatch", "policy.max-size",
+            "config.platform-mismatch", "config.diff-ids", "arch.mismatch", "policy.max-size",
             "policy.non-root", "policy.healthcheck", "policy.label",
         )
     assert [f.rule for f in report.findings] == ["arch.checked", "arch.checked"]

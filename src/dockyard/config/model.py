@@ -65,6 +65,9 @@ class Policy:
     non_root: bool = False
     healthcheck: bool = False
     require_labels: tuple[str, ...] = ()
+    # Absolute-path globs (config.pathglob) of files allowed to be ELF programs of another
+    # architecture (qemu-user-static, cross toolchains): listed as info, not errors.
+    allow_foreign: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dockyard.config.model import (
     TagsConfig,
     Target,
 )
+from dockyard.config.pathglob import check_path_glob
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platform
@@ -38,7 +39,7 @@ from dockyard.ref import join_image
 SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "labels")
-POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels")
+POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
 RETRY_KEYS = ("attempts", "backoff", "max-delay")
 TARGET_KEYS = (
     "context", "dockerfile", "image", "args", "platforms", *POLICY_KEYS,
@@ -206,9 +207,26 @@ def _policy(fields: Fields, table: Mapping[str, Any], prefix: str, base: Policy)
         healthcheck = fields.boolean(table["healthcheck"], key_path(prefix, "healthcheck"))
     if "require-labels" in table:
         labels = fields.strings(table["require-labels"], key_path(prefix, "require-labels"))
+    allow_foreign = base.allow_foreign
+    if "allow-foreign" in table:
+        allow_foreign = _globs(fields, table["allow-foreign"], key_path(prefix, "allow-foreign"))
     return Policy(
-        max_size=max_size, non_root=non_root, healthcheck=healthcheck, require_labels=labels
+        max_size=max_size,
+        non_root=non_root,
+        healthcheck=healthcheck,
+        require_labels=labels,
+        allow_foreign=allow_foreign,
     )
+
+
+def _globs(fields: Fields, value: object, path: str) -> tuple[str, ...]:
+    globs = fields.strings(value, path)
+    for i, glob in enumerate(globs):
+        try:
+            check_path_glob(glob)
+        except InputError as exc:
+            raise fields.error(index_path(path, i), str(exc)) from None
+    return globs
 
 
 def _size(fields: Fields, value: object, path: str) -> int:

@@ -20,6 +20,17 @@ Checked: ET_EXEC and ET_DYN files (executables, PIEs, shared objects): what
 the image runs or loads. Relocatable objects (.o, kernel modules), core
 files and other ELF types are not: they are rare in images and not run.
 
+Given the config's `rootfs.diff_ids`, each layer's decompressed stream is
+hashed in the same pass and compared with its diff_id: a mismatch is an
+error finding `config.diff-ids` naming the layer (runtimes refuse such an
+image). An uncompressed layer's diff_id is its digest, already verified. A
+layer whose stream was not read to its end (a cap, damage, an unsupported
+compression) is not compared: it already has an error finding.
+
+ELF programs of another architecture whose path matches an `allow_foreign`
+glob (config.pathglob) are info findings `arch.foreign-allowed`, one per
+file, naming the glob, instead of being part of the `arch.mismatch` error.
+
 Caps (ScanLimits) bound time and memory on hostile layers: total
 decompressed bytes, decompressed/compressed ratio per layer, entry count and
 paths kept; hitting one is an error finding `layer.limit` and stops that
@@ -34,10 +45,12 @@ import hashlib
 import io
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from dockyard.config.pathglob import first_match
+from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, OperationError
 from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
@@ -96,7 +109,7 @@ class ScanLimits:
 class ScanResult:
     platform: Platform
     elf_files: int
-    mismatches: tuple[tuple[str, ElfHeader], ...]
+    mismatches: tuple[tuple[str, ElfHeader], ...]  # not allowed by any allow_foreign glob
     findings: tuple[Finding, ...]
     bytes_compressed: int
     bytes_uncompressed: int
@@ -113,15 +126,19 @@ def scan_layers(
     *,
     platform: Platform,
     limits: ScanLimits = ScanLimits(),
+    diff_ids: Sequence[Digest] | None = None,
+    allow_foreign: Sequence[str] = (),
 ) -> ScanResult:
     """Scan an image's layers (bottom first) against `platform`.
 
     Each stream is read to its end and closed. Raises DigestMismatch when a
     layer's bytes do not match its descriptor, Unsupported (before reading
-    anything) when the platform has no ELF signature (windows).
+    anything) when the platform has no ELF signature (windows). `diff_ids`:
+    the config's, compared layer by layer (None: not compared; a layer
+    beyond their count is not compared either: the count is checks.py's).
     """
     signature = elf_signature(platform)
-    scan = _Scan(str(platform), limits)
+    scan = _Scan(str(platform), limits, diff_ids=diff_ids, allow_foreign=allow_foreign)
     for index, (descriptor, stream) in enumerate(layers):
         try:
             scan.layer(index, descriptor, stream)
@@ -133,11 +150,21 @@ def scan_layers(
 
 
 def scan_manifest(
-    store: Store, manifest: Manifest, *, platform: Platform, limits: ScanLimits = ScanLimits()
+    store: Store,
+    manifest: Manifest,
+    *,
+    platform: Platform,
+    limits: ScanLimits = ScanLimits(),
+    diff_ids: Sequence[Digest] | None = None,
+    allow_foreign: Sequence[str] = (),
 ) -> ScanResult:
     """scan_layers over an image manifest's layers in `store` (each opened when its turn comes)."""
     return scan_layers(
-        ((d, store.blob_open(d.digest)) for d in manifest.layers), platform=platform, limits=limits
+        ((d, store.blob_open(d.digest)) for d in manifest.layers),
+        platform=platform,
+        limits=limits,
+        diff_ids=diff_ids,
+        allow_foreign=allow_foreign,
     )
 
 
@@ -145,9 +172,20 @@ def scan_manifest(
 
 
 class _Scan:
-    def __init__(self, platform: str, limits: ScanLimits) -> None:
+    def __init__(
+        self,
+        platform: str,
+        limits: ScanLimits,
+        *,
+        diff_ids: Sequence[Digest] | None = None,
+        allow_foreign: Sequence[str] = (),
+    ) -> None:
         self.platform = platform
         self.limits = limits
+        self.diff_ids = diff_ids
+        self.allow_foreign = tuple(allow_foreign)
+        # The current layer's decompressed stream (set by _read once it knows the compression).
+        self.current: _Counted | None = None
         self.view = View(limits.max_entries)
         self.findings: list[Finding] = []
         self.compressed = 0
@@ -160,6 +198,7 @@ class _Scan:
         raw = _HashingReader(stream, descriptor)
         buffered = io.BufferedReader(raw, CHUNK)
         problem: Finding | None = None
+        self.current = None
         try:
             problem = self._read(index, descriptor, buffered, raw)
         except LimitReached as e:
@@ -178,6 +217,43 @@ class _Scan:
         self.layers += 1
         if problem is not None:
             self.findings.append(problem)
+        if self.current is not None and self.current.finished:
+            self.findings += self._diff_id_findings(index, descriptor, self.current)
+
+    def _expected_diff_id(self, index: int) -> Digest | None:
+        if self.diff_ids is None or index >= len(self.diff_ids):
+            return None
+        return self.diff_ids[index]
+
+    def _diff_id_findings(
+        self, index: int, descriptor: Descriptor, counted: _Counted
+    ) -> list[Finding]:
+        expected = self._expected_diff_id(index)
+        if expected is None:
+            return []
+        # No hasher: an uncompressed layer, its digest (just verified) is its diff_id.
+        actual = descriptor.digest if counted.hasher is None else counted.diff_id()
+        if actual == expected:
+            return []
+        return [
+            Finding(
+                rule="config.diff-ids",
+                severity="error",
+                platform=self.platform,
+                path=str(descriptor.digest),
+                message=(
+                    f"layer {index} ({descriptor.digest}) decompresses to {actual}, but the "
+                    f"config's rootfs.diff_ids[{index}] is {expected} (runtimes refuse this image)"
+                ),
+                detail={
+                    "kind": "digest",
+                    "layer": index,
+                    "digest": str(descriptor.digest),
+                    "expected": str(expected),
+                    "actual": str(actual),
+                },
+            )
+        ]
 
     def _read(
         self, index: int, descriptor: Descriptor, buffered: io.BufferedReader, raw: _HashingReader
@@ -202,7 +278,15 @@ class _Scan:
                 "layer.unsupported",
                 f"layer compression {kind} not supported; layer not scanned",
             )
-        counted = _Counted(opened, raw, self, judge_ratio=kind != "tar")
+        expected = self._expected_diff_id(index)
+        hasher = None
+        if expected is not None and not (
+            kind == "tar" and expected.algorithm == descriptor.digest.algorithm
+        ):
+            hasher = hashlib.new(expected.algorithm)
+        counted = self.current = _Counted(
+            opened, raw, self, judge_ratio=kind != "tar", hasher=hasher
+        )
         with tarfile.open(
             fileobj=counted, mode="r|", bufsize=TAR_BUFSIZE, tarinfo=_BoundedTarInfo
         ) as tar:
@@ -271,7 +355,16 @@ class _Scan:
             checked += 1
             if not matches_signature(header, signature):
                 mismatches.append((path, header))
-        findings = [*self.findings, *self._arch_findings(checked, mismatches, signature)]
+        allowed: list[tuple[str, ElfHeader, str]] = []
+        if self.allow_foreign:
+            globs = [first_match(self.allow_foreign, path) for path, _ in mismatches]
+            allowed = [(p, h, g) for (p, h), g in zip(mismatches, globs, strict=True) if g]
+            mismatches = [m for m, g in zip(mismatches, globs, strict=True) if g is None]
+        findings = [
+            *self.findings,
+            *self._arch_findings(checked, mismatches, signature),
+            *self._allowed_findings(allowed, signature),
+        ]
         return ScanResult(
             platform=platform,
             elf_files=checked,
@@ -282,6 +375,22 @@ class _Scan:
             entries=self.entries,
             layers=self.layers,
         )
+
+    def _allowed_findings(
+        self, allowed: list[tuple[str, ElfHeader, str]], signature: ElfSignature
+    ) -> list[Finding]:
+        expected = describe_signature(signature)
+        return [
+            Finding(
+                rule="arch.foreign-allowed",
+                severity="info",
+                platform=self.platform,
+                path=path,
+                message=f"{path} is {header.describe()}, not {expected}: allowed by allow-foreign {glob}",
+                detail={"arch": header.describe(), "expected": expected, "glob": glob},
+            )
+            for path, header, glob in allowed
+        ]
 
     def _arch_findings(
         self, checked: int, mismatches: list[tuple[str, ElfHeader]], signature: ElfSignature
@@ -366,17 +475,28 @@ class _HashingReader(io.RawIOBase):
 
 
 class _Counted:
-    """The decompressed tar stream: counts bytes against the scan's caps."""
+    """The decompressed tar stream: counts bytes against the scan's caps, hashes them for the diff_id."""
 
-    def __init__(self, inner: Any, raw: _HashingReader, scan: _Scan, *, judge_ratio: bool) -> None:
+    def __init__(
+        self, inner: Any, raw: _HashingReader, scan: _Scan, *, judge_ratio: bool, hasher: Any = None
+    ) -> None:
         self._inner = inner
         self._raw = raw
         self._scan = scan
         self._judge_ratio = judge_ratio
+        self.hasher = hasher
         self.count = 0
+        self.finished = False  # read to its end: the hash covers the whole stream
+
+    def diff_id(self) -> Digest:
+        return Digest(self.hasher.name, self.hasher.hexdigest())
 
     def read(self, size: int = -1) -> bytes:
         data = self._inner.read(CHUNK if size is None or size < 0 else size)
+        if not data:
+            self.finished = True
+        elif self.hasher is not None:
+            self.hasher.update(data)
         self.count += len(data)
         self._scan.count(len(data))
         limits = self._scan.limits

@@ -9,6 +9,8 @@ user) and returns Findings; run.py does the reading. Rule ids:
   index.not-an-index         a single image where several platforms are expected
   index.no-platform          (warning) an entry that is neither a platform image nor an attestation
   config.platform-mismatch   the config's os/architecture/variant differ from the entry's
+  config.diff-ids            rootfs.type is not "layers", rootfs.diff_ids has not one entry
+                             per layer, or (archscan.py) a layer decompresses to another diff_id
   policy.max-size            over the size budget (compressed, or uncompressed)
   policy.non-root            runs as root, or as a user /etc/passwd cannot resolve
   policy.healthcheck         no HEALTHCHECK (or HEALTHCHECK NONE)
@@ -80,7 +82,9 @@ def select_children(
     return children, tuple(findings)
 
 
-def _single(top: Manifest, expected: Sequence[Platform]) -> tuple[tuple[Child, ...], tuple[Finding, ...]]:
+def _single(
+    top: Manifest, expected: Sequence[Platform]
+) -> tuple[tuple[Child, ...], tuple[Finding, ...]]:
     descriptor = top.descriptor()
     if len(expected) <= 1:
         return (Child(descriptor, expected[0] if expected else None),), ()
@@ -185,6 +189,45 @@ def check_config_platform(claimed: Platform, config: ImageConfig, *, path: str) 
     ]
 
 
+def check_rootfs(platform: str, config: ImageConfig, layers: int, *, path: str) -> list[Finding]:
+    """rootfs.type is "layers" and rootfs.diff_ids has one entry per manifest layer (runtimes refuse otherwise).
+
+    Each diff_id's value is compared while the layer is scanned (archscan.py).
+    """
+    findings = []
+    if config.rootfs_type != "layers":
+        shown = f"'{config.rootfs_type}'" if config.rootfs_type else "missing"
+        findings.append(
+            Finding(
+                rule="config.diff-ids",
+                severity="error",
+                platform=platform,
+                path=path,
+                message=f"the config's rootfs.type is {shown} (expected 'layers')",
+                detail={"kind": "type", "type": config.rootfs_type},
+            )
+        )
+    if len(config.diff_ids) != layers:
+        findings.append(
+            Finding(
+                rule="config.diff-ids",
+                severity="error",
+                platform=platform,
+                path=path,
+                message=(
+                    f"the manifest has {_count(layers, 'layer')} but the config's rootfs.diff_ids "
+                    f"lists {len(config.diff_ids)} (expected one per layer; runtimes refuse this image)"
+                ),
+                detail={"kind": "count", "layers": layers, "diff_ids": len(config.diff_ids)},
+            )
+        )
+    return findings
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 # ------------------------------------------------------------------ policy
 
 
@@ -264,7 +307,9 @@ def check_healthcheck(platform: str, healthcheck: Mapping[str, Any] | None) -> l
     ]
 
 
-def check_labels(platform: str, labels: Mapping[str, str], required: Iterable[str]) -> list[Finding]:
+def check_labels(
+    platform: str, labels: Mapping[str, str], required: Iterable[str]
+) -> list[Finding]:
     findings = []
     for key in required:
         value = labels.get(key)
@@ -303,7 +348,11 @@ def check_smoke(platform: str, result: SmokeResult) -> list[Finding]:
     detail = result.to_json()
     command = " ".join(result.argv)
     if result.error:
-        rule, severity, message = "smoke.failed", "error", f"smoke run of '{command}' did not start: {result.error}"
+        rule, severity, message = (
+            "smoke.failed",
+            "error",
+            f"smoke run of '{command}' did not start: {result.error}",
+        )
     elif result.timed_out:
         rule, severity = "smoke.timeout", "error"
         message = f"'{command}' did not finish within {result.seconds:.0f} s"
@@ -338,5 +387,7 @@ def smoke_no_emulation(platform: str, problem: str) -> Finding:
 def _last_output(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     # buildah appends its own "subprocess exited..." / "Error: exit status N" lines.
-    lines = [line for line in lines if not line.startswith(("subprocess exited", "Error: exit status"))]
+    lines = [
+        line for line in lines if not line.startswith(("subprocess exited", "Error: exit status"))
+    ]
     return f": {lines[-1]}" if lines else ""

@@ -2,8 +2,9 @@
 
 The order per platform image: its manifest (fetched by digest, checked
 against the index entry), its config (size-capped, digest checked), the
-config-vs-entry check, the arch scan (every layer streamed once, digest
-verified), the policy checks, and last (all platforms after the static
+config-vs-entry check, the rootfs check (type, one diff_id per layer), the
+arch scan (every layer streamed once, digest and diff_id verified in that
+one pass), the policy checks, and last (all platforms after the static
 checks, one at a time: qemu is slow and memory-hungry) the smoke runs.
 
 A blob that is corrupt, missing or malformed in one platform's image is a
@@ -53,6 +54,7 @@ class VerifyOptions:
     non_root: bool = False
     healthcheck: bool = False
     require_labels: tuple[str, ...] = ()
+    allow_foreign: tuple[str, ...] = ()  # path globs (config.pathglob): foreign ELF files as info
     smoke: bool = False
     smoke_cmd: tuple[str, ...] = ()  # empty: the image's HEALTHCHECK command
     smoke_timeout: float = DEFAULT_TIMEOUT
@@ -66,6 +68,7 @@ class VerifyOptions:
             non_root=policy.non_root,
             healthcheck=policy.healthcheck,
             require_labels=tuple(policy.require_labels),
+            allow_foreign=tuple(policy.allow_foreign),
             **overrides,
         )
 
@@ -111,7 +114,9 @@ def verify_image(
         from dockyard.oci.registry import RegistryClient
         from dockyard.oci.session import RegistryOptions
 
-        client = RegistryClient(options=RegistryOptions(insecure_registries=insecure, ca_cert=ca_cert))
+        client = RegistryClient(
+            options=RegistryOptions(insecure_registries=insecure, ca_cert=ca_cert)
+        )
     try:
         store, reference = open_store(parsed, client=client)
         plain = not isinstance(parsed, LayoutRef) and (
@@ -182,7 +187,9 @@ def _verify_child(
     store: Store, top: Manifest | Index, child: checks.Child, expect: VerifyOptions
 ) -> tuple[_Verified, list[Finding]]:
     label = str(child.platform or "")
-    empty = PlatformReport(label, str(child.descriptor.digest), "", child.descriptor.size, None, 0, 0, "")
+    empty = PlatformReport(
+        label, str(child.descriptor.digest), "", child.descriptor.size, None, 0, 0, ""
+    )
     try:
         manifest = top if isinstance(top, Manifest) else child_manifest(store, child.descriptor)
         config = read_config(store, manifest)
@@ -193,6 +200,9 @@ def _verify_child(
     findings: list[Finding] = []
     if child.platform is not None:
         findings += checks.check_config_platform(platform, config, path=str(manifest.config.digest))
+    findings += checks.check_rootfs(
+        label, config, len(manifest.layers), path=str(manifest.config.digest)
+    )
     report = PlatformReport(
         platform=label,
         digest=str(child.descriptor.digest),
@@ -205,10 +215,12 @@ def _verify_child(
         checks=_checks_run(child.platform is not None, expect),
     )
     try:
-        scan = _scan(store, manifest, platform, expect.limits)
+        scan = _scan(store, manifest, config, platform, expect)
         findings += _scan_findings(label, scan)
         if scan is not None and not _scan_incomplete(scan):
-            report = replace(report, uncompressed_size=scan.bytes_uncompressed, elf_files=scan.elf_files)
+            report = replace(
+                report, uncompressed_size=scan.bytes_uncompressed, elf_files=scan.elf_files
+            )
         findings += _policy(store, manifest, config, label, report, expect)
     except (DigestMismatch, ManifestInvalid, NotFound) as e:
         findings.append(_blob_finding(label, child.descriptor, e))
@@ -217,7 +229,7 @@ def _verify_child(
 
 def _checks_run(claimed: bool, expect: VerifyOptions) -> tuple[str, ...]:
     run = ["config.platform-mismatch"] if claimed else []
-    run.append("arch.mismatch")
+    run += ["config.diff-ids", "arch.mismatch"]
     if expect.max_size is not None or expect.max_size_uncompressed is not None:
         run.append("policy.max-size")
     if expect.non_root:
@@ -231,9 +243,18 @@ def _checks_run(claimed: bool, expect: VerifyOptions) -> tuple[str, ...]:
     return tuple(run)
 
 
-def _scan(store: Store, manifest: Manifest, platform: Platform, limits: ScanLimits) -> ScanResult | None:
+def _scan(
+    store: Store, manifest: Manifest, config: ImageConfig, platform: Platform, expect: VerifyOptions
+) -> ScanResult | None:
     try:
-        return scan_manifest(store, manifest, platform=platform, limits=limits)
+        return scan_manifest(
+            store,
+            manifest,
+            platform=platform,
+            limits=expect.limits,
+            diff_ids=config.diff_ids,
+            allow_foreign=expect.allow_foreign,
+        )
     except Unsupported:
         return None  # no ELF signature for the platform (windows): reported by _scan_findings
 
@@ -272,7 +293,9 @@ def _policy(
         max_uncompressed=expect.max_size_uncompressed,
     )
     if expect.non_root:
-        findings += checks.check_non_root(label, _resolve_user(store, manifest, config.user, expect))
+        findings += checks.check_non_root(
+            label, _resolve_user(store, manifest, config.user, expect)
+        )
     if expect.healthcheck:
         findings += checks.check_healthcheck(label, config.healthcheck)
     findings += checks.check_labels(label, config.labels, expect.require_labels)
@@ -327,11 +350,17 @@ def _layout_tag(store: Store, digest: str) -> str:
         head = store.manifest_head(tag)
         if head is not None and str(head[0]) == digest:
             return tag
-    raise Unsupported(f"smoke runs need a tag for {digest} in the layout (buildah reads layouts by tag)")
+    raise Unsupported(
+        f"smoke runs need a tag for {digest} in the layout (buildah reads layouts by tag)"
+    )
 
 
 def _smoke_all(
-    verified: Sequence[_Verified], image: str, expect: VerifyOptions, plain_http: bool, say: Progress
+    verified: Sequence[_Verified],
+    image: str,
+    expect: VerifyOptions,
+    plain_http: bool,
+    say: Progress,
 ) -> tuple[list[_Verified], list[Finding]]:
     from dockyard.build.emulation import binfmt_status
     from dockyard.verify.smoke import SmokeSession
