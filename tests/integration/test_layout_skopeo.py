@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -98,3 +99,34 @@ def test_retag_moves_the_name_for_skopeo_too(image_layout, tmp_path):
         e["annotations"][REF] for e in json.loads((dest / "index.json").read_bytes())["manifests"]
     ]
     assert sorted(names) == ["single", "t"]
+
+
+def test_skopeo_reads_a_layouts_referrers_index_by_its_fallback_name(tmp_path):
+    """A referrer put into a layout is listed in index.json as `sha256-<hex>`: skopeo reads
+    that name as an OCI index whose entry is the referrer, and reads the referrer by digest."""
+    from dockyard.digest import sha256_digest
+    from dockyard.oci.models import EMPTY_DESCRIPTOR, EMPTY_JSON, build_manifest, descriptor_of
+    from tests.helpers.images import make_image, push_image
+
+    store = LayoutStore(tmp_path / "oci")
+    image = make_image((30,))
+    push_image(store, image, tag="v1")
+    note = b'{"ok":true}'
+    store.blob_put(EMPTY_DESCRIPTOR.digest, 2, io.BytesIO(EMPTY_JSON))
+    store.blob_put(sha256_digest(note), len(note), io.BytesIO(note))
+    raw, desc = build_manifest(
+        EMPTY_DESCRIPTOR,
+        [descriptor_of(note, "application/json")],
+        artifact_type="application/vnd.example+json",
+        subject=image.descriptor,
+    )
+    store.referrer_put(raw, mt.OCI_MANIFEST)
+    listed = json.loads(
+        skopeo("inspect", "--raw", f"oci:{tmp_path / 'oci'}:sha256-{image.digest.hex}")
+    )
+    assert listed["mediaType"] == mt.OCI_INDEX
+    assert [(m["digest"], m["artifactType"]) for m in listed["manifests"]] == [
+        (str(desc.digest), "application/vnd.example+json")
+    ]
+    # The image's own name still reads as before.
+    assert skopeo("inspect", "--raw", f"oci:{tmp_path / 'oci'}:v1") == image.manifest

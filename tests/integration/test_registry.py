@@ -14,7 +14,15 @@ from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.auth import env_credential_names
-from dockyard.oci.models import build_index
+from dockyard.oci.models import (
+    EMPTY_DESCRIPTOR,
+    EMPTY_JSON,
+    build_index,
+    build_manifest,
+    descriptor_of,
+    parse_manifest,
+)
+from dockyard.oci.referrers import ReferrersInvalid
 from dockyard.oci.registry import RegistryClient, RegistryStore
 from dockyard.oci.session import RegistryOptions
 from dockyard.oci.store import NotFound, Store
@@ -175,17 +183,65 @@ def test_manifest_delete(registry):
             store.manifest_delete(image.digest)
 
 
-def test_referrers_fallback_tag(registry):
+def make_referrer(subject, text: bytes, artifact_type: str = "application/vnd.example+json"):
+    """An OCI 1.1 artifact referring to `subject`: empty config, one JSON layer. (manifest, blobs)"""
+    layer = descriptor_of(text, "application/json")
+    raw, _ = build_manifest(
+        EMPTY_DESCRIPTOR, [layer], artifact_type=artifact_type, subject=subject.descriptor,
+        annotations={"org.example.note": text.decode()},
+    )  # fmt: skip
+    return raw, {EMPTY_DESCRIPTOR.digest: EMPTY_JSON, layer.digest: text}
+
+
+def put_referrer(store, subject, text: bytes, artifact_type: str = "application/vnd.example+json"):
+    raw, blobs = make_referrer(subject, text, artifact_type)
+    for digest, data in blobs.items():
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    return store.referrer_put(raw, mt.OCI_MANIFEST)
+
+
+def test_referrers_through_the_fallback_tag_on_registry_2_8(any_registry):
+    """Registry 2.8 has no referrers API: referrer_put keeps the `sha256-<hex>` index
+    (read-modify-write, no duplicates) and referrers() reads it; skopeo reads it too."""
+    reg = any_registry
     subject = make_image((60,))
-    with client_for(registry) as client:
-        store = client.store(f"{registry.host}/team/refs", push=True)
+    with client_for(reg) as client:
+        store = client.store(f"{reg.host}/team/refs", push=True)
         push_image(store, subject, tag="v1")
         assert store.referrers(subject.digest) == []
-        referrer = make_image((61,))
-        push_image(store, referrer)
-        raw, _ = build_index([referrer.descriptor])
-        store.manifest_put(raw, mt.OCI_INDEX, tag=f"sha256-{subject.digest.hex}")
-        assert [d.digest for d in store.referrers(subject.digest)] == [referrer.digest]
+        first = put_referrer(store, subject, b'{"n":1}')
+        second = put_referrer(store, subject, b'{"n":2}', "application/vnd.other+json")
+        assert put_referrer(store, subject, b'{"n":1}') == first  # listed once
+        found = store.referrers(subject.digest)
+        assert [d.digest for d in found] == [first, second]
+        assert [d.artifact_type for d in found] == [
+            "application/vnd.example+json", "application/vnd.other+json",
+        ]  # fmt: skip
+        assert found[0].annotations == {"org.example.note": '{"n":1}'}
+        assert [
+            d.digest
+            for d in store.referrers(subject.digest, artifact_type="application/vnd.other+json")
+        ] == [second]
+        # The referrer itself is stored by digest, its subject intact.
+        raw, _ = store.manifest_get(str(first))
+        assert parse_manifest(raw).subject.digest == subject.digest
+    # skopeo reads the fallback tag as an OCI index of the two referrers.
+    listed = skopeo_json(reg, f"team/refs:sha256-{subject.digest.hex}")
+    assert listed["mediaType"] == mt.OCI_INDEX
+    assert [m["digest"] for m in listed["manifests"]] == [str(first), str(second)]
+    assert listed["manifests"][1]["artifactType"] == "application/vnd.other+json"
+
+
+def test_referrers_refuses_a_fallback_tag_that_is_not_an_index(registry):
+    subject = make_image((62,))
+    with client_for(registry) as client:
+        store = client.store(f"{registry.host}/team/refs-bad", push=True)
+        push_image(store, subject, tag="v1")
+        push_image(store, make_image((63,)), tag=f"sha256-{subject.digest.hex}")
+        with pytest.raises(ReferrersInvalid, match="not an OCI index of referrers"):
+            store.referrers(subject.digest)
+        with pytest.raises(ReferrersInvalid):
+            put_referrer(store, subject, b"{}")
 
 
 def test_anonymous_token_pulls_but_cannot_push(token_registry):

@@ -9,6 +9,15 @@ index.json entry, as skopeo's `oci:DIR:TAG` uses them: one entry per name,
 re-tagging moves the name. A manifest put without a tag is only a blob (as a
 push by digest is on a registry): the children of an index need no entry.
 
+Referrers: the image-layout spec has none, so the layout does what the
+distribution spec asks of a client whose registry has no referrers API: the
+referrers of manifest D are an OCI index named `sha256-<hex of D>` in
+index.json (oci/referrers.py). Chosen over annotated roots because it is one
+code path with the registry, `skopeo inspect --raw oci:DIR:sha256-<hex>`
+reads it as it reads any name, and copying that name to a registry gives the
+registry's own fallback tag. It adds a root: `oci:DIR` without a name then
+needs one (skopeo's rule for a layout of several images).
+
 Safety (style.md §6, reliability.md §6): digests are parsed before any path
 is built; every write goes to a temp file in the layout, hashed while
 written, fsynced and `os.replace`d, index.json last; a blob already on disk
@@ -31,6 +40,7 @@ from typing import IO
 
 from dockyard.digest import Digest, parse_digest
 from dockyard.errors import InputError, OperationError
+from dockyard.oci import referrers as refs
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     REF_NAME_ANNOTATION,
@@ -76,7 +86,11 @@ _LAYOUT_ENTRIES = frozenset({"blobs", "oci-layout", "index.json"})
 
 def _foreign(path: Path) -> Iterator[Path]:
     """Entries of a directory that a layout being created by us would not have."""
-    return (p for p in path.iterdir() if not p.name.startswith(".tmp-") and p.name not in _LAYOUT_ENTRIES)
+    return (
+        p
+        for p in path.iterdir()
+        if not p.name.startswith(".tmp-") and p.name not in _LAYOUT_ENTRIES
+    )
 
 
 class LayoutStore:
@@ -94,6 +108,7 @@ class LayoutStore:
         self.tag = check_name(tag) if tag is not None else None
         # Blobs hashed by this process, keyed by digest -> (size, mtime_ns, inode).
         self._verified: dict[Digest, tuple[int, int, int]] = {}
+        self._held = threading.local()  # this thread holds the index.json lock
 
     def __repr__(self) -> str:
         return f"LayoutStore('{self.path}', tag={self.tag!r})"
@@ -165,7 +180,9 @@ class LayoutStore:
         digest, media_type = self._resolve(reference)
         if digest is None:
             name = reference or self.tag
-            raise NotFound(f"{self}: no manifest '{name}'" if name else f"{self}: no image in this layout")
+            raise NotFound(
+                f"{self}: no manifest '{name}'" if name else f"{self}: no image in this layout"
+            )
         data = self._read_manifest(digest)
         # A child of an index has no index.json entry: its own bytes say what it is.
         return data, media_type or parse_manifest(data).media_type
@@ -208,6 +225,16 @@ class LayoutStore:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             self._verified.pop(digest, None)
+
+    def referrers(self, subject: Digest, *, artifact_type: str | None = None) -> list[Descriptor]:
+        return refs.fallback_list(self, subject, artifact_type)
+
+    def referrer_put(self, data: bytes, media_type: str) -> Digest:
+        manifest = refs.artifact(data, media_type, str(self))
+        digest = self.manifest_put(data, media_type)
+        with self._locked():  # the read-modify-write of the referrers index, across processes
+            refs.fallback_add(self, manifest)
+        return digest
 
     def roots(self) -> list[Descriptor]:
         """The entries of index.json, in order."""
@@ -337,12 +364,19 @@ class LayoutStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         # index.json is read-modified-written: serialise writers across processes.
+        # Re-entrant within a thread (referrer_put tags while it holds the lock):
+        # a second flock on a new descriptor would wait for ourselves.
+        if getattr(self._held, "lock", False):
+            yield
+            return
         self._ensure_layout()
         fd = os.open(self.path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.lock = True
             yield
         finally:
+            self._held.lock = False
             os.close(fd)
 
     def _hashes_to(self, path: Path, digest: Digest) -> bool:
@@ -379,4 +413,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -39,6 +39,11 @@ REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
+# The image spec's empty JSON blob: the config (or a layer) of an artifact that
+# needs none ("Guidance for an empty descriptor"). Its digest is fixed:
+# sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a.
+EMPTY_JSON = b"{}"
+
 
 class ManifestInvalid(OperationError):
     """A manifest, index, descriptor or config is malformed, oversized or ambiguous."""
@@ -145,6 +150,9 @@ def _platform_json(p: Platform) -> dict[str, str]:
 def descriptor_of(data: bytes, media_type: str, *, platform: Platform | None = None) -> Descriptor:
     """The descriptor of exactly these bytes."""
     return Descriptor(media_type, sha256_digest(data), len(data), platform)
+
+
+EMPTY_DESCRIPTOR = descriptor_of(EMPTY_JSON, mt.OCI_EMPTY)
 
 
 # ---------------------------------------------------------------- manifest / index
@@ -302,14 +310,22 @@ def build_manifest(
     layers: Sequence[Descriptor],
     *,
     annotations: Mapping[str, str] | None = None,
+    artifact_type: str = "",
+    subject: Descriptor | None = None,
 ) -> tuple[bytes, Descriptor]:
-    """An OCI image manifest over `config` and `layers`: (bytes, its descriptor)."""
-    doc: dict[str, Any] = {
-        "schemaVersion": 2,
-        "mediaType": mt.OCI_MANIFEST,
-        "config": config.to_json(),
-        "layers": [layer.to_json() for layer in layers],
-    }
+    """An OCI image manifest over `config` and `layers`: (bytes, its descriptor).
+
+    `artifact_type` and `subject` make it an OCI 1.1 artifact that refers to
+    `subject` (image-spec "Guidelines for Artifact Usage"; field order as Go's
+    v1.Manifest struct writes them).
+    """
+    doc: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_MANIFEST}
+    if artifact_type:
+        doc["artifactType"] = artifact_type
+    doc["config"] = config.to_json()
+    doc["layers"] = [layer.to_json() for layer in layers]
+    if subject is not None:
+        doc["subject"] = subject.to_json()
     if annotations:
         doc["annotations"] = dict(annotations)
     raw = canonical_json(doc)

@@ -32,8 +32,10 @@ import httpx
 from dockyard.digest import Digest, parse_digest
 from dockyard.errors import DigestMismatch, InputError, RegistryError, Unsupported
 from dockyard.oci import mediatypes as mt
+from dockyard.oci import referrers as refs
 from dockyard.oci.auth import repository_scope
-from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, Index, parse_manifest
+from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, parse_manifest
+from dockyard.oci.referrers import referrers_tag
 from dockyard.oci.retry import restarts_upload
 from dockyard.oci.session import (
     CHUNK,
@@ -48,7 +50,7 @@ from dockyard.oci.session import (
 from dockyard.oci.store import NotFound
 from dockyard.ref import Reference, parse_repository
 
-__all__ = ["RegistryClient", "RegistryOptions", "RegistryStore", "parse_link_next"]
+__all__ = ["RegistryClient", "RegistryOptions", "RegistryStore", "parse_link_next", "referrers_tag"]
 
 # Registries (and GHCR in particular) refuse chunks above 4 MiB; ECR wants at
 # least 5 MiB and says so in OCI-Chunk-Min-Length. The larger wins.
@@ -67,11 +69,6 @@ def parse_link_next(header: str | None) -> str | None:
         return None
     match = _LINK_NEXT.search(header)
     return match.group(1) if match else None
-
-
-def referrers_tag(digest: Digest) -> str:
-    """The referrers fallback tag of the distribution spec: `sha256-<hex>`."""
-    return f"{digest.algorithm}-{digest.hex}"
 
 
 class RegistryClient:
@@ -410,12 +407,19 @@ class RegistryStore:
         return digest, int(length), media_type
 
     def manifest_put(self, data: bytes, media_type: str, *, tag: str | None = None) -> Digest:
+        digest, _ = self._put_manifest(data, media_type, tag)
+        return digest
+
+    def _put_manifest(
+        self, data: bytes, media_type: str, reference: str | None
+    ) -> tuple[Digest, httpx.Headers]:
+        """PUT under `reference` (a tag; None: by digest): our digest and the response's headers."""
         if len(data) > MAX_MANIFEST_SIZE:
             raise InputError(
                 f"{self}: manifest is {len(data)} bytes, more than the {MAX_MANIFEST_SIZE} allowed"
             )
         digest = Digest("sha256", hashlib.sha256(data).hexdigest())
-        url = self._url(f"manifests/{tag or digest}")
+        url = self._url(f"manifests/{reference or digest}")
         response = self._request(
             "PUT",
             url,
@@ -428,7 +432,7 @@ class RegistryStore:
         said = response.headers.get("docker-content-digest")
         if said and said != str(digest):
             raise DigestMismatch(f"{self}: registry stored manifest {said}, we sent {digest}")
-        return digest
+        return digest, response.headers
 
     def manifest_delete(self, digest: Digest) -> None:
         url = self._url(f"manifests/{digest}")
@@ -464,27 +468,32 @@ class RegistryStore:
                 else None
             )
 
-    def referrers(self, digest: Digest, *, artifact_type: str | None = None) -> list[Descriptor]:
-        """Manifests whose subject is `digest`: the referrers API, else the `sha256-<hex>` tag."""
-        url = self._url(f"referrers/{digest}")
+    def referrers(self, subject: Digest, *, artifact_type: str | None = None) -> list[Descriptor]:
+        """Manifests whose subject is `subject`: the referrers API, else the `sha256-<hex>` tag.
+
+        A registry with the API answers 200 with an index (even for a digest it
+        does not hold); 404 means no API (registry 2.8), and the fallback tag is read.
+        """
+        url = self._url(f"referrers/{subject}")
         if artifact_type:
             url = str(httpx.URL(url).copy_merge_params({"artifactType": artifact_type}))
         response = self._request("GET", url, headers={"Accept": mt.OCI_INDEX}, expect=(200, 404))
-        if response.status_code == 200:
-            data = read_capped(response, MAX_MANIFEST_SIZE, what=f"{self}: referrers of {digest}")
-        else:
+        if response.status_code == 404:
             response.close()
-            try:
-                data, _ = self.manifest_get(referrers_tag(digest))
-            except NotFound:
-                return []
-        index = parse_manifest(data)
-        if not isinstance(index, Index):
-            return []
-        found = list(index.manifests)
-        if artifact_type:
-            found = [d for d in found if d.artifact_type == artifact_type]
-        return found
+            return refs.fallback_list(self, subject, artifact_type)
+        data = read_capped(response, MAX_MANIFEST_SIZE, what=f"{self}: referrers of {subject}")
+        index = refs.parse_referrers(data, f"{self}: referrers of {subject}")
+        # The filter is a SHOULD: OCI-Filters-Applied says whether it was applied; filter anyway.
+        return refs.of_type(index.manifests, artifact_type)
+
+    def referrer_put(self, data: bytes, media_type: str) -> Digest:
+        """PUT the manifest by digest; unless the registry answers `OCI-Subject` (it keeps
+        the list itself), list it under the subject's fallback tag."""
+        manifest = refs.artifact(data, media_type, str(self))
+        digest, headers = self._put_manifest(data, media_type, str(manifest.digest))
+        if not headers.get("oci-subject"):
+            refs.fallback_add(self, manifest)
+        return digest
 
 
 def _tags(body: bytes, where: str) -> list[str]:

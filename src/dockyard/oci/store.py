@@ -4,15 +4,23 @@
 something raises dockyard.errors.Unsupported and the caller falls back.
 Repositories are addressed by the store itself (a RegistryStore is bound to
 one repository, a LayoutStore to one directory).
+
+Referrers (OCI 1.1: manifests whose `subject` names another, such as
+dockyard's verification record, SBOMs, signatures) are two verbs of their own:
+a registry may keep the list itself, or the client keeps it under the
+`sha256-<hex>` tag (oci/referrers.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 from dockyard.digest import Digest
 from dockyard.errors import OperationError
+
+if TYPE_CHECKING:
+    from dockyard.oci.models import Descriptor
 
 
 class NotFound(OperationError):
@@ -47,3 +55,10 @@ class Store(Protocol):
 
     def manifest_delete(self, digest: Digest) -> None:
         """Delete a manifest by digest (raises Unsupported when refused)."""
+
+    def referrers(self, subject: Digest, *, artifact_type: str | None = None) -> list[Descriptor]:
+        """Descriptors of the manifests whose subject is `subject` (of `artifact_type` when given)."""
+
+    def referrer_put(self, data: bytes, media_type: str) -> Digest:
+        """Store a manifest that has a `subject` by digest and list it among the subject's
+        referrers. Its blobs must be stored first; the subject need not be."""
