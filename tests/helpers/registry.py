@@ -109,18 +109,23 @@ def _tls_block(root: Path) -> tuple[str, Path]:
 
 
 def start_registry(
-    workdir: Path, *, auth: str | None = None, tls: bool = False, delete: bool = True
+    workdir: Path,
+    *,
+    auth: str | None = None,
+    tls: bool = False,
+    delete: bool = True,
+    token_server: TokenServer | None = None,
 ) -> RunningRegistry:
     """A running registry under `workdir` (created); raise if it does not come up.
 
-    `delete=False` starts it with `storage.delete.enabled: false` (it answers 405 to deletes)."""
+    `delete=False` starts it with `storage.delete.enabled: false` (it answers 405 to deletes).
+    `token_server`: for auth="token", a configured (not started) TokenServer to use."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
     workdir.mkdir(parents=True, exist_ok=True)
-    token_server = None
     if auth == "token":
-        token_server = TokenServer(users={USER: PASSWORD}).start()
+        token_server = (token_server or TokenServer(users={USER: PASSWORD})).start()
     tls_block, ca_cert = _tls_block(workdir) if tls else ("", None)
     auth_block = _auth_block(workdir, auth, token_server)
     for _ in range(3):  # a free port can be taken between probe and bind: try another

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,13 +46,19 @@ class TokenServer:
     signing: KeyPair = field(default_factory=lambda: self_signed("dockyard test token signer"))
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path+query)
     issued: list[str] = field(default_factory=list)
+    # Where it listens, and the host name its realm URL uses (default: that address):
+    # a name that resolves to `bind` puts the realm "on another host" for the client.
+    bind: str = "127.0.0.1"
+    realm_host: str | None = None
+    tls: KeyPair | None = None  # serve https with this certificate (and its key)
     _server: ThreadingHTTPServer | None = None
 
     @property
     def realm(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/token"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.realm_host or host}:{port}/token"
 
     def write_bundle(self, directory: Path) -> Path:
         path = directory / "token-root.crt"
@@ -72,10 +80,22 @@ class TokenServer:
                 form = parse_qs(self.rfile.read(length).decode())
                 owner._handle(self, {**parse_qs(urlsplit(self.path).query), **form})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self.bind, 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self._tls_context().wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def _tls_context(self) -> ssl.SSLContext:
+        assert self.tls is not None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = self.tls.write(Path(tmp), "token-server")
+            context.load_cert_chain(cert, key)
+        return context
 
     def stop(self) -> None:
         if self._server:
