@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.config.loader import load_config
+from dockyard.config.pathglob import GLOB_RULE
 from dockyard.errors import InputError
 
 API = '[targets.api]\ncontext = "services/api"\n'
@@ -60,6 +61,12 @@ CASES = [
     ("policy-bool", "[policy]\nnon-root = 1\n" + API, "dockyard.toml: policy.non-root: expected true or false, got an integer"),
     ("policy-labels", "[policy]\nrequire-labels = [1]\n" + API, "dockyard.toml: policy.require-labels[0]: expected a string, got an integer"),
     ("policy-snake", '[policy]\nmax_size = "1GB"\n' + API, "dockyard.toml: policy.max_size: unknown key (did you mean 'max-size'?)"),
+    ("allow-foreign-string", '[policy]\nallow-foreign = "/usr/bin/qemu-*"\n' + API, "dockyard.toml: policy.allow-foreign: expected a list of strings, got a string"),
+    ("allow-foreign-item", '[policy]\nallow-foreign = ["/usr/bin/qemu-*", 5]\n' + API, "dockyard.toml: policy.allow-foreign[1]: expected a string, got an integer"),
+    ("allow-foreign-relative", '[policy]\nallow-foreign = ["usr/bin/qemu-*"]\n' + API, f"dockyard.toml: policy.allow-foreign[0]: 'usr/bin/qemu-*' is not a path glob ({GLOB_RULE})"),
+    ("allow-foreign-target", API + 'allow-foreign = ["/opt/", "x"]\n', f"dockyard.toml: targets.api.allow-foreign[0]: '/opt/' is not a path glob ({GLOB_RULE})"),
+    ("allow-foreign-table", API + "allow-foreign = { a = 1 }\n", "dockyard.toml: targets.api.allow-foreign: expected a list of strings, got a table"),
+    ("allow-foreign-snake", '[policy]\nallow_foreign = []\n' + API, "dockyard.toml: policy.allow_foreign: unknown key (did you mean 'allow-foreign'?)"),
     # -- [retry]
     ("retry-zero", "[retry]\nattempts = 0\n" + API, "dockyard.toml: retry.attempts: 0 is out of range (expected an integer from 1 to 10)"),
     ("retry-many", "[retry]\nattempts = 11\n" + API, "dockyard.toml: retry.attempts: 11 is out of range (expected an integer from 1 to 10)"),

@@ -211,6 +211,23 @@ def test_policy_merge_per_target(project: Path):
     assert config.targets["worker"].policy.max_size == 104_857_600
 
 
+def test_allow_foreign_is_policy_and_a_target_list_replaces_the_projects(project: Path):
+    config = load(
+        project,
+        '[variables]\nQEMU = "qemu"\n'
+        '[policy]\nallow-foreign = ["/usr/bin/${QEMU}-*-static", "/opt/cross/**"]\n'
+        '[targets.api]\ncontext = "services/api"\nallow-foreign = []\n'
+        '[targets.web]\ncontext = "services/web"\n'
+        '[targets.worker]\ncontext = "services/worker"\nallow-foreign = ["/usr/lib/x/*.so"]\n',
+    )
+    assert config.policy == Policy(allow_foreign=("/usr/bin/qemu-*-static", "/opt/cross/**"))
+    assert config.targets["api"].policy.allow_foreign == ()
+    assert config.targets["web"].policy == config.policy
+    assert config.targets["worker"].policy.allow_foreign == ("/usr/lib/x/*.so",)
+    # The policy is one hashable value: a settings hash over it sees the globs.
+    assert hash(config.targets["web"].policy) != hash(config.targets["api"].policy)
+
+
 def test_target_platforms_override_and_normalise(project: Path):
     config = load(
         project,

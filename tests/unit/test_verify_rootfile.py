@@ -119,10 +119,13 @@ def test_an_unreadable_top_layer_ends_the_search_with_nothing():
 
 
 def test_options_from_a_target_policy():
-    policy = Policy(max_size=100, non_root=True, healthcheck=True, require_labels=("a",))
+    policy = Policy(
+        max_size=100, non_root=True, healthcheck=True, require_labels=("a",), allow_foreign=("/x/*",)
+    )
     options = VerifyOptions.from_policy(policy, platforms=parse_platforms("linux/arm64"), smoke=True)
     assert (options.max_size, options.non_root, options.healthcheck, options.require_labels) == (
         100, True, True, ("a",)
     )
+    assert options.allow_foreign == ("/x/*",)
     assert options.platforms == parse_platforms("linux/arm64") and options.smoke
     assert VerifyOptions.from_policy(Policy()) == VerifyOptions()
