@@ -53,3 +53,46 @@ def test_a_command_exit_code_is_kept():
         assert exc.code == 3
     else:
         raise AssertionError("main() returned instead of exiting 3")
+
+
+LOADED_COMMANDS = """
+import sys
+from dockyard.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+shared = ("dockyard.cli.main", "dockyard.cli.app", "dockyard.cli.options", "dockyard.cli.output")
+print()
+print("loaded:", *sorted(m for m in sys.modules if m.startswith("dockyard.cli.") and m not in shared))
+"""
+
+
+def loaded_command_modules(*args):
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED_COMMANDS, *args], capture_output=True, text=True
+    )
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith("loaded:"), proc.stderr
+    return set(last.split()[1:]), proc
+
+
+def test_a_command_loads_only_its_own_module():
+    # Start-up: Typer builds every registered command on each run (issue 11).
+    loaded, proc = loaded_command_modules("tags", "--help")
+    assert "Usage: " in proc.stdout and "--ref" in proc.stdout
+    assert loaded == {"dockyard.cli.tags"}
+
+
+def test_root_help_and_an_unknown_command_still_see_every_command():
+    from dockyard.cli.main import COMMANDS
+
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in COMMANDS:
+        assert command in proc.stdout
+    loaded, proc = loaded_command_modules("inspekt")
+    assert {f"dockyard.cli.{m}" for m in COMMANDS.values()} <= loaded
+    proc = run("inspekt")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: No such command")
