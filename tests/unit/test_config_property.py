@@ -95,6 +95,7 @@ RIGHT = {
     "non-root": st.booleans(),
     "healthcheck": st.booleans(),
     "require-labels": st.lists(st.sampled_from(["a", "b"]), max_size=2),
+    "allow-foreign": st.lists(st.sampled_from(["/usr/bin/qemu-*-static", "/opt/**", "rel/x", "/a//b", "${V}"]), max_size=2),
     "smoke": st.lists(st.sampled_from(["/bin/sh", "-c", "${V}"]), max_size=3),
     "labels": st.dictionaries(st.sampled_from(["a", "o.c.i"]), SCALARS, max_size=2),
     "cache-from": st.lists(st.sampled_from(["type=local,src=c"]), max_size=1),

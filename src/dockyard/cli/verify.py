@@ -34,6 +34,14 @@ def verify_command(
         list[str] | None,
         typer.Option("--require-label", metavar="KEY", help="A label that must be present and non-empty (repeat)."),
     ] = None,
+    allow_foreign: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-foreign", metavar="GLOB",
+            help="An absolute path glob of files allowed to be of another architecture, listed as info "
+            "(repeat; * stays within one directory, /** spans any depth).",
+        ),
+    ] = None,
     smoke: Annotated[
         bool, typer.Option("--smoke", help="Run each platform's HEALTHCHECK command in its image (qemu if foreign).")
     ] = False,
@@ -62,6 +70,7 @@ def verify_command(
     if smoke_timeout <= 0:
         raise InputError(f"--smoke-timeout {smoke_timeout:g}: expected a number of seconds above 0")
     command = parse_command(smoke_cmd, option="--smoke-cmd") if smoke_cmd is not None else ()
+    globs = _globs(allow_foreign or ())
     options = VerifyOptions(
         platforms=parse_platforms(platforms or ()),
         max_size=parse_size(max_size) if max_size is not None else None,
@@ -71,6 +80,7 @@ def verify_command(
         non_root=non_root,
         healthcheck=healthcheck,
         require_labels=tuple(require_label or ()),
+        allow_foreign=globs,
         smoke=smoke or bool(command),
         smoke_cmd=command,
         smoke_timeout=smoke_timeout,
@@ -92,6 +102,16 @@ def verify_command(
         raise VerificationFailed(
             f"{report.reference}: {len(report.errors)} error finding(s) ({', '.join(rules)})"
         )
+
+
+def _globs(texts: list[str]) -> tuple[str, ...]:
+    from dockyard.config.pathglob import check_path_glob
+    from dockyard.errors import InputError
+
+    try:
+        return tuple(check_path_glob(text) for text in texts)
+    except InputError as exc:
+        raise InputError(f"--allow-foreign: {exc}") from None
 
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "green"}
