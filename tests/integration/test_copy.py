@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from dockyard.oci.auth import env_credential_names
 from dockyard.oci.copy import copy_image, copy_location
 from dockyard.oci.imports import ImportResult, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
+from dockyard.oci.models import parse_manifest
 from dockyard.oci.registry import RegistryClient
 from dockyard.oci.store import NotFound
 from dockyard.platform import Platform
@@ -189,7 +191,10 @@ def test_recopy_moves_nothing_and_asks_once(busybox, registry, proxy):
     result = copy_location(f"oci:{busybox[0]}:v1", destination)
     assert result.up_to_date and result.blobs.bytes == 0
     assert proxy.body_bytes == 0
-    assert proxy.requests == [("GET", "/v2/"), ("HEAD", "/v2/copy/again/manifests/v1")]
+    # The tag, then each child: "up to date" is said only when every child answers.
+    children = [f"/v2/copy/again/manifests/{i.manifest.digest}" for i in busybox[1].images]
+    assert proxy.requests[:2] == [("GET", "/v2/"), ("HEAD", "/v2/copy/again/manifests/v1")]
+    assert sorted(proxy.requests[2:]) == sorted(("HEAD", path) for path in children)
 
 
 def test_registry_recopy_is_two_heads(pushed, registry, proxy):
@@ -198,11 +203,38 @@ def test_registry_recopy_is_two_heads(pushed, registry, proxy):
     proxy.reset()
     result = copy_location(source, f"{proxy.host}/copy/again2:v1")
     assert result.up_to_date
-    assert proxy.requests == [
+    assert proxy.requests[:3] == [
         ("GET", "/v2/"),
         ("GET", "/v2/copy/source/manifests/v1"),
         ("HEAD", "/v2/copy/again2/manifests/v1"),
     ]
+    assert sorted(proxy.requests[3:]) == sorted(
+        ("HEAD", f"/v2/copy/again2/manifests/{c.digest}")
+        for c in parse_manifest(skopeo_raw(registry, "copy/again2:v1")).manifests
+    )
+
+
+def test_a_destination_that_lost_a_child_gets_it_back(busybox, index_bytes, registry):
+    """The tag still names the index, but one child manifest was deleted: copy HEADs each
+    child, puts the missing one back (not up to date), and skopeo reads every platform."""
+    destination = f"{registry.host}/copy/lost:v1"
+    copy_location(f"oci:{busybox[0]}:v1", destination)
+    index = parse_manifest(index_bytes)
+    arm = index.find(ARM64)
+    with RegistryClient() as client:
+        store = client.store(f"{registry.host}/copy/lost", push=True)
+        store.manifest_delete(arm.digest)
+        assert store.manifest_head(str(arm.digest)) is None
+        assert store.manifest_head("v1")[0] == index.digest  # registry 2.8 still serves the index
+    result = copy_location(f"oci:{busybox[0]}:v1", destination)
+    assert not result.up_to_date
+    assert (result.manifests.copied, result.manifests.skipped) == (1, 2)  # the child; index + amd64
+    assert result.blobs.bytes == 0  # its blobs were still there
+    assert skopeo_raw(registry, "copy/lost:v1") == index_bytes
+    for child in index.manifests:
+        assert json.loads(skopeo_raw(registry, f"copy/lost@{child.digest}"))["layers"]
+    # Now whole: the next copy is up to date.
+    assert copy_location(f"oci:{busybox[0]}:v1", destination).up_to_date
 
 
 def test_new_tag_on_a_present_index_only_puts_the_tag(busybox, index_bytes, registry, proxy):
@@ -232,7 +264,9 @@ def test_present_children_are_not_fetched_again(busybox, index_bytes, registry, 
 # ---------------------------------------------------------------- auth and TLS
 
 
-def test_token_registry_mounts_with_a_pull_scope_on_the_source(busybox, index_bytes, token_registry):
+def test_token_registry_mounts_with_a_pull_scope_on_the_source(
+    busybox, index_bytes, token_registry
+):
     user_var, password_var = env_credential_names(token_registry.host)
     environ = {user_var: token_registry.username, password_var: token_registry.password}
     host = token_registry.host

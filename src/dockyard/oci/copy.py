@@ -9,8 +9,10 @@ under the tag as the final request, so a copy that fails anywhere leaves no
 tag pointing at something incomplete (a tag that existed keeps its old digest).
 
 Doing as little as possible:
-- the destination tag is HEADed first: already the source digest -> done;
-  the root already there by digest -> only the tag is put;
+- the destination tag is HEADed first: already the source digest -> each
+  child of the index (and of nested indexes) is HEADed, and only when all are
+  there is it up to date (a missing child is put back, with its blobs); the
+  root already there by digest -> the same check, then only the tag is put;
 - a child manifest already at the destination is neither fetched nor put,
   and its blobs are not looked at (a registry holds a manifest only with its
   blobs);
@@ -40,6 +42,7 @@ from typing import IO, Any, Protocol, TypeVar
 
 from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, InputError, OperationError, RegistryError
+from dockyard.oci import mediatypes as mt
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import (
     Descriptor,
@@ -267,6 +270,31 @@ class _Copier:
         there = self.map(self.present, children)
         missing = [c for c, ok in zip(children, there, strict=True) if not ok]
         self.tally.manifest("skipped", len(children) - len(missing))
+        self.put_missing(missing)
+
+    def restore_children(self, index: Index) -> bool:
+        """HEAD every child of an index the destination already names (nested indexes
+        too) and put back any it lacks, with its blobs: a registry may serve an index
+        whose children are gone (reliability.md). True when nothing was missing."""
+        children = list(index.manifests)
+        there = self.map(self.present, children)
+        missing = [c for c, ok in zip(children, there, strict=True) if not ok]
+        whole = not missing
+        for child, ok in zip(children, there, strict=True):
+            if ok and child.media_type in mt.INDEX_TYPES:
+                whole = self.restore_children(self.index_of(child)) and whole
+        self.tally.manifest("skipped", len(children) - len(missing))
+        self.put_missing(missing)
+        return whole
+
+    def index_of(self, desc: Descriptor) -> Index:
+        nested = self.fetch(desc)
+        if not isinstance(nested, Index):
+            raise DigestMismatch(f"{self.src}: {desc.digest} is listed as an index but is not one")
+        return nested
+
+    def put_missing(self, missing: Sequence[Descriptor]) -> None:
+        """Fetch the children the destination lacks and put them, their blobs first."""
         fetched = self.map(self.fetch, missing)
         for child in fetched:
             if isinstance(child, Index):  # an index of indexes: its children first
@@ -428,23 +456,26 @@ def copy_image(
 def _copy_root(copier: _Copier, root: Manifest | Index, tag: str | None) -> bool:
     """True when the destination already had it all (nothing written)."""
     dst = copier.dst
-    children = len(root.manifests) if isinstance(root, Index) else 0
     if tag is not None:
         current = dst.manifest_head(tag)
         if current is not None and current[0] == root.digest:
-            copier.tally.manifest("skipped", 1 + children)
-            return True
+            return _children_there(copier, root)
     if copier.present(root.descriptor()):
+        whole = _children_there(copier, root)
         if tag is None:
-            copier.tally.manifest("skipped", 1 + children)
-            return True
-        # Complete there by digest (a store refuses a manifest naming what it lacks): tag it.
+            return whole
         dst.manifest_put(root.raw, root.media_type, tag=tag)
         copier.tally.manifest("copied")
-        copier.tally.manifest("skipped", children)
         return False
     copier.put_tree(root, tag=tag)
     return False
+
+
+def _children_there(copier: _Copier, root: Manifest | Index) -> bool:
+    """The root is at the destination: True when every child (HEADed, nested indexes too)
+    is there as well; a missing one is put back first. The root counts as skipped."""
+    copier.tally.manifest("skipped")
+    return copier.restore_children(root) if isinstance(root, Index) else True
 
 
 def _root(
