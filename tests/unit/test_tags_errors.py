@@ -106,6 +106,20 @@ def test_bad_expression_is_refused_when_evaluated(rules, message):
      "flavor entry 'prefix=a-,onlatest=yes': invalid value for onlatest attribute: yes (expected true or false)"),
     (["prefix={{branch"],
      "flavor prefix '{{branch': unclosed Handlebars expression in '{{branch'"),
+    # metadata-action splits a flavor field at every '=' and keeps the second piece only.
+    (["prefix=a=b"],
+     "flavor entry 'prefix=a=b': prefix value 'a=b' holds a second '=' "
+     "(metadata-action would keep only 'a'; a tag cannot hold '=')"),
+    (["suffix=-{{date 'YYYY' tz='UTC'}}"],
+     "flavor entry \"suffix=-{{date 'YYYY' tz='UTC'}}\": suffix value \"-{{date 'YYYY' tz='UTC'}}\" holds a "
+     "second '=' (metadata-action would keep only \"-{{date 'YYYY' tz\"; a tag cannot hold '=')"),
+    # The action does not expand the flavor on latest: its words would become the tag.
+    (["prefix={{sha}}-,onlatest=true"],
+     "flavor prefix '{{sha}}-' with onlatest=true: metadata-action puts it on latest unexpanded "
+     "('-sha--latest'); drop onlatest=true or the expression"),
+    (["suffix=-{{branch}},onlatest=true"],
+     "flavor suffix '-{{branch}}' with onlatest=true: metadata-action puts it on latest unexpanded "
+     "('latest--branch-'); drop onlatest=true or the expression"),
 ])
 def test_bad_flavor_is_refused(flavor, message):
     with pytest.raises(InputError) as exc:
@@ -158,3 +172,44 @@ def test_require_semver_refuses_a_non_semver_tag(ref):
 ])
 def test_require_semver_accepts_semver_tags_and_non_tag_refs(ref):
     assert run(ref, rules=["type=sha"], require_semver=True).tags == ("name/app:sha-860c190",)
+
+
+def test_a_latest_tag_no_registry_accepts_is_refused():
+    # The rule's own empty prefix keeps '.' off the version tag; only latest takes it.
+    with pytest.raises(InputError) as exc:
+        run(rules=["type=ref,event=tag,prefix="], flavor=["prefix=.,onlatest=true"])
+    assert str(exc.value) == (
+        "flavor (onlatest=true): gives tag '.latest' (7 characters), which no registry accepts "
+        "(a tag starts with a letter, digit or _ and has at most 128 characters)"
+    )
+
+
+def test_an_expression_on_latest_is_refused_only_where_latest_is_given():
+    # latest=false: the action never makes the latest tag, so the flavor is harmless there.
+    flavor = ["latest=false", "prefix={{sha}}-,onlatest=true"]
+    assert run(rules=["type=ref,event=tag"], flavor=flavor).tags == ("name/app:860c190-v1.2.3",)
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    (["type=raw,value=-x"],
+     "tag rule 'type=raw,value=-x': gives tag '-x' (2 characters), which no registry accepts "
+     "(a tag starts with a letter, digit or _ and has at most 128 characters)"),
+    (["type=raw,value=##"],
+     "tag rule 'type=raw,value=##': gives tag '-' (1 characters), which no registry accepts "
+     "(a tag starts with a letter, digit or _ and has at most 128 characters)"),
+    (["type=ref,event=tag,prefix=."],
+     "tag rule 'type=ref,event=tag,prefix=.': gives tag '.v1.2.3' (7 characters), which no registry accepts "
+     "(a tag starts with a letter, digit or _ and has at most 128 characters)"),
+    ([f"type=raw,value={'x' * 129}"],
+     f"tag rule 'type=raw,value={'x' * 129}': gives tag '{'x' * 37}...' (129 characters), which no registry "
+     "accepts (a tag starts with a letter, digit or _ and has at most 128 characters)"),
+])
+def test_a_tag_no_registry_accepts_is_refused(rules, message):
+    # metadata-action outputs these (it only replaces invalid characters); the push then fails.
+    with pytest.raises(InputError) as exc:
+        run(rules=rules)
+    assert str(exc.value) == message
+
+
+def test_a_128_character_tag_is_accepted():
+    assert run(rules=[f"type=raw,value={'x' * 128}"]).tags == (f"name/app:{'x' * 128}",)

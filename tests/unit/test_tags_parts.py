@@ -76,24 +76,34 @@ def test_flavor_parsing():
 
 
 @pytest.mark.parametrize(("raw", "tag"), [
-    ("my/branch", "my-branch"), ("a  b##c", "a-b-c"), ("-leading", "leading"), (".hidden", "hidden"),
-    ("x" * 200, "x" * 128), ("Ünïcode", "n-code"), ("ok_1.2-3", "ok_1.2-3"), ("---", ""),
+    ("my/branch", "my-branch"), ("a  b##c", "a-b-c"), ("-leading", "-leading"), (".hidden", ".hidden"),
+    ("x" * 200, "x" * 200), ("Ünïcode", "-n-code"), ("ok_1.2-3", "ok_1.2-3"), ("---", "---"),
 ])
-def test_sanitize_tag(raw, tag):
+def test_sanitize_tag_replaces_runs_of_invalid_characters_only(raw, tag):
+    # metadata-action's sanitizeTag; whether the result is a valid tag is check_tag's question.
     assert sanitize_tag(raw) == tag
 
 
-def test_duplicate_image_tags_are_listed_once():
+def test_a_repeated_image_and_a_rules_own_latest_are_listed_as_the_action_lists_them():
     ctx = GitContext(event="push", ref="refs/tags/v1.2.3", sha="860c1904a1ce")
     result = compute_tags(ctx, images=["x/y", "X/Y"], rules=["type=ref,event=tag", "type=raw,latest"])
-    assert result.tags == ("x/y:v1.2.3", "x/y:latest")
+    once = ("x/y:v1.2.3", "x/y:latest", "x/y:latest")
+    assert result.tags == once + once
 
 
-def test_prerelease_detection_uses_the_last_path_segment_of_the_tag():
-    ctx = GitContext(event="push", ref="refs/tags/api/v1.0.0-rc.1", sha="860c1904a1ce")
-    assert compute_tags(ctx, images=[], rules=["type=ref,event=tag"]).tags == ("api-v1.0.0-rc.1",)
-    ctx = GitContext(event="push", ref="refs/tags/api/v1.0.0", sha="860c1904a1ce")
-    assert compute_tags(ctx, images=[], rules=["type=ref,event=tag"]).tags == ("api-v1.0.0", "latest")
+@pytest.mark.parametrize(("ref", "tags"), [
+    ("refs/tags/api/v1.0.0-rc.1", ("api-v1.0.0-rc.1",)),
+    ("refs/tags/api/1.0rc1", ("api-1.0rc1",)),
+    ("refs/tags/api/1.0.dev4", ("api-1.0.dev4",)),
+    ("refs/tags/api/v1.0.0", ("api-v1.0.0", "latest")),
+    ("refs/tags/api/1.2.post1", ("api-1.2.post1", "latest")),  # a post-release fixes a stable one
+    ("refs/tags/v1.0.0-rc.1/api", ("v1.0.0-rc.1-api", "latest")),  # only the last segment counts
+])
+def test_latest_only_stable_reads_the_last_path_segment_of_the_tag(ref, tags):
+    ctx = GitContext(event="push", ref=ref, sha="860c1904a1ce")
+    assert compute_tags(ctx, images=[], rules=["type=ref,event=tag"], latest_only_stable=True).tags == tags
+    # Without the option, the action's answer: type=ref,event=tag gives every tag `latest`.
+    assert compute_tags(ctx, images=[], rules=["type=ref,event=tag"]).tags[-1] == "latest"
 
 
 # -- Handlebars ----------------------------------------------------------------

@@ -51,19 +51,21 @@ TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=st.lists(RULE, max_size=4), ref=REF, flavor=FLAVOR,
        event=st.sampled_from(["push", "pull_request", "schedule", "release", "create"]),
-       require_semver=st.booleans())
-def test_engine_gives_a_result_or_an_input_error(rules, ref, flavor, event, require_semver):
+       require_semver=st.booleans(), latest_only_stable=st.booleans())
+def test_engine_gives_a_result_or_an_input_error(rules, ref, flavor, event, require_semver, latest_only_stable):
     ctx = GitContext(event=event, ref=ref, sha="860c1904a1ce19322e91ac35af1ab07466440c37",
                      default_branch="master")
     try:
         result = compute_tags(ctx, images=["x/app"], rules=rules, flavor=flavor,
-                              require_semver=require_semver, now=datetime(2020, 1, 10, tzinfo=UTC))
+                              require_semver=require_semver, latest_only_stable=latest_only_stable,
+                              now=datetime(2020, 1, 10, tzinfo=UTC))
     except InputError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
     assert isinstance(result, TagResult)
     names = [t.removeprefix("x/app:") for t in result.tags]
-    assert len(set(result.tags)) == len(result.tags)
+    # As the action, a rule's own `latest` is listed again when latest is voted: the one repeat.
+    assert len(set(names)) >= len(names) - 1
     assert all(TAG.fullmatch(name) for name in names), names
     assert (names[0] if names else "") == result.version
     assert result.labels["org.opencontainers.image.version"] == result.version
@@ -81,7 +83,8 @@ def test_a_parsed_rule_round_trips_through_its_canonical_form(rule):
 
 
 def _one_line(text: str) -> bool:
-    return text == text.strip() and len(text.splitlines()) <= 1 and "\x00" not in text
+    # No '=' in a value: metadata-action would cut it there, so the parser refuses it.
+    return text == text.strip() and len(text.splitlines()) <= 1 and "\x00" not in text and "=" not in text
 
 
 AFFIX = st.text(max_size=10).filter(_one_line)

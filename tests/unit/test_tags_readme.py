@@ -1,8 +1,8 @@
 """metadata-action's README, example by example (the section is in each case id).
 
 Each case is one documented example: the event/ref, the `tags:` block, and
-the tags the README says come out. Where dockyard deliberately differs
-(a pre-release never gets `latest` under latest=auto) the case says so.
+the tags the README says come out; dockyard gives exactly those, pre-release
+`latest` included (latest-only-stable is dockyard's opt-in, not the default).
 """
 
 from __future__ import annotations
@@ -44,9 +44,8 @@ CASES = [
     ("basic-push-master", "push", "refs/heads/master", [], ["master"]),
     ("basic-push-releases/v1", "push", "refs/heads/releases/v1", [], ["releases-v1"]),
     ("basic-push-tag-v1.2.3", "push", "refs/tags/v1.2.3", [], ["v1.2.3", "latest"]),
-    # README: `v2.0.8-beta.67`, `latest`. dockyard differs on purpose: a pre-release
-    # tag never moves `latest` unless flavor latest=true is explicit.
-    ("basic-push-tag-prerelease-DIFFERS", "push", "refs/tags/v2.0.8-beta.67", [], ["v2.0.8-beta.67"]),
+    # README: `v2.0.8-beta.67`, `latest` (type=ref,event=tag votes latest on any tag).
+    ("basic-push-tag-prerelease", "push", "refs/tags/v2.0.8-beta.67", [], ["v2.0.8-beta.67", "latest"]),
     ("basic-workflow_dispatch", "workflow_dispatch", "refs/heads/master", [], ["master"]),
     # "Usage > Semver"
     ("semver-usage-pull_request", "pull_request", "refs/pull/2/merge", SEMVER_BLOCK, ["pr-2"]),
@@ -99,12 +98,11 @@ CASES = [
      ["type=pep440,pattern={{version}},value=1.0.0"], ["1.0.0", "latest"]),
     # "type=match" table
     ("type=match-group0", "push", "refs/tags/v1.2.3", [r"type=match,pattern=\d.\d.\d"], ["1.2.3", "latest"]),
-    # README: 2.0.8-beta.67 (and latest, as match always votes latest). dockyard: no
-    # latest for a pre-release tag under latest=auto.
-    ("type=match-group1-prerelease-DIFFERS", "push", "refs/tags/v2.0.8-beta.67",
-     ["type=match,pattern=v(.*),group=1"], ["2.0.8-beta.67"]),
-    ("type=match-partial-prerelease-DIFFERS", "push", "refs/tags/v2.0.8-beta.67",
-     [r"type=match,pattern=v(\d.\d),group=1"], ["2.0"]),
+    # README: 2.0.8-beta.67 and latest, as match always votes latest.
+    ("type=match-group1-prerelease", "push", "refs/tags/v2.0.8-beta.67",
+     ["type=match,pattern=v(.*),group=1"], ["2.0.8-beta.67", "latest"]),
+    ("type=match-partial-prerelease", "push", "refs/tags/v2.0.8-beta.67",
+     [r"type=match,pattern=v(\d.\d),group=1"], ["2.0", "latest"]),
     ("type=match-digits", "push", "refs/tags/20200110-RC2", [r"type=match,pattern=\d+"], ["20200110", "latest"]),
     ("type=match-path", "push", "refs/tags/p1/v1.2.3",
      [r"type=match,pattern=p1/v(\d.\d.\d),group=1"], ["1.2.3", "latest"]),
@@ -115,9 +113,9 @@ CASES = [
     ("type=ref-push-master", "push", "refs/heads/master", ["type=ref,event=branch"], ["master"]),
     ("type=ref-push-my/branch", "push", "refs/heads/my/branch", ["type=ref,event=branch"], ["my-branch"]),
     ("type=ref-push-tag", "push", "refs/tags/v1.2.3", ["type=ref,event=tag"], ["v1.2.3", "latest"]),
-    # README: v2.0.8-beta.67 (plus latest under auto); dockyard: no latest for a pre-release.
-    ("type=ref-push-tag-prerelease-DIFFERS", "push", "refs/tags/v2.0.8-beta.67",
-     ["type=ref,event=tag"], ["v2.0.8-beta.67"]),
+    # README: v2.0.8-beta.67 plus latest under auto.
+    ("type=ref-push-tag-prerelease", "push", "refs/tags/v2.0.8-beta.67",
+     ["type=ref,event=tag"], ["v2.0.8-beta.67", "latest"]),
     ("type=ref-workflow_dispatch", "workflow_dispatch", "refs/heads/master", ["type=ref,event=branch"], ["master"]),
     # "type=raw": three spellings of the same two tags
     ("type=raw-value=", "push", "refs/heads/dev", ["type=raw,value=foo", "type=raw,value=bar"], ["foo", "bar"]),

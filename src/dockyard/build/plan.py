@@ -175,6 +175,7 @@ def _tag_result(
         flavor=config.tags.flavor,
         labels=labels,
         require_semver=config.tags.require_semver,
+        latest_only_stable=config.tags.latest_only_stable,
         now=now,
     )
 
@@ -235,7 +236,8 @@ def _plan_target(
         dockerfile=target.dockerfile,
         platforms=platforms,
         images=images,
-        tags=result.tags,
+        # The engine lists tags as metadata-action does, repeats included; one of each is pushed.
+        tags=tuple(dict.fromkeys(result.tags)),
         labels=labels,
         annotations=annotations,
         policy=target.policy,

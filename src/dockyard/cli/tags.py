@@ -42,6 +42,13 @@ def tags(
     require_semver: Annotated[
         bool, typer.Option("--require-semver", help="Refuse a tag ref that is not vX.Y.Z[-pre][+build].")
     ] = False,
+    latest_only_stable: Annotated[
+        bool,
+        typer.Option(
+            "--latest-only-stable",
+            help="Under latest=auto, no latest for a pre-release tag (v2.0.0-rc.1, 1.0rc1); the action gives one.",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Compute image tags, version and OCI labels the way docker/metadata-action does.
@@ -66,6 +73,7 @@ def tags(
         flavor=flavor or (),
         labels=label or (),
         require_semver=require_semver,
+        latest_only_stable=latest_only_stable,
     )
     if json_out:
         emit_json(result.as_dict())

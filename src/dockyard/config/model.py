@@ -54,6 +54,8 @@ class TagsConfig:
     rules: tuple[str, ...] = ()
     flavor: tuple[str, ...] = ()
     require_semver: bool = False  # a tag ref that is not vX.Y.Z is refused
+    # latest=auto gives a pre-release git tag no `latest` (metadata-action gives it one).
+    latest_only_stable: bool = False
     labels: Mapping[str, str] = _mapping()
 
 

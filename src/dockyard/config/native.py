@@ -38,7 +38,7 @@ from dockyard.ref import join_image
 
 SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
-TAGS_KEYS = ("rules", "flavor", "require-semver", "labels")
+TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
 RETRY_KEYS = ("attempts", "backoff", "max-delay")
 TARGET_KEYS = (
@@ -191,6 +191,9 @@ def _tags(fields: Fields, table: Mapping[str, Any]) -> TagsConfig:
         rules=fields.strings(table.get("rules", []), "tags.rules"),
         flavor=fields.strings(table.get("flavor", []), "tags.flavor"),
         require_semver=fields.boolean(table.get("require-semver", False), "tags.require-semver"),
+        latest_only_stable=fields.boolean(
+            table.get("latest-only-stable", False), "tags.latest-only-stable"
+        ),
         labels=MappingProxyType(fields.string_table(table.get("labels", {}), "tags.labels")),
     )
 

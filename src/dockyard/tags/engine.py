@@ -6,18 +6,26 @@ version, the others follow in order without duplicates. The first rule that
 gives a value also decides `latest` (under `latest=auto`: yes for
 `ref,event=tag`, `match`, and a `semver`/`pep440` that is not a pre-release;
 no for the rest). Tags are then image by image: version, the other values,
-`latest`.
+`latest` -- exactly the action's list, duplicates included (the plan drops
+them).
 
-Where dockyard deliberately differs from metadata-action:
-- under `latest=auto` a pre-release tag ref (the tag's last path segment is a
-  semver version with a pre-release part, e.g. v2.0.8-beta.67) never gets
-  `latest`, whatever rule produced the version; only `latest=true` forces it;
-- a tag is also made valid for registries: no leading `.`/`-`, at most 128
-  characters (metadata-action only replaces invalid characters);
-- the same `image:tag` is never listed twice;
-- expressions in the flavor prefix/suffix are expanded on `latest` too;
-- unknown time zones, non-numeric priorities and labels without `=` are
-  refused instead of silently ignored.
+By default the result is the action's, on all 78 conformance cases. Two
+things are opt-in and stricter:
+- `latest_only_stable`: under `latest=auto`, a tag ref whose last path
+  segment is a pre-release (versions.is_prerelease: v2.0.8-beta.67, 1.0rc1)
+  gets no `latest`, whatever rule produced the version (the action's
+  `type=match` and `type=ref,event=tag` give it one); `latest=true` still
+  forces it;
+- `require_semver`: a tag ref that is not vX.Y.Z[-pre][+build] is refused.
+
+Refused where the action fails or gives a tag nobody meant (InputError):
+- a tag that is not a valid tag once sanitised (leading `.` or `-`, more
+  than 128 characters): the action outputs it and the push fails;
+- an expression (`{{...}}`) in a flavor prefix/suffix that goes on `latest`
+  (onlatest=true): the action puts it there unexpanded (`v{{sha}}` gives
+  `v-sha-latest`);
+- and, in rules.py and dates.py: bad regexes, non-numeric priorities,
+  flavor values with a second `=`, unknown time zones.
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ from dockyard.tags.scope import (
     ref_name,
     short_sha,
 )
-from dockyard.tags.versions import is_strict_v_semver, parse_pep440, parse_semver
+from dockyard.tags.versions import is_prerelease, is_strict_v_semver, parse_pep440, parse_semver
 
 MAX_TAG_LENGTH = 128  # the registry's tag grammar: [\w][\w.-]{0,127}
 _INVALID_TAG_CHARS = re.compile(r"[^a-zA-Z0-9._-]+")
@@ -82,6 +90,7 @@ def compute_tags(
     flavor: Sequence[str] = (),
     labels: Sequence[str] | Mapping[str, str] = (),
     require_semver: bool = False,
+    latest_only_stable: bool = False,
     now: datetime | None = None,
     annotations: Sequence[str] | Mapping[str, str] | None = None,
 ) -> TagResult:
@@ -89,7 +98,9 @@ def compute_tags(
 
     `rules` empty means metadata-action's defaults. `annotations` defaults to
     the same extra entries as `labels`. `now` (default: the current time) is
-    what `{{date}}` and the `created` label show.
+    what `{{date}}` and the `created` label show. `latest_only_stable` keeps
+    `latest` from a pre-release tag under `latest=auto` (dockyard's option;
+    the action gives it one).
     """
     names = parse_images(images)
     parsed = parse_rules(rules) or parse_rules(DEFAULT_RULES)
@@ -104,8 +115,9 @@ def compute_tags(
         if _enabled(rule, env):
             produced = _PROCESSORS[rule.type](rule, env)
             if produced is not None:
-                version.add(*produced)
-    latest = version.latest and not (env.flavor.latest == "auto" and _prerelease_ref(context))
+                version.add(*produced, where=f"tag rule {rule.entry!r}")
+    withheld = latest_only_stable and env.flavor.latest == "auto" and _prerelease_ref(context)
+    latest = version.latest and not withheld
     tags = _tags(names, version, latest, env)
     extras = labels if annotations is None else annotations
     return TagResult(
@@ -119,8 +131,19 @@ def compute_tags(
 
 
 def sanitize_tag(text: str) -> str:
-    """metadata-action's sanitizeTag, then the registry's rules on the first character and length."""
-    return _INVALID_TAG_CHARS.sub("-", text).lstrip(".-")[:MAX_TAG_LENGTH]
+    """metadata-action's sanitizeTag: each run of characters a tag cannot hold becomes one `-`."""
+    return _INVALID_TAG_CHARS.sub("-", text)
+
+
+def check_tag(tag: str, where: str) -> str:
+    """The sanitised tag, or InputError where the registry would refuse it (the action's push fails)."""
+    if tag[:1] in (".", "-") or len(tag) > MAX_TAG_LENGTH:
+        shown = tag if len(tag) <= 40 else f"{tag[:37]}..."
+        raise InputError(
+            f"{where}: gives tag {shown!r} ({len(tag)} characters), which no registry accepts "
+            f"(a tag starts with a letter, digit or _ and has at most {MAX_TAG_LENGTH} characters)"
+        )
+    return tag
 
 
 class _Version:
@@ -131,10 +154,10 @@ class _Version:
         self.partial: list[str] = []
         self.voted: bool | None = None
 
-    def add(self, value: str, latest: bool) -> None:
-        value = sanitize_tag(value)
+    def add(self, value: str, latest: bool, *, where: str) -> None:
         if not value:
             return  # an empty value is not a tag and does not vote on latest
+        value = check_tag(sanitize_tag(value), where)
         if not self.main:
             self.main = value
         elif value != self.main and value not in self.partial:
@@ -362,10 +385,9 @@ _PROCESSORS: dict[str, Callable[[Rule, _Env], Produced]] = {
 
 
 def _prerelease_ref(ctx: GitContext) -> bool:
-    """A tag ref whose last path segment is a semver pre-release (v2.0.8-beta.67, p1/v1.0.0-rc.1)."""
+    """A tag ref whose last path segment is a pre-release (v2.0.8-beta.67, p1/v1.0.0-rc.1, 1.0rc1)."""
     name = ref_name(ctx.ref, "refs/tags/").rsplit("/", 1)[-1]
-    version = parse_semver(name) if name else None
-    return bool(version and version.prerelease)
+    return bool(name) and is_prerelease(name)
 
 
 def _require_semver(ctx: GitContext) -> None:
@@ -383,15 +405,20 @@ def _tags(images: Sequence[str], version: _Version, latest: bool, env: _Env) -> 
     values = [version.main, *version.partial]
     if latest:
         values.append(_latest_tag(env))
-    out: dict[str, None] = {}
-    for image in images or [""]:
-        for value in values:
-            out.setdefault(f"{image}:{value}" if image else value, None)
-    return tuple(out)
+    # As the action: image by image, a repeated image or a rule's own `latest` listed again.
+    return tuple(f"{image}:{value}" if image else value for image in images or [""] for value in values)
 
 
 def _latest_tag(env: _Env) -> str:
     flavor = env.flavor
-    prefix = env.expand(flavor.prefix, f"flavor prefix {flavor.prefix!r}") if flavor.prefix_latest else ""
-    suffix = env.expand(flavor.suffix, f"flavor suffix {flavor.suffix!r}") if flavor.suffix_latest else ""
-    return sanitize_tag(f"{prefix}latest{suffix}") or "latest"
+    prefix = flavor.prefix if flavor.prefix_latest else ""
+    suffix = flavor.suffix if flavor.suffix_latest else ""
+    tag = sanitize_tag(f"{prefix}latest{suffix}")
+    for what, text in (("prefix", prefix), ("suffix", suffix)):
+        if "{{" in text:
+            # The action does not expand the flavor on `latest`: the expression's words become the tag.
+            raise InputError(
+                f"flavor {what} {text!r} with onlatest=true: metadata-action puts it on latest "
+                f"unexpanded ({tag!r}); drop onlatest=true or the expression"
+            )
+    return check_tag(tag, "flavor (onlatest=true)")

@@ -253,6 +253,13 @@ def parse_flavor(lines: Sequence[str]) -> Flavor:
             if not sep:
                 raise InputError(f"flavor entry {entry!r}: invalid flavor entry (expected key=value)")
             key = key.lower()
+            if "=" in value:
+                # metadata-action splits at every '=' and keeps the second piece: the rest is lost.
+                kept = value.split("=", 1)[0].strip()
+                raise InputError(
+                    f"flavor entry {entry!r}: {key} value {value!r} holds a second '=' "
+                    f"(metadata-action would keep only {kept!r}; a tag cannot hold '=')"
+                )
             if key == "latest":
                 if value not in ("auto", "true", "false"):
                     raise InputError(

@@ -102,3 +102,19 @@ def parse_pep440(text: str) -> Pep440 | None:
         return None
     unstable = v.is_prerelease or v.is_postrelease or v.is_devrelease
     return Pep440(raw=text, normal=str(v), release=tuple(v.release), unstable=unstable)
+
+
+def is_prerelease(text: str) -> bool:
+    """A semver pre-release (2.0.8-beta.67) or a PEP 440 pre- or dev-release (1.0rc1, 1.0.dev4).
+
+    What `latest-only-stable` keeps from `latest`. A PEP 440 post-release
+    (1.2.post1) is a fix of a stable release, so it stays stable.
+    """
+    semver = parse_semver(text)
+    if semver is not None:
+        return bool(semver.prerelease)
+    try:
+        version = _Pep440Version(text)
+    except InvalidVersion:
+        return False
+    return version.is_prerelease
