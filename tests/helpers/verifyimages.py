@@ -2,8 +2,9 @@
 
 `import_busybox` makes an index from (platform, Debian arch) pairs (the arch
 of the busybox binary may differ from the platform: that is the point);
-`add_layer` and `write_index` build what import cannot: extra layers on a
-child (whiteouts, replaced files) and indexes whose entries lie about their
+`add_layers`, `edit_config` and `write_index` build what import cannot:
+extra layers on a child (whiteouts, replaced files), configs that lie about
+their layers (rootfs.diff_ids) and indexes whose entries lie about their
 platform.
 """
 
@@ -13,7 +14,7 @@ import gzip
 import io
 import json
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import count
 from pathlib import Path
 
@@ -89,6 +90,21 @@ def add_layers(
     config_desc = descriptor_of(config_bytes, mt.OCI_CONFIG)
     store.blob_put(config_desc.digest, config_desc.size, io.BytesIO(config_bytes))
     data, desc = build_manifest(config_desc, [*manifest.layers, *(d for d, _, _ in layers)])
+    store.manifest_put(data, mt.OCI_MANIFEST)
+    return Descriptor(desc.media_type, desc.digest, desc.size, child.platform)
+
+
+def edit_config(store: LayoutStore, child: Descriptor, edit: Callable[[dict], None]) -> Descriptor:
+    """A new manifest: `child`'s layers under a copy of its config that `edit` changed in place."""
+    raw, media_type = store.manifest_get(str(child.digest))
+    manifest = parse_manifest(raw, media_type)
+    with store.blob_open(manifest.config.digest) as f:
+        config = json.loads(f.read())
+    edit(config)
+    config_bytes = canonical_json(config)
+    config_desc = descriptor_of(config_bytes, mt.OCI_CONFIG)
+    store.blob_put(config_desc.digest, config_desc.size, io.BytesIO(config_bytes))
+    data, desc = build_manifest(config_desc, list(manifest.layers))
     store.manifest_put(data, mt.OCI_MANIFEST)
     return Descriptor(desc.media_type, desc.digest, desc.size, child.platform)
 
