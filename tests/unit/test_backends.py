@@ -208,6 +208,23 @@ def test_skip_tls_verify(hosts, insecure, skip):
     assert skip_tls_verify(hosts, insecure) is skip
 
 
+@pytest.mark.parametrize(
+    ("hosts", "verified", "skip"),
+    [
+        ({"127.0.0.1:5443"}, ("127.0.0.1:5443",), False),  # a TLS registry on loopback
+        ({"127.0.0.1:5443", "ghcr.io"}, ("127.0.0.1:5443",), False),
+        ({"127.0.0.1:5000"}, ("127.0.0.1:5443",), True),
+    ],
+)
+def test_skip_tls_verify_keeps_verified_loopback_hosts_verified(hosts, verified, skip):
+    assert skip_tls_verify(hosts, (), verified=verified) is skip
+
+
+def test_skip_tls_verify_refuses_a_plain_and_a_verified_loopback_host():
+    with pytest.raises(OperationError, match=r"cannot use 127\.0\.0\.1:5000 without TLS"):
+        skip_tls_verify({"127.0.0.1:5000", "127.0.0.1:5443"}, (), verified=("127.0.0.1:5443",))
+
+
 def test_skip_tls_verify_refuses_a_mix():
     with pytest.raises(OperationError) as info:
         skip_tls_verify({"127.0.0.1:5000", "ghcr.io"}, ())

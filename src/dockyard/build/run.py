@@ -148,6 +148,7 @@ def build_plan(
             binfmt_root=binfmt_root,
             caches=dict(caches or {}),
             insecure=tuple(insecure_registries),
+            ca_cert=client.options.ca_cert,  # the builder trusts what the client trusts
         )
         targets = run.all(workers)
     return BuildResult(
@@ -186,6 +187,7 @@ class _Run:
     binfmt_root: Path | None
     caches: dict[str, TargetCache]
     insecure: tuple[str, ...]
+    ca_cert: str | None
     resolve_cache: dict = field(default_factory=dict)  # build.resolve's, shared by the jobs
 
     def __post_init__(self) -> None:
@@ -338,6 +340,8 @@ class _Run:
             cache_from=target_caches(cache.cache_from, job.platform, backend=name),
             cache_to=target_caches(cache.cache_to, job.platform, backend=name),
             insecure_registries=self.insecure,
+            tls_registries=tuple(sorted(self.client.session.verified_hosts())),
+            ca_cert=Path(self.ca_cert) if self.ca_cert else None,
         )
         return self.backend.build(request)
 
@@ -433,6 +437,7 @@ def build_from_files(
     jobs: int | None = None,
     no_cache: bool = False,
     insecure_registries: Sequence[str] = (),
+    ca_cert: str | None = None,
     cache_from: Sequence[str] = (),
     cache_to: Sequence[str] = (),
     progress: BuildProgress | None = None,
@@ -467,7 +472,9 @@ def build_from_files(
         for name, target in config.targets.items()
     }
     retry = RetryPolicy.from_config(config.retry)
-    options = RegistryOptions(insecure_registries=frozenset(insecure_registries), retry=retry)
+    options = RegistryOptions(
+        insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
+    )
     with RegistryClient(options=options) as client:
         result = build_plan(
             plan,

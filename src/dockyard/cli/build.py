@@ -11,6 +11,7 @@ from dockyard.cli.app import app
 from dockyard.cli.options import (
     BuilderOpt,
     BuildJobs,
+    CaCert,
     ConfigFile,
     EventOpt,
     InsecureRegistries,
@@ -37,6 +38,7 @@ def build_command(
     sha: ShaOpt = None,
     event: EventOpt = None,
     insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     cache_from: Annotated[
         list[str] | None,
         typer.Option("--cache-from", metavar="SPEC", help="Layer cache to read (type=registry,ref=REPO:TAG); replaces the config's."),
@@ -84,6 +86,7 @@ def build_command(
             jobs=jobs,
             no_cache=no_cache,
             insecure_registries=insecure_registry or (),
+            ca_cert=ca_cert,
             cache_from=cache_from or (),
             cache_to=cache_to or (),
             progress=progress,

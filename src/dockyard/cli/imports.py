@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
 
 
 @app.command("import")
 def import_command(
-    destination: Annotated[str, typer.Argument(metavar="DEST", help="Where to write: oci:DIR[:TAG] (no tag: latest).")],
+    destination: Annotated[str, typer.Argument(metavar="DEST", help="Where to write: oci:DIR[:TAG] or a registry reference (no tag: latest).")],
     platform: Annotated[
         list[str],
         typer.Option(
@@ -32,6 +32,8 @@ def import_command(
     healthcheck: Annotated[
         str, typer.Option(metavar="CMD", help="Healthcheck command, run with /bin/sh -c (CMD-SHELL).")
     ] = "",
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     json_: JsonFlag = False,
 ) -> None:
     """Turn per-platform rootfs trees into one image (layers reproducible: SOURCE_DATE_EPOCH)."""
@@ -48,6 +50,8 @@ def import_command(
         workdir=workdir,
         labels=label or (),
         healthcheck=healthcheck,
+        insecure_registries=frozenset(insecure_registry or ()),
+        ca_cert=ca_cert,
     )
     if json_:
         emit_json(result.to_json())

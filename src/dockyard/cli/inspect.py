@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
 
 
 @app.command("inspect")
@@ -23,16 +23,19 @@ def inspect_command(
             help="Stream every layer for its uncompressed size (default: on for layouts only).",
         ),
     ] = None,
+    insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
 ) -> None:
     """Show an image or index: platforms, digests, sizes, user, healthcheck, labels."""
     from dockyard.cli.output import emit_json
     from dockyard.oci.inspect import inspect_location, raw_manifest
 
+    registry = {"insecure_registries": frozenset(insecure_registry or ()), "ca_cert": ca_cert}
     if raw:
-        sys.stdout.buffer.write(raw_manifest(ref))
+        sys.stdout.buffer.write(raw_manifest(ref, **registry))
         sys.stdout.flush()
         return
-    result = inspect_location(ref, uncompressed=uncompressed)
+    result = inspect_location(ref, uncompressed=uncompressed, **registry)
     if json_:
         emit_json(result.to_json())
     else:

@@ -9,6 +9,7 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    CaCert,
     ConfigFile,
     EventOpt,
     InsecureRegistries,
@@ -38,6 +39,7 @@ def merge_command(
         bool, typer.Option("--smoke", help="Also run each image's smoke command (foreign platforms under qemu).")
     ] = False,
     insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     file: ConfigFile = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -58,6 +60,7 @@ def merge_command(
             dry_run=dry_run,
             smoke=smoke,
             insecure_registries=insecure_registry or (),
+            ca_cert=ca_cert,
             progress=None if json_ else say,
         )
     except OperationError as exc:

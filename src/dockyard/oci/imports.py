@@ -176,8 +176,11 @@ def import_to_location(
     labels: Sequence[str] = (),
     healthcheck: str = "",
     environ: Mapping[str, str] = os.environ,
+    **registry: Any,
 ) -> ImportResult:
     """`dockyard import`: parse every input, then write the image to `destination`.
+
+    `registry`: RegistryOptions fields (insecure_registries, ca_cert) for a registry DEST.
 
     A location without a tag is written as `latest` (what docker assumes, and
     the only image of a layout, so `oci:DIR` reads it back).
@@ -201,7 +204,7 @@ def import_to_location(
     )
     epoch = source_date_epoch(environ)
     location = parse_location(destination)
-    store, reference = open_store(location, push=True)
+    store, reference = open_store(location, push=True, **registry)
     if reference.startswith("sha256:"):
         raise InputError(f"'{destination}': a destination names a tag, not a digest")
     tag = reference or "latest"

@@ -196,19 +196,24 @@ def layer_uncompressed_size(store: Store, layer: Descriptor, diff_id: Digest | N
     return count
 
 
-def inspect_location(text: str, *, uncompressed: bool | None = None) -> InspectResult:
-    """`dockyard inspect REF`: open the location's store and inspect what it names."""
+def inspect_location(
+    text: str, *, uncompressed: bool | None = None, **registry: Any
+) -> InspectResult:
+    """`dockyard inspect REF`: open the location's store and inspect what it names.
+
+    `registry`: RegistryOptions fields (insecure_registries, ca_cert) for a registry REF.
+    """
     from dockyard.oci.open import open_location
 
-    store, reference = open_location(text)
+    store, reference = open_location(text, **registry)
     return inspect_image(store, reference, name=text, uncompressed=uncompressed)
 
 
-def raw_manifest(text: str) -> bytes:
+def raw_manifest(text: str, **registry: Any) -> bytes:
     """`dockyard inspect --raw REF`: the exact bytes of the manifest the location names."""
     from dockyard.oci.open import open_location
 
-    store, reference = open_location(text)
+    store, reference = open_location(text, **registry)
     raw, _ = store.manifest_get(reference)
     _check_digest(raw, reference)
     return raw

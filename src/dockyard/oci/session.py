@@ -247,6 +247,19 @@ class RegistrySession:
             trust_env=False,  # no proxy/netrc surprises: registries are addressed directly
         )
 
+    def verified_hosts(self) -> frozenset[str]:
+        """Registries this run reached over https with verified TLS (loopback ones included).
+
+        A builder is told to verify these too, where it would otherwise assume
+        a loopback registry speaks plain http.
+        """
+        with self._lock:
+            return frozenset(
+                name
+                for name, host in self._hosts.items()
+                if host.base_url.startswith("https://") and not host.insecure
+            )
+
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for h in self._hosts.values() for s in h.auth.secrets())
 

@@ -161,6 +161,7 @@ def merge_from_files(
     dry_run: bool = False,
     smoke: bool = False,
     insecure_registries: Sequence[str] = (),
+    ca_cert: str | None = None,
     progress: Progress | None = None,
 ) -> MergeResult:
     """`dockyard merge`: plan as `release` does (same --ref/--sha/--registry), read the
@@ -175,7 +176,9 @@ def merge_from_files(
     plan = plan_from_config(config, select=select, ref=ref, sha=sha, event=event)
     found = read_records(digest_dir, [t.name for t in plan.targets])
     retry = RetryPolicy.from_config(config.retry)
-    options = RegistryOptions(insecure_registries=frozenset(insecure_registries), retry=retry)
+    options = RegistryOptions(
+        insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
+    )
     with RegistryClient(options=options) as client:
         result = merge(plan, found, client=client, dry_run=dry_run, smoke=smoke, progress=progress)
     if not dry_run:

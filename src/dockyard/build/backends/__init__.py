@@ -64,6 +64,10 @@ class BuildRequest:
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
     insecure_registries: tuple[str, ...] = ()  # host[:port] reached over plain HTTP / no TLS check
+    # Loopback registries dockyard reached over verified https: verified by the builder
+    # too (a loopback registry is otherwise assumed to speak plain http).
+    tls_registries: tuple[str, ...] = ()
+    ca_cert: Path | None = None  # --ca-cert (PEM), trusted by the builder as well
 
     @property
     def target(self) -> str:

@@ -5,7 +5,7 @@ What one job runs (everything appended to the job's log):
     buildah [--root R --runroot RR --storage-driver D] build --isolation chroot
         --platform P --layers --iidfile F --build-arg K=V … -f TMP/Dockerfile
         [--target S] [--format docker] [--timestamp N] [--no-cache] [--label K=V …]
-        [--cache-from REPO] [--cache-to REPO] [--tls-verify=false]
+        [--cache-from REPO] [--cache-to REPO] [--tls-verify=false] [--cert-dir TMP/certs]
         [--authfile TMP/auth.json] -t localhost/dockyard/<job key> CONTEXT
     buildah push --format v2s2|oci <image id> oci:TMP/layout:<tag>
 
@@ -25,7 +25,10 @@ Facts checked with buildah 1.28.2 here:
 - `--cache-from/--cache-to` take ONE repository without a tag (buildah tags
   one cache image per step); a second flag silently replaces the first.
 - `--tls-verify=false` is global to the build: used only when every registry
-  the build touches may be reached without TLS verification.
+  the build touches may be reached without TLS verification (a loopback one
+  is, unless dockyard reached it over verified https: `tls_registries`).
+- `--cert-dir DIR` trusts the `*.crt` files in DIR: --ca-cert is copied into
+  the temp dir as ca.crt, so buildah's pulls trust what dockyard's client does.
 - buildah reads docker/podman auth files itself but not dockyard's
   DOCKYARD_REGISTRY_<HOST>_USER/_PASSWORD: the credentials dockyard finds for
   the build's registries go into an owner-only --authfile in the temp dir
@@ -55,6 +58,7 @@ from dockyard.build.backends import (
     transfer,
 )
 from dockyard.errors import InputError, OperationError
+from dockyard.oci.certdir import write_cert_dir
 from dockyard.ref import is_loopback_host
 
 if TYPE_CHECKING:
@@ -118,16 +122,18 @@ class BuildahBackend:
         cache_from = _one_cache(req.cache_from, "cache-from")
         cache_to = _one_cache(req.cache_to, "cache-to")
         hosts = registry_hosts(req.dockerfile_text, [c for c in (cache_from, cache_to) if c])
-        tls_off = skip_tls_verify(hosts, req.insecure_registries)
+        tls_off = skip_tls_verify(hosts, req.insecure_registries, verified=req.tls_registries)
         with tempfile.TemporaryDirectory(prefix="dockyard-buildah-") as tmp_name:
             tmp = Path(tmp_name)
             dockerfile = tmp / "Dockerfile"
             dockerfile.write_text(req.dockerfile_text, encoding="utf-8")
             auth = _write_authfile(tmp / "auth.json", authfile_doc(hosts, self._find_credential))
+            certs = write_cert_dir(req.ca_cert, tmp / "certs") if req.ca_cert else None
             argv = [
                 self.binary, *self.storage.flags(), "build",
                 *build_flags(req, cache_from=cache_from, cache_to=cache_to, tls_off=tls_off),
                 *(["--authfile", str(auth)] if auth else []),
+                *(["--cert-dir", str(certs)] if certs else []),
                 "--iidfile", str(tmp / "iid"),
                 "-f", str(dockerfile),
                 "-t", local_name(req.job_key),
@@ -302,15 +308,22 @@ def registry_hosts(dockerfile_text: str, repositories: Iterable[str] = ()) -> se
     return hosts
 
 
-def skip_tls_verify(hosts: Iterable[str], insecure: Iterable[str]) -> bool:
+def skip_tls_verify(
+    hosts: Iterable[str], insecure: Iterable[str], *, verified: Iterable[str] = ()
+) -> bool:
     """Whether to pass --tls-verify=false: only when every host may go without TLS checks.
 
     A build touching both kinds is refused: the flag is global, and TLS must
-    stay verified for a registry that was not declared insecure.
+    stay verified for a registry that was not declared insecure. `verified`:
+    loopback hosts known to speak verified TLS, which stay verified.
     """
     hosts = set(hosts)
     allowed = set(insecure)
-    plain = {h for h in hosts if is_loopback_host(h) or h in allowed or h.rsplit(":", 1)[0] in allowed}
+    plain = {
+        h
+        for h in hosts - set(verified)
+        if is_loopback_host(h) or h in allowed or h.rsplit(":", 1)[0] in allowed
+    }
     if plain and plain != hosts:
         raise OperationError(
             f"buildah cannot use {', '.join(sorted(plain))} without TLS verification and "
