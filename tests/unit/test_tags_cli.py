@@ -20,16 +20,30 @@ def run(tmp_path):
     def run(*args, env=None):
         return subprocess.run(
             [sys.executable, "-m", "dockyard", "tags", *args],
-            capture_output=True, text=True, cwd=tmp_path, env={**base, **(env or {})},
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**base, **(env or {})},
         )
 
     return run
 
 
 def test_one_image_tag_a_line_on_stdout(run):
-    proc = run("--ref", "refs/tags/v1.2.3", "--sha", SHA, "--image", "name/app",
-               "--tag", "type=semver,pattern={{version}}", "--tag", "type=semver,pattern={{major}}.{{minor}}",
-               "--tag", "type=sha")
+    proc = run(
+        "--ref",
+        "refs/tags/v1.2.3",
+        "--sha",
+        SHA,
+        "--image",
+        "name/app",
+        "--tag",
+        "type=semver,pattern={{version}}",
+        "--tag",
+        "type=semver,pattern={{major}}.{{minor}}",
+        "--tag",
+        "type=sha",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "name/app:1.2.3\nname/app:1.2\nname/app:sha-860c190\nname/app:latest\n"
 
@@ -40,17 +54,41 @@ def test_a_pasted_multi_line_block_is_one_rule_a_line(run):
       type=ref,event=branch
       type=sha,format=long
     """
-    proc = run("--event", "push", "--ref", "refs/heads/dev", "--sha", SHA,
-               "--image", "name/app\nghcr.io/Name/App", "--tag", block)
+    proc = run(
+        "--event",
+        "push",
+        "--ref",
+        "refs/heads/dev",
+        "--sha",
+        SHA,
+        "--image",
+        "name/app\nghcr.io/Name/App",
+        "--tag",
+        block,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
-        "name/app:dev", f"name/app:sha-{SHA}", "ghcr.io/name/app:dev", f"ghcr.io/name/app:sha-{SHA}",
+        "name/app:dev",
+        f"name/app:sha-{SHA}",
+        "ghcr.io/name/app:dev",
+        f"ghcr.io/name/app:sha-{SHA}",
     ]
 
 
 def test_json_is_exactly_one_document(run):
-    proc = run("--ref", "refs/tags/v1.2.3", "--sha", SHA, "--image", "name/app",
-               "--label", "org.opencontainers.image.vendor=ACME", "--flavor", "latest=false", "--json")
+    proc = run(
+        "--ref",
+        "refs/tags/v1.2.3",
+        "--sha",
+        SHA,
+        "--image",
+        "name/app",
+        "--label",
+        "org.opencontainers.image.vendor=ACME",
+        "--flavor",
+        "latest=false",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # the whole of stdout: nothing before or after
     assert list(doc) == ["version", "tags", "labels", "annotations"]
@@ -62,7 +100,17 @@ def test_json_is_exactly_one_document(run):
 
 
 def test_bad_rule_exits_2_with_one_line(run):
-    proc = run("--ref", "refs/tags/v1.2.3", "--sha", SHA, "--image", "name/app", "--tag", "type=semver", "--json")
+    proc = run(
+        "--ref",
+        "refs/tags/v1.2.3",
+        "--sha",
+        SHA,
+        "--image",
+        "name/app",
+        "--tag",
+        "type=semver",
+        "--json",
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
@@ -72,7 +120,9 @@ def test_bad_rule_exits_2_with_one_line(run):
 
 
 def test_require_semver_refuses_a_non_semver_tag(run):
-    proc = run("--ref", "refs/tags/release1", "--sha", SHA, "--image", "name/app", "--require-semver")
+    proc = run(
+        "--ref", "refs/tags/release1", "--sha", SHA, "--image", "name/app", "--require-semver"
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
@@ -81,9 +131,20 @@ def test_require_semver_refuses_a_non_semver_tag(run):
 
 
 def test_default_branch_and_timestamp_flags(run):
-    proc = run("--ref", "refs/heads/trunk", "--sha", SHA, "--default-branch", "trunk",
-               "--timestamp", "2020-01-10T00:30:00Z",
-               "--tag", "type=edge", "--tag", "type=raw,value={{commit_date 'YYYYMMDD'}}")
+    proc = run(
+        "--ref",
+        "refs/heads/trunk",
+        "--sha",
+        SHA,
+        "--default-branch",
+        "trunk",
+        "--timestamp",
+        "2020-01-10T00:30:00Z",
+        "--tag",
+        "type=edge",
+        "--tag",
+        "type=raw,value={{commit_date 'YYYYMMDD'}}",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "edge\n20200110\n"  # no --image: bare tags, as metadata-action
 
@@ -98,17 +159,42 @@ def test_no_tag_generated_warns_on_stderr(run):
 def test_context_from_github_actions_environment(run, tmp_path):
     # Without --ref/--sha the context is GitHub Actions' (env + event payload), as metadata-action reads it.
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"repository": {
-        "name": "Hello-World", "description": "This your first repo!", "default_branch": "master",
-        "html_url": "https://github.com/octocat/Hello-World", "license": {"spdx_id": "MIT"},
-    }}))
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/master",
-           "GITHUB_SHA": SHA, "GITHUB_REPOSITORY": "octocat/Hello-World", "GITHUB_EVENT_PATH": str(event)}
-    proc = run("--image", "name/app", "--tag", "type=edge",
-               "--tag", "type=raw,value=latest,enable={{is_default_branch}}", "--json", env=env)
+    event.write_text(
+        json.dumps(
+            {
+                "repository": {
+                    "name": "Hello-World",
+                    "description": "This your first repo!",
+                    "default_branch": "master",
+                    "html_url": "https://github.com/octocat/Hello-World",
+                    "license": {"spdx_id": "MIT"},
+                }
+            }
+        )
+    )
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_REF": "refs/heads/master",
+        "GITHUB_SHA": SHA,
+        "GITHUB_REPOSITORY": "octocat/Hello-World",
+        "GITHUB_EVENT_PATH": str(event),
+    }
+    proc = run(
+        "--image",
+        "name/app",
+        "--tag",
+        "type=edge",
+        "--tag",
+        "type=raw,value=latest,enable={{is_default_branch}}",
+        "--json",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["tags"] == ["name/app:edge", "name/app:latest"]
     assert doc["labels"]["org.opencontainers.image.title"] == "Hello-World"
     assert doc["labels"]["org.opencontainers.image.licenses"] == "MIT"
-    assert doc["labels"]["org.opencontainers.image.source"] == "https://github.com/octocat/Hello-World"
+    assert (
+        doc["labels"]["org.opencontainers.image.source"] == "https://github.com/octocat/Hello-World"
+    )

@@ -32,14 +32,24 @@ def project(tmp_path: Path, tags: str) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[tags]\nlatest-only-stable = "yes"\n' + API,
-     "dockyard.toml: tags.latest-only-stable: expected true or false, got a string"),
-    ("[tags]\nlatest_only_stable = true\n" + API,
-     "dockyard.toml: tags.latest_only_stable: unknown key (did you mean 'latest-only-stable'?)"),
-    ("[tags]\nlatest-only = true\n" + API,
-     "dockyard.toml: tags.latest-only: unknown key (did you mean 'latest-only-stable'?)"),
-], ids=["type", "snake", "typo"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[tags]\nlatest-only-stable = "yes"\n' + API,
+            "dockyard.toml: tags.latest-only-stable: expected true or false, got a string",
+        ),
+        (
+            "[tags]\nlatest_only_stable = true\n" + API,
+            "dockyard.toml: tags.latest_only_stable: unknown key (did you mean 'latest-only-stable'?)",
+        ),
+        (
+            "[tags]\nlatest-only = true\n" + API,
+            "dockyard.toml: tags.latest-only: unknown key (did you mean 'latest-only-stable'?)",
+        ),
+    ],
+    ids=["type", "snake", "typo"],
+)
 def test_a_mistyped_option_is_refused_by_exact_message(tmp_path, text, message):
     (tmp_path / "dockyard.toml").write_text(text)
     with pytest.raises(InputError) as exc:
@@ -47,8 +57,10 @@ def test_a_mistyped_option_is_refused_by_exact_message(tmp_path, text, message):
     assert str(exc.value) == message
 
 
-@pytest.mark.parametrize(("line", "value"), [("", False), ("latest-only-stable = true", True),
-                                              ("latest-only-stable = false", False)])
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [("", False), ("latest-only-stable = true", True), ("latest-only-stable = false", False)],
+)
 def test_the_option_is_read_and_off_by_default(tmp_path, line, value):
     config = load_config(project(tmp_path, line) / "dockyard.toml", env={})
     assert config.tags.latest_only_stable is value
@@ -63,10 +75,13 @@ def _plan_tags(cwd: Path, ref: str) -> list[str]:
 RULES = 'rules = ["type=ref,event=tag"]'
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("", ["api:v2.0.0-rc.1", "api:latest"]),  # metadata-action's answer
-    ("latest-only-stable = true", ["api:v2.0.0-rc.1"]),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", ["api:v2.0.0-rc.1", "api:latest"]),  # metadata-action's answer
+        ("latest-only-stable = true", ["api:v2.0.0-rc.1"]),
+    ],
+)
 def test_plan_honours_the_option_on_a_prerelease_tag(tmp_path, line, expected):
     assert _plan_tags(project(tmp_path, f"{RULES}\n{line}"), "refs/tags/v2.0.0-rc.1") == expected
 
@@ -82,12 +97,26 @@ def test_plan_pushes_a_tag_the_engine_repeats_once(tmp_path):
     assert _plan_tags(cwd, "refs/tags/v2.0.0") == ["api:v2.0.0", "api:latest"]
 
 
-@pytest.mark.parametrize(("flags", "stdout"), [
-    ((), "api:v2.0.0-rc.1\napi:latest\n"),
-    (("--latest-only-stable",), "api:v2.0.0-rc.1\n"),
-])
+@pytest.mark.parametrize(
+    ("flags", "stdout"),
+    [
+        ((), "api:v2.0.0-rc.1\napi:latest\n"),
+        (("--latest-only-stable",), "api:v2.0.0-rc.1\n"),
+    ],
+)
 def test_tags_command_takes_the_option(tmp_path, flags, stdout):
-    proc = dockyard("tags", "--ref", "refs/tags/v2.0.0-rc.1", "--sha", SHA, "--image", "api",
-                    "--tag", "type=ref,event=tag", *flags, cwd=tmp_path)
+    proc = dockyard(
+        "tags",
+        "--ref",
+        "refs/tags/v2.0.0-rc.1",
+        "--sha",
+        SHA,
+        "--image",
+        "api",
+        "--tag",
+        "type=ref,event=tag",
+        *flags,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == stdout

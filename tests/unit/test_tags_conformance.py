@@ -47,7 +47,12 @@ def _context(case: dict) -> GitContext:
 
 def _run(case: dict, **options) -> list[str]:
     result = compute_tags(
-        _context(case), images=case["images"], rules=case["tags"], flavor=case["flavor"], now=NOW, **options
+        _context(case),
+        images=case["images"],
+        rules=case["tags"],
+        flavor=case["flavor"],
+        now=NOW,
+        **options,
     )
     return list(result.tags)
 
@@ -79,13 +84,18 @@ def test_metadata_action_case(case):
 
 
 def test_latest_only_stable_changes_exactly_the_prerelease_cases():
-    changed = {case["name"] for case in CASES if _run(case, latest_only_stable=True) != case["expected_tags"]}
+    changed = {
+        case["name"]
+        for case in CASES
+        if _run(case, latest_only_stable=True) != case["expected_tags"]
+    }
     assert changed == CHANGED_BY_LATEST_ONLY_STABLE
     # Each is a pre-release git tag that the action gives `latest`; no other case is one.
     prerelease_with_latest = {
         case["name"]
         for case in CASES
-        if _prerelease_tag(case["ref"]) and any(t.endswith(":latest") or t == "latest" for t in case["expected_tags"])
+        if _prerelease_tag(case["ref"])
+        and any(t.endswith(":latest") or t == "latest" for t in case["expected_tags"])
     }
     assert changed == prerelease_with_latest
 
@@ -102,7 +112,11 @@ def test_explicit_latest_true_still_gives_a_prerelease_latest(name):
     # The option narrows latest=auto only: latest=true is the workflow's explicit choice.
     case = next(c for c in CASES if c["name"] == name)
     result = compute_tags(
-        _context(case), images=case["images"], rules=case["tags"], flavor=["latest=true"],
-        latest_only_stable=True, now=NOW,
+        _context(case),
+        images=case["images"],
+        rules=case["tags"],
+        flavor=["latest=true"],
+        latest_only_stable=True,
+        now=NOW,
     )
     assert list(result.tags) == case["expected_tags"]

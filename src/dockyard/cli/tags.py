@@ -14,33 +14,60 @@ from dockyard.cli.options import JsonFlag
 def tags(
     image: Annotated[
         list[str] | None,
-        typer.Option("--image", metavar="IMG", help="Image to tag (repeat; a multi-line value is one image a line)."),
+        typer.Option(
+            "--image",
+            metavar="IMG",
+            help="Image to tag (repeat; a multi-line value is one image a line).",
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", metavar="RULE", help="metadata-action tag rule, e.g. type=semver,pattern={{version}} (repeat)."),
+        typer.Option(
+            "--tag",
+            metavar="RULE",
+            help="metadata-action tag rule, e.g. type=semver,pattern={{version}} (repeat).",
+        ),
     ] = None,
     flavor: Annotated[
-        list[str] | None, typer.Option("--flavor", metavar="FLAVOR", help="Flavor entry, e.g. latest=auto (repeat).")
+        list[str] | None,
+        typer.Option("--flavor", metavar="FLAVOR", help="Flavor entry, e.g. latest=auto (repeat)."),
     ] = None,
     label: Annotated[
-        list[str] | None, typer.Option("--label", metavar="KEY=VALUE", help="Extra label/annotation KEY=VALUE (repeat).")
+        list[str] | None,
+        typer.Option(
+            "--label", metavar="KEY=VALUE", help="Extra label/annotation KEY=VALUE (repeat)."
+        ),
     ] = None,
     event: Annotated[
-        str | None, typer.Option("--event", metavar="EVENT", help="Event name as GitHub names it (push, pull_request, …).")
+        str | None,
+        typer.Option(
+            "--event",
+            metavar="EVENT",
+            help="Event name as GitHub names it (push, pull_request, …).",
+        ),
     ] = None,
     ref: Annotated[
-        str | None, typer.Option("--ref", metavar="REF", help="Git ref (refs/tags/v1.2.3, refs/heads/main, a tag or branch).")
+        str | None,
+        typer.Option(
+            "--ref",
+            metavar="REF",
+            help="Git ref (refs/tags/v1.2.3, refs/heads/main, a tag or branch).",
+        ),
     ] = None,
     sha: Annotated[str | None, typer.Option("--sha", metavar="SHA", help="Commit SHA.")] = None,
     default_branch: Annotated[
-        str | None, typer.Option("--default-branch", metavar="BRANCH", help="The repository's default branch.")
+        str | None,
+        typer.Option("--default-branch", metavar="BRANCH", help="The repository's default branch."),
     ] = None,
     timestamp: Annotated[
-        str | None, typer.Option("--timestamp", metavar="TIME", help="Commit time, ISO-8601 (for {{commit_date}}).")
+        str | None,
+        typer.Option(
+            "--timestamp", metavar="TIME", help="Commit time, ISO-8601 (for {{commit_date}})."
+        ),
     ] = None,
     require_semver: Annotated[
-        bool, typer.Option("--require-semver", help="Refuse a tag ref that is not vX.Y.Z[-pre][+build].")
+        bool,
+        typer.Option("--require-semver", help="Refuse a tag ref that is not vX.Y.Z[-pre][+build]."),
     ] = False,
     latest_only_stable: Annotated[
         bool,

@@ -123,10 +123,22 @@ def compute_tags(
     return TagResult(
         version=version.main,
         tags=tags,
-        labels=oci_metadata(context, version=version.main, created=env.now, extras=labels,
-                            what="label", expand=env.expand),
-        annotations=oci_metadata(context, version=version.main, created=env.now, extras=extras,
-                                 what="annotation", expand=env.expand),
+        labels=oci_metadata(
+            context,
+            version=version.main,
+            created=env.now,
+            extras=labels,
+            what="label",
+            expand=env.expand,
+        ),
+        annotations=oci_metadata(
+            context,
+            version=version.main,
+            created=env.now,
+            extras=extras,
+            what="annotation",
+            expand=env.expand,
+        ),
     )
 
 
@@ -183,7 +195,9 @@ class _Env:
     def expand(self, text: str, where: str) -> str:
         """metadata-action's setGlobalExp, with errors naming where the text came from."""
         try:
-            return template.render(text, global_scope(self.context, now=self.now, commit_date=self.commit_date))
+            return template.render(
+                text, global_scope(self.context, now=self.now, commit_date=self.commit_date)
+            )
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
 
@@ -282,7 +296,11 @@ def _semver(rule: Rule, env: _Env) -> Produced:
     }
     if version.prerelease:
         # Pre-releases only ever get {{version}} (or {{raw}} when that is the whole pattern).
-        text = _render_pattern(rule, scope) if template.is_raw_statement(rule.get("pattern")) else version.version
+        text = (
+            _render_pattern(rule, scope)
+            if template.is_raw_statement(rule.get("pattern"))
+            else version.version
+        )
         return env.with_affixes(text, rule), env.vote(False)
     return env.with_affixes(_render_pattern(rule, scope), rule), env.vote(True)
 
@@ -406,7 +424,9 @@ def _tags(images: Sequence[str], version: _Version, latest: bool, env: _Env) -> 
     if latest:
         values.append(_latest_tag(env))
     # As the action: image by image, a repeated image or a rule's own `latest` listed again.
-    return tuple(f"{image}:{value}" if image else value for image in images or [""] for value in values)
+    return tuple(
+        f"{image}:{value}" if image else value for image in images or [""] for value in values
+    )
 
 
 def _latest_tag(env: _Env) -> str:

@@ -57,13 +57,17 @@ def oci_metadata(
     return MappingProxyType(dict(sorted(values.items(), key=lambda kv: (kv[0].lower(), kv[0]))))
 
 
-def _extra_metadata(extras: Sequence[str] | Mapping[str, str], what: str, expand: Expand) -> dict[str, str]:
+def _extra_metadata(
+    extras: Sequence[str] | Mapping[str, str], what: str, expand: Expand
+) -> dict[str, str]:
     if isinstance(extras, Mapping):
         return {str(k): expand(str(v), f"{what} {k!r}") for k, v in extras.items()}
     out: dict[str, str] = {}
     for line in entry_lines(extras):  # a pasted `labels: |` block: blank and # lines skipped
         key, sep, value = expand(line, f"{what} {line!r}").partition("=")
         if not sep or not key:
-            raise InputError(f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)")
+            raise InputError(
+                f"{what} {line!r}: expected KEY=VALUE (e.g. org.opencontainers.image.vendor=ACME)"
+            )
         out[key] = value
     return out

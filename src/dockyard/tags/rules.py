@@ -37,7 +37,12 @@ DEFAULT_PRIORITIES = {
     "sha": "100",
 }
 # What metadata-action does when the tags input is empty.
-DEFAULT_RULES = ("type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr")
+DEFAULT_RULES = (
+    "type=schedule",
+    "type=ref,event=branch",
+    "type=ref,event=tag",
+    "type=ref,event=pr",
+)
 
 # JavaScript's Number(): what metadata-action accepts as a number.
 _JS_NUMBER = re.compile(
@@ -58,7 +63,16 @@ def js_number(text: str) -> float | None:
     return float(s.replace("Infinity", "inf"))
 
 
-_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "g": 0, "u": 0, "y": 0, "d": 0, "v": 0}
+_JS_FLAGS = {
+    "i": re.IGNORECASE,
+    "m": re.MULTILINE,
+    "s": re.DOTALL,
+    "g": 0,
+    "u": 0,
+    "y": 0,
+    "d": 0,
+    "v": 0,
+}
 # JavaScript spells a named group (?<name>...); Python wants (?P<name>...).
 _JS_NAMED_GROUP = re.compile(r"(?<!\\)\(\?<(?![=!])")
 
@@ -75,7 +89,9 @@ def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
     py_flags = re.ASCII  # JavaScript's \d, \w and \b are ASCII-only
     for flag in flags:
         if flag not in _JS_FLAGS or flags.count(flag) > 1:
-            raise InputError(f"invalid regular expression flags {flags!r} (expected some of dgimsuvy)")
+            raise InputError(
+                f"invalid regular expression flags {flags!r} (expected some of dgimsuvy)"
+            )
         py_flags |= _JS_FLAGS[flag]
     try:
         return re.compile(_JS_NAMED_GROUP.sub("(?P<", source), py_flags)
@@ -180,14 +196,18 @@ def _apply_defaults(entry: str, kind: str, attrs: dict[str, str]) -> None:
         attrs.setdefault("pattern", "nightly")
     elif kind in ("semver", "pep440"):
         if "pattern" not in attrs:
-            fail(f"missing pattern attribute ({kind} type requires a pattern, e.g. pattern={{{{version}}}})")
+            fail(
+                f"missing pattern attribute ({kind} type requires a pattern, e.g. pattern={{{{version}}}})"
+            )
         attrs.setdefault("value", "")
         attrs.setdefault("match", "")
         if attrs["match"]:
             check_regex(attrs["match"])
     elif kind == "match":
         if "pattern" not in attrs:
-            fail(r"missing pattern attribute (match type requires a pattern, e.g. pattern=v(\d.\d.\d))")
+            fail(
+                r"missing pattern attribute (match type requires a pattern, e.g. pattern=v(\d.\d.\d))"
+            )
         check_regex(*split_regex_literal(attrs["pattern"]))
         attrs.setdefault("group", "0")
         if js_number(attrs["group"]) is None:
@@ -251,7 +271,9 @@ def parse_flavor(lines: Sequence[str]) -> Flavor:
         for fld in _fields(entry, "flavor entry"):
             key, sep, value = (part.strip() for part in fld.partition("="))
             if not sep:
-                raise InputError(f"flavor entry {entry!r}: invalid flavor entry (expected key=value)")
+                raise InputError(
+                    f"flavor entry {entry!r}: invalid flavor entry (expected key=value)"
+                )
             key = key.lower()
             if "=" in value:
                 # metadata-action splits at every '=' and keeps the second piece: the rest is lost.
@@ -314,7 +336,9 @@ def parse_images(lines: Sequence[str]) -> list[str]:
                     f"image {entry!r}: unknown image attribute: {key} (expected name or enable)"
                 )
         if not name:
-            raise InputError(f"image {entry!r}: image name attribute empty (e.g. name=ghcr.io/owner/app)")
+            raise InputError(
+                f"image {entry!r}: image name attribute empty (e.g. name=ghcr.io/owner/app)"
+            )
         if enabled:
             images.append(name.lower())
     return images

@@ -59,7 +59,9 @@ def base_ref(ctx: GitContext) -> str:
 def date_helper(name: str, moment: Callable[[], datetime]) -> template.Helper:
     def helper(params: tuple[object, ...], hash_: dict[str, object]) -> str:
         if not params or not isinstance(params[0], str):
-            raise InputError(f"{{{{{name}}}}} needs a format string, e.g. {{{{{name} 'YYYYMMDD'}}}}")
+            raise InputError(
+                f"{{{{{name}}}}} needs a format string, e.g. {{{{{name} 'YYYYMMDD'}}}}"
+            )
         tz: object = "UTC"
         for key, value in hash_.items():
             if key != "tz":

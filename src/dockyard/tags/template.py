@@ -50,13 +50,27 @@ class Comment:
 
 Node = str | Mustache | Comment
 
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#x60;", "=": "&#x3D;"}
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#x27;",
+    "`": "&#x60;",
+    "=": "&#x3D;",
+}
 _BAD_CHARS = re.compile(r"[&<>\"'`=]")
 # Handlebars' ID token: anything but whitespace and these punctuation marks.
 _ID = re.compile(r"[^\s!\"#%-,./;->@\[-^`{-~]+")
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?=[~}\s)])")
 _LITERALS = {"true": True, "false": False, "null": None, "undefined": None}
-_UNSUPPORTED_OPENERS = {"#": "block", "/": "block", "^": "inverse block", ">": "partial", "*": "decorator"}
+_UNSUPPORTED_OPENERS = {
+    "#": "block",
+    "/": "block",
+    "^": "inverse block",
+    ">": "partial",
+    "*": "decorator",
+}
 
 
 def parse(text: str) -> tuple[Node, ...]:
@@ -124,7 +138,9 @@ def _is_else(text: str, pos: int) -> bool:
 
 def _parse_comment(text: str, pos: int, strip_left: bool) -> tuple[Node, int]:
     long_form = text.startswith("!--", pos)
-    m = re.compile(r"--(~?)\}\}" if long_form else r"(~?)\}\}").search(text, pos + (3 if long_form else 1))
+    m = re.compile(r"--(~?)\}\}" if long_form else r"(~?)\}\}").search(
+        text, pos + (3 if long_form else 1)
+    )
     if m is None:
         raise TemplateError(f"unclosed Handlebars comment in {text!r}")
     return Comment(strip_left, bool(m.group(1))), m.end()
@@ -223,7 +239,9 @@ def _build(tokens: list[tuple], escape: bool, left: bool, right: bool, text: str
         if token[0] == "hash":
             pairs.append((token[1], token[2]))
         elif pairs:
-            raise TemplateError(f"invalid Handlebars expression (argument after key=value) {text!r}")
+            raise TemplateError(
+                f"invalid Handlebars expression (argument after key=value) {text!r}"
+            )
         else:
             params.append(token[1])
     return Mustache(path, tuple(params), tuple(pairs), escape, left, right)
