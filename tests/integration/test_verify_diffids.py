@@ -103,3 +103,27 @@ def test_a_registry_image_whose_diff_ids_do_not_match_exits_1(image, registry):
     table = dockyard("verify", ref)
     assert table.returncode == 1
     assert any("config.diff-ids" in line and "error" in line for line in table.stderr.splitlines())
+
+
+def test_releases_verify_step_fails_it_too(image, tmp_path):
+    # release verifies each target's built layout through this step before publishing anything.
+    from dockyard.build.plan import TargetPlan
+    from dockyard.build.result import TargetResult
+    from dockyard.config.model import Policy
+    from dockyard.platform import parse_platforms
+    from dockyard.release.run import _verify
+
+    store, _ = image
+    tampered(image, one_more, tag="release")
+    digest = store.manifest_head("release")[0]
+    target = TargetPlan(
+        name="api", context=tmp_path, dockerfile=tmp_path / "Dockerfile",
+        platforms=parse_platforms("linux/amd64,linux/arm64"), images=(), tags=(), labels={},
+        annotations={}, policy=Policy(), smoke=(), jobs=(),
+    )  # fmt: skip
+    built = TargetResult("api", store.path, "release", (), index_digest=digest)
+    verified = _verify(target, built, lambda _: None)
+    assert not verified.error and verified.report is not None
+    assert [(f.rule, f.platform) for f in verified.report.errors] == [
+        ("config.diff-ids", "linux/arm64")
+    ]
