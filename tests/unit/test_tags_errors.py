@@ -330,3 +330,14 @@ def test_a_tag_no_registry_accepts_is_refused(rules, message):
 
 def test_a_128_character_tag_is_accepted():
     assert run(rules=[f"type=raw,value={'x' * 128}"]).tags == (f"name/app:{'x' * 128}",)
+
+
+def test_a_bad_regex_is_refused_on_a_branch_push_too():
+    # metadata-action fails on it only where it evaluates the rule (a tag push, or value=);
+    # dockyard refuses it on every run, so the branch build finds it before the release does.
+    with pytest.raises(InputError) as exc:
+        run("refs/heads/main", rules=["type=match,pattern=v(", "type=ref,event=branch"])
+    assert str(exc.value) == (
+        "tag rule 'type=match,pattern=v(': invalid regular expression 'v(': "
+        "missing ), unterminated subpattern at position 1"
+    )

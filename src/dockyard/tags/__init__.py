@@ -2,8 +2,9 @@
 
 A workflow's `tags:`, `flavor:`, `images:` and `labels:` blocks go in
 unchanged; `compute_tags` gives the same tags (same order), version, labels
-and annotations as metadata-action, plus dockyard's checks (see engine.py for
-the deliberate differences).
+and annotations as metadata-action. engine.py lists the opt-in options
+(latest_only_stable, require_semver) and what is refused where the action
+fails or puts out a tag nobody wrote.
 
     compute_tags(context, images=[...], rules=[...], flavor=[...]) -> TagResult
     parse_rules(lines) -> list[Rule]          # InputError naming the entry
