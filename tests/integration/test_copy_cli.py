@@ -80,10 +80,31 @@ def test_platform_by_cli(layout, registry):
     )
 
 
+def test_all_is_the_default_spelled_out_and_copies_what_skopeo_copy_all_does(layout, tmp_path):
+    """skopeo copies only the host's platform unless given --all; dockyard copies the whole
+    index either way, so a `skopeo copy --all` line pastes in with the meaning it had."""
+    source = f"oci:{layout[0]}:v1"
+    for name, flags in (("all", ["--all"]), ("default", [])):
+        proc = dockyard("copy", "--json", *flags, source, f"oci:{tmp_path / name}:v1")
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert doc["digest"] == str(layout[1].index.digest), name
+        assert doc["platforms"] == ["linux/amd64", "linux/arm64"], name
+    subprocess.run(
+        ["skopeo", "--insecure-policy", "copy", "-q", "--all", source, f"oci:{tmp_path / 'skopeo'}:v1"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    by_skopeo, _ = LayoutStore(tmp_path / "skopeo").manifest_get("v1")
+    for name in ("all", "default"):
+        assert LayoutStore(tmp_path / name).manifest_get("v1")[0] == by_skopeo == layout[2]
+
+
 def test_human_summary_goes_to_stderr(layout, tmp_path):
     proc = dockyard("copy", f"oci:{layout[0]}:v1", f"oci:{tmp_path / 'out'}:v1")
     assert proc.returncode == 0 and proc.stdout == ""
-    assert proc.stderr.startswith(f"oci:{tmp_path / 'out'}:v1  {layout[1].index.digest}  blobs: 4 copied")
+    assert proc.stderr.startswith(
+        f"oci:{tmp_path / 'out'}:v1  {layout[1].index.digest}  blobs: 4 copied"
+    )
 
 
 def test_permanent_fault_exits_1_with_one_line_and_no_tag(layout, registry, proxy):

@@ -18,7 +18,9 @@ def copy_command(
         str, typer.Argument(metavar="DST", help="oci:DIR[:TAG] or a registry reference.")
     ],
     all_: Annotated[
-        bool, typer.Option("--all", help="Copy the whole index (the default).")
+        # skopeo copies one platform unless told --all; dockyard copies the whole index by
+        # default, and takes --all so that a skopeo command line keeps its meaning here.
+        bool, typer.Option("--all", help="Copy the whole index: the default, spelled as skopeo's --all.")
     ] = False,
     platform: Annotated[
         str | None,
