@@ -5,7 +5,8 @@ Rows (check, status, detail), status "ok", "warn" or "fail":
     config                 which dockyard.toml, or the defaults used without one
     builder buildah/buildx found and its version (the chosen builder missing fails)
     binfmt <platform>      native, or a usable qemu entry (the fix when not)
-    registry <host>        /v2/ answers (one try, short timeouts)
+    registry <host>        /v2/ answers (one try, short timeouts); a certificate that
+                           does not verify is named as a CA problem (--ca-cert)
     credentials <host>     where they come from; never the secret
     storage <dir>          free space of the builder's storage and of the output dir
 
@@ -24,7 +25,7 @@ from typing import Literal
 
 from dockyard.build.emulation import BINFMT_ROOT, BinfmtStatus, binfmt_status
 from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
-from dockyard.errors import DockyardError, InputError
+from dockyard.errors import DockyardError, InputError, UntrustedCertificate
 from dockyard.platform import Platform, host_platform, parse_platform
 
 Status = Literal["ok", "warn", "fail"]
@@ -91,6 +92,19 @@ def registry_row(host: str, *, scheme: str | None, auth: str | None, error: str 
         return Row(f"registry {host}", "fail", error)
     asks = f"asks for credentials: {auth}" if auth else "anonymous access"
     return Row(f"registry {host}", "ok", f"{scheme}://{host}/v2/ answers ({asks})")
+
+
+def certificate_problem(host: str, reason: str, *, ca_cert: str | None) -> str:
+    """A certificate that did not verify, said as the CA problem it is (not "unreachable")."""
+    if ca_cert:
+        return (
+            f"certificate verify failed: {reason} (trusting --ca-cert {ca_cert}) — a CA problem: "
+            f"pass the CA that signed {host}'s certificate, or --insecure-registry {host}"
+        )
+    return (
+        f"certificate verify failed: {reason} — a CA problem: pass --ca-cert FILE (the CA "
+        f"that signed {host}'s certificate), or --insecure-registry {host} to skip verification"
+    )
 
 
 def credential_row(
@@ -175,6 +189,7 @@ def run_doctor(
     host: Platform | None = None,
     builder_storage: Path = BUILDER_STORAGE,
     insecure_registries: Iterable[str] = (),
+    ca_cert: str | None = None,
     timeout: float = PING_TIMEOUT,
 ) -> DoctorReport:
     """Every check, in order. A config named with -f that cannot be loaded is an InputError.
@@ -187,7 +202,8 @@ def run_doctor(
     rows = [inputs.config_row]
     rows += builder_rows(builder or inputs.builder)
     rows += [binfmt_row(binfmt_status(p, host=host, root=binfmt_root)) for p in inputs.platforms]
-    rows += registry_rows(inputs.registries, env, frozenset(insecure_registries), timeout)
+    insecure = frozenset(insecure_registries)
+    rows += registry_rows(inputs.registries, env, insecure, timeout, ca_cert=ca_cert)
     rows.append(_space("builder", builder_storage))
     rows.append(_space("output", inputs.output))
     return DoctorReport(tuple(rows))
@@ -245,7 +261,12 @@ def builder_rows(chosen: str) -> list[Row]:
 
 
 def registry_rows(
-    hosts: Sequence[str], env: Mapping[str, str], insecure: frozenset[str], timeout: float
+    hosts: Sequence[str],
+    env: Mapping[str, str],
+    insecure: frozenset[str],
+    timeout: float,
+    *,
+    ca_cert: str | None = None,
 ) -> list[Row]:
     if not hosts:
         return []
@@ -255,6 +276,7 @@ def registry_rows(
 
     options = RegistryOptions(
         insecure_registries=insecure,
+        ca_cert=ca_cert,
         retry=RetryPolicy(attempts=1),  # reachable now, not eventually
         timeouts=Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout),
     )
@@ -271,6 +293,9 @@ def _registry_and_credentials(client, name: str, env: Mapping[str, str]) -> list
     needed: bool | None = None
     try:
         host = client.session.host(name)
+    except UntrustedCertificate as exc:
+        detail = certificate_problem(name, exc.reason, ca_cert=client.options.ca_cert)
+        reach = registry_row(name, scheme=None, auth=None, error=detail)
     except DockyardError as exc:
         reach = registry_row(name, scheme=None, auth=None, error=str(exc))
     else:

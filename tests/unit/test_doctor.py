@@ -12,6 +12,7 @@ from dockyard.doctor import (
     Row,
     binfmt_row,
     builder_row,
+    certificate_problem,
     credential_row,
     describe_source,
     doctor_inputs,
@@ -50,10 +51,16 @@ def test_binfmt_rows(tmp_path):
     )
     row = binfmt_row(binfmt_status(ARM64, host=AMD64, root=root))
     assert (row.check, row.status) == ("binfmt linux/arm64", "fail")
-    assert row.detail.endswith("(run: apt-get install qemu-user-static binfmt-support && update-binfmts --enable qemu-aarch64)")
-    (root / "qemu-aarch64").write_text("enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n")
+    assert row.detail.endswith(
+        "(run: apt-get install qemu-user-static binfmt-support && update-binfmts --enable qemu-aarch64)"
+    )
+    (root / "qemu-aarch64").write_text(
+        "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n"
+    )
     assert binfmt_row(binfmt_status(ARM64, host=AMD64, root=root)) == Row(
-        "binfmt linux/arm64", "ok", "qemu-aarch64 enabled (/usr/libexec/qemu-binfmt/aarch64-binfmt-P, flags F)"
+        "binfmt linux/arm64",
+        "ok",
+        "qemu-aarch64 enabled (/usr/libexec/qemu-binfmt/aarch64-binfmt-P, flags F)",
     )
 
 
@@ -193,7 +200,11 @@ def test_inputs_without_a_config_use_the_default_platforms(tmp_path):
     assert inputs.config_row == Row(
         "config", "warn", "no dockyard.toml here; checking linux/amd64, linux/arm64"
     )
-    assert (inputs.platforms, inputs.registries, inputs.output) == ((AMD64, ARM64), (), tmp_path / "dist")
+    assert (inputs.platforms, inputs.registries, inputs.output) == (
+        (AMD64, ARM64),
+        (),
+        tmp_path / "dist",
+    )
 
 
 def test_a_broken_config_found_is_a_fail_row_but_one_named_is_an_input_error(tmp_path):
@@ -204,3 +215,23 @@ def test_a_broken_config_found_is_a_fail_row_but_one_named_is_an_input_error(tmp
     with pytest.raises(InputError) as info:
         doctor_inputs(Path("missing.toml"), cwd=tmp_path, env={})
     assert str(info.value) == "missing.toml: file not found (give an existing file to -f)"
+
+
+def test_certificate_problem_names_the_ca_fix():
+    detail = certificate_problem("reg.lan:5000", "self-signed certificate", ca_cert=None)
+    assert detail == (
+        "certificate verify failed: self-signed certificate — a CA problem: pass --ca-cert FILE "
+        "(the CA that signed reg.lan:5000's certificate), or --insecure-registry reg.lan:5000 "
+        "to skip verification"
+    )
+
+
+def test_certificate_problem_with_the_wrong_ca_says_which_was_tried():
+    detail = certificate_problem(
+        "reg.lan", "unable to get local issuer certificate", ca_cert="/ca.pem"
+    )
+    assert detail == (
+        "certificate verify failed: unable to get local issuer certificate (trusting --ca-cert "
+        "/ca.pem) — a CA problem: pass the CA that signed reg.lan's certificate, or "
+        "--insecure-registry reg.lan"
+    )

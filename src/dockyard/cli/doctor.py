@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import ConfigFile, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, ConfigFile, InsecureRegistries, JsonFlag
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -24,12 +24,15 @@ def doctor_command(
         ),
     ] = None,
     insecure_registry: InsecureRegistries = None,
+    ca_cert: CaCert = None,
     json_: JsonFlag = False,
 ) -> None:
     """Check this machine: builder, emulation per platform, registries, credentials, disk."""
     from dockyard.doctor import run_doctor
 
-    report = run_doctor(file, builder=builder, insecure_registries=insecure_registry or ())
+    report = run_doctor(
+        file, builder=builder, insecure_registries=insecure_registry or (), ca_cert=ca_cert
+    )
     if json_:
         from dockyard.cli.output import emit_json
 
