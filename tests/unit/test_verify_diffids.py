@@ -180,7 +180,7 @@ def test_rootfs_type_must_be_layers(rootfs_type, message):
 # ------------------------------------------------------------------ verify_image on a crafted layout
 
 
-def crafted(tmp_path, diff_ids, *, rootfs_type="layers", compression="gzip"):
+def crafted(tmp_path, diff_ids, *, rootfs_type="layers", compression="gzip", os="linux"):
     """oci:DIR:t holding one linux/arm64 image of ENTRIES' layers and a config saying `diff_ids`."""
     store = LayoutStore(tmp_path / "oci")
     descs = []
@@ -189,7 +189,7 @@ def crafted(tmp_path, diff_ids, *, rootfs_type="layers", compression="gzip"):
         store.blob_put(desc.digest, desc.size, io.BytesIO(blob))
         descs.append(desc)
     rootfs = {"type": rootfs_type, "diff_ids": [str(d) for d in diff_ids]}
-    config = canonical_json({"os": "linux", "architecture": "arm64", "rootfs": rootfs})
+    config = canonical_json({"os": os, "architecture": "arm64", "rootfs": rootfs})
     config_desc = descriptor_of(config, mt.OCI_CONFIG)
     store.blob_put(config_desc.digest, config_desc.size, io.BytesIO(config))
     raw, _ = build_manifest(config_desc, descs)
@@ -232,3 +232,12 @@ def test_verify_fails_a_rootfs_type_other_than_layers(tmp_path):
     location, _ = crafted(tmp_path, GOOD, rootfs_type="image")
     (found,) = verify_image(location).errors
     assert found.message == "the config's rootfs.type is 'image' (expected 'layers')"
+
+
+def test_a_platform_without_an_elf_signature_gets_the_count_checked_not_the_values(tmp_path):
+    # windows: the layers are not read at all (arch.skipped), so a wrong value goes unseen.
+    location, _ = crafted(tmp_path / "wrong", [GOOD[0], sha256_digest(b"other")], os="windows")
+    report = verify_image(location)
+    assert report.ok and [x.rule for x in report.findings] == ["arch.skipped"]
+    location, _ = crafted(tmp_path / "fewer", GOOD[:1], os="windows")
+    assert [x.detail["kind"] for x in verify_image(location).errors] == ["count"]
