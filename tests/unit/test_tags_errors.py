@@ -72,6 +72,7 @@ def run(ref="refs/tags/v1.2.3", *, event="push", **kwargs):
         ),
         ('type=raw,"foo', "tag rule 'type=raw,\"foo': malformed CSV (unexpected end of data)"),
         ("type=raw, =foo", "tag rule 'type=raw, =foo': empty attribute name before '='"),
+        ("type=sha, =x", "tag rule 'type=sha, =x': empty attribute name before '='"),
         (
             "type=match,pattern=v(",
             "tag rule 'type=match,pattern=v(': invalid regular expression 'v(': "
