@@ -1,15 +1,26 @@
-"""dockyard build vs a plain buildah script on examples/fleet, side by side in one run
-(figures printed, never asserted).
+"""dockyard build vs a buildah script on examples/fleet, both as whole processes, side by side
+in one run (figures printed, never asserted).
 
-    .venv/bin/python bench/build.py              # ~12 min on 2 cores
-    .venv/bin/python bench/build.py --rounds 3   # (a) three times, who goes first alternating
-    .venv/bin/python bench/build.py --keep       # keep the temp dir (logs, storage, the script)
+    .venv/bin/python bench/build.py              # ~20 min on 2 cores
+    .venv/bin/python bench/build.py --quick      # the worker for linux/amd64 only, no (d): ~2 min
+    .venv/bin/python bench/build.py --keep       # keep the temp dir (logs, storage, the scripts)
 
-The peer is what the seed pipelines write by hand: per service, per platform
-in turn, `buildah build --platform P --manifest M` (the same build args
-dockyard passes, BUILDPLATFORM/TARGET* included since buildah 1.28 sets none,
-`--layers`, `--format docker` to keep HEALTHCHECK), then `buildah manifest
-push --all M docker://…`. It runs as a generated shell script.
+The peer is what the seed pipelines write by hand, generated as shell
+scripts from `dockyard plan --json` (the same build args dockyard passes,
+BUILDPLATFORM/TARGET* included since buildah 1.28 sets none):
+  build.sh        per service, each platform in turn: `buildah build --layers
+                  --format docker --platform P --manifest M` (--layers: buildah's
+                  own step cache, used on warm storage)
+  build-cache.sh  the same with `--cache-from R --cache-to R` (R: a repository
+                  per service on the bench registry): buildah's registry layer
+                  cache, what a user sets up for fresh CI machines
+  push.sh         per service and tag: `buildah manifest push --all M docker://…`
+dockyard: `dockyard build` (jobs in parallel, one per core) into a layout per
+target, and for the push `dockyard copy oci:dist/oci/T:V REPO:TAG` per tag.
+
+Each ratio compares the same end point: "build" = images in local storage
+(buildah) or dist/ (dockyard); "build+push" = every plan tag in the registry.
+Ratios are speed-ups: the script's time / dockyard's (> 1: dockyard faster).
 
 Setup: a docker-registry on a free loopback port (examples/tools/registries.py,
 state under a temp dir) with the demo's bases pushed by
@@ -19,22 +30,22 @@ root in the temp dir, through CONTAINERS_STORAGE_CONF (both dockyard's buildah
 and the script's read it), so "empty builder storage" is a new directory and
 the machine's /var/lib/containers is never touched.
 
-(a) cold: both from empty storage. dockyard: `dockyard build` (jobs in
-    parallel, one per core) into a layout; the script builds and pushes. The
-    push of dockyard's layouts (`dockyard copy` per tag) is timed apart.
-(c) nothing changed, warm builder cache: both again on their storage (dockyard
-    also keeps its dist/, so it finds every image by input hash).
+(a) cold, empty storage: dockyard build (+ push) vs build.sh (+ push.sh);
+    then build-cache.sh (+ push.sh to its own repository) on new empty
+    storage: the cold cost of the script that (b) relies on, beside
+    dockyard's build+push (which is what (b) relies on for dockyard).
+(c) nothing changed, warm storage: dockyard build again on its storage and
+    dist/ (every job found by input hash) vs build.sh on its storage (every
+    step a --layers hit); then both pushes again (everything already there).
 (b) nothing changed, fresh machine: new empty storage for both, dockyard's
-    dist/ gone, dockyard's images in the registry (pushed after (a)): dockyard
-    finds them by input hash and copies them; the script rebuilds.
+    dist/ gone, dockyard's images in the registry (pushed in (a)): dockyard
+    finds them by input hash and copies them; build-cache.sh pulls its steps
+    from the registry cache (--cache-from). Then both pushes.
 (d) the api service (Go) for linux/arm64 with dockyard: cross-compiled as the
     example does (build stage on $BUILDPLATFORM) vs a variant whose build stage
     runs under qemu (no --platform, an arm64 golang base made the same way as
     the demo's). Each twice with --no-cache on its own storage: the first run
-    pulls the bases, the second is the compile alone. Both compile the parts of
-    Go's standard library the program uses from source (seen in the logs: the
-    precompiled packages are not used), so the qemu side runs the whole
-    toolchain under emulation, not just main.go.
+    pulls the bases, the second is the compile alone.
 
 Goals (issue 6): (a) dockyard no slower; (b) >= 20x faster; (c) >= 2x faster;
 (d) reported (users report 8-25x for emulation). Everything started here
@@ -44,7 +55,6 @@ Goals (issue 6): (a) dockyard no slower; (b) >= 20x faster; (c) >= 2x faster;
 from __future__ import annotations
 
 import os
-import sys
 
 # isort: off
 import _paths  # noqa: F401  (first: bench/copy.py shadows the stdlib copy)
@@ -59,35 +69,28 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import make_bases
+import registries
+from bench.common import dockyard, ensure_bytecode, times_faster
+from tests.helpers.measure import Run, run
+
 ROOT = Path(__file__).resolve().parent.parent
-
-import make_bases  # noqa: E402
-import registries  # noqa: E402
-from tests.helpers.measure import Run, run  # noqa: E402
-
 FLEET = ROOT / "examples" / "fleet"
 REF = "refs/tags/v1.0.0"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 # The api's build stage as the example writes it, and as the qemu variant does.
 CROSS_FROM = "FROM --platform=$BUILDPLATFORM ${BASE_REGISTRY}/golang:1.19 AS build"
 QEMU_FROM = "FROM ${BASE_REGISTRY}/golang-arm64:1.19 AS build"
-
-
-def dockyard(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dockyard", *args]
+# --quick: the smallest service (a busybox shell script) for the build platform.
+QUICK_SELECTION = ("worker", "--platform", "linux/amd64")
 
 
 def with_env(env: dict[str, str], cmd: list[str]) -> list[str]:
     """`env K=V … cmd`: measure.run takes no environment, and the child must get it."""
     return ["env", *(f"{k}={v}" for k, v in sorted(env.items())), *cmd]
-
-
-def ratio(theirs: float, ours: float) -> str:
-    """How many times faster dockyard is (script time / dockyard time)."""
-    return f"{theirs / ours:.1f}x" if ours else "n/a"
 
 
 # ---------------------------------------------------------------- builder storage
@@ -154,62 +157,103 @@ def qemu_golang_spec() -> make_bases.BaseSpec:
     )
 
 
-def push_bases(base_registry: str) -> None:
+def push_bases(base_registry: str, *, quick: bool) -> None:
     started = time.perf_counter()
     cache = make_bases.cache_root()
-    results = make_bases.make_bases(registry=base_registry, cache=cache)
-    # The qemu variant's base, made like the demo's (mmdebstrap, cached) and pushed beside them.
-    spec = qemu_golang_spec()
-    bases = cache / "bases"
-    versions = make_bases.versions_of([spec], bases / "apt")[spec.name]
-    make_bases.prefetch_rootfs(
-        [(spec, "arm64", make_bases.rootfs_tarball(spec, "arm64", versions["arm64"], bases / "rootfs"))]
-    )
-    made = make_bases.build_base(spec, versions, bases)
-    results.append(make_bases.push_base(made, base_registry))
+    only = ("busybox",) if quick else ()
+    results = make_bases.make_bases(only, registry=base_registry, cache=cache)
+    if (
+        not quick
+    ):  # (d)'s qemu variant: an arm64 golang base, made like the demo's and pushed beside them
+        spec = qemu_golang_spec()
+        bases = cache / "bases"
+        versions = make_bases.versions_of([spec], bases / "apt")[spec.name]
+        tarball = make_bases.rootfs_tarball(spec, "arm64", versions["arm64"], bases / "rootfs")
+        make_bases.prefetch_rootfs([(spec, "arm64", tarball)])
+        made = make_bases.build_base(spec, versions, bases)
+        results.append(make_bases.push_base(made, base_registry))
     built = [r.name for r in results if not r.cached]
     print(f"bases: {', '.join(f'{r.name}:{r.tag}' for r in results)} -> {base_registry} "
           f"in {time.perf_counter() - started:.1f} s"
           f"{' (made now: ' + ', '.join(built) + ')' if built else ' (from the cache)'}")  # fmt: skip
 
 
-def plan_of(env: dict[str, str], config: Path) -> dict:
-    out = run(with_env(env, dockyard("plan", "--json", "-f", str(config), "--ref", REF, "--sha", SHA)))
-    return json.loads(out.stdout)
+def plan_of(env: dict[str, str], config: Path, selection: tuple[str, ...] = ()) -> dict:
+    cmd = dockyard("plan", "--json", "-f", str(config), "--ref", REF, "--sha", SHA, *selection)
+    return json.loads(run(with_env(env, cmd)).stdout)
+
+
+# ---------------------------------------------------------------- the script
+
+
+SCRIPT_HEAD = [
+    "#!/bin/sh",
+    "# What the seed pipelines do by hand (generated by bench/build.py).",
+    "set -eu",
+    "export BUILDAH_ISOLATION=chroot",
+]
+
+
+def manifest_name(target: dict) -> str:
+    return f"bench-script-{target['name']}"
+
+
+def build_lines(plan: dict, *, cache: str | None = None, iidfile: Path | None = None) -> list[str]:
+    """Per service, each platform in turn into a manifest list (`cache`: a registry layer cache).
+
+    `iidfile`: a directory where each job's image id is written (for a verify step).
+    """
+    lines = []
+    for target in plan["targets"]:
+        manifest = manifest_name(target)
+        lines += [
+            "",
+            f"# {target['name']}",
+            f"buildah manifest rm {manifest} >/dev/null 2>&1 || true",
+        ]
+        for job in target["jobs"]:
+            build = ["buildah", "build", "--isolation", "chroot", "--layers", "--format", "docker",
+                     "--tls-verify=false", "--platform", job["platform"], "--manifest", manifest]  # fmt: skip
+            if cache:
+                repo = f"{cache}/{target['name']}"
+                build += ["--cache-from", repo, "--cache-to", repo]
+            if iidfile:
+                build += ["--iidfile", str(iidfile / job_file(target, job))]
+            for key, value in sorted(job["args"].items()):
+                build += ["--build-arg", f"{key}={value}"]
+            build += ["-f", target["dockerfile"], target["context"]]
+            lines.append(shlex.join(build))
+    return lines
+
+
+def job_file(target: dict, job: dict) -> str:
+    return f"{target['name']}-{job['platform'].replace('/', '-')}.iid"
+
+
+def push_lines(plan: dict, repository: str) -> list[str]:
+    """Per service and per plan tag: the manifest list and its images pushed to `repository`."""
+    lines = []
+    for target in plan["targets"]:
+        image = target["images"][0]
+        for tag in (t.rsplit(":", 1)[1] for t in target["tags"] if t.startswith(image + ":")):
+            dest = f"docker://{repository}/{image.rsplit('/', 1)[1]}:{tag}"
+            lines.append(shlex.join(["buildah", "manifest", "push", "--all", "--tls-verify=false",
+                                     manifest_name(target), dest]))  # fmt: skip
+    return lines
+
+
+def write_script(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join([*SCRIPT_HEAD, *lines]) + "\n")
+    return path
 
 
 # ---------------------------------------------------------------- the two sides
 
 
-def script_text(plan: dict, repository: str) -> str:
-    """The hand-written pipeline: per service, each platform in turn into a manifest list, pushed."""
-    lines = [
-        "#!/bin/sh",
-        "# What the seed pipelines do by hand (generated by bench/build.py).",
-        "set -eu",
-        "export BUILDAH_ISOLATION=chroot",
-    ]
-    for target in plan["targets"]:
-        manifest = f"bench-script-{target['name']}"
-        image = target["tags"][0].rsplit("/", 1)[1]
-        lines += ["", f"# {target['name']}", f"buildah manifest rm {manifest} >/dev/null 2>&1 || true"]
-        for job in target["jobs"]:
-            build = ["buildah", "build", "--isolation", "chroot", "--layers", "--format", "docker",
-                     "--tls-verify=false", "--platform", job["platform"], "--manifest", manifest]  # fmt: skip
-            for key, value in sorted(job["args"].items()):
-                build += ["--build-arg", f"{key}={value}"]
-            build += ["-f", target["dockerfile"], target["context"]]
-            lines.append(shlex.join(build))
-        push = ["buildah", "manifest", "push", "--all", "--tls-verify=false", manifest,
-                f"docker://{repository}/{image}"]  # fmt: skip
-        lines.append(shlex.join(push))
-    return "\n".join(lines) + "\n"
-
-
 @dataclass(frozen=True)
 class Outcome:
     run: Run
-    states: dict[str, int]  # job state -> count (dockyard), empty for the script
+    states: dict[str, int] = field(default_factory=dict)  # job state -> count (dockyard)
     cache_hits: int = 0
     steps: int = 0
     jobs: tuple[tuple[str, float], ...] = ()  # (job key, seconds) as dockyard reports them
@@ -223,7 +267,9 @@ class Outcome:
 
 
 def dockyard_build(env: dict[str, str], config: Path, dist: Path, *extra: str) -> Outcome:
-    cmd = dockyard("build", "--json", "-f", str(config), "-o", str(dist), "--ref", REF, "--sha", SHA, *extra)
+    cmd = dockyard(
+        "build", "--json", "-f", str(config), "-o", str(dist), "--ref", REF, "--sha", SHA, *extra
+    )
     result = run(with_env(env, cmd))
     doc = json.loads(result.stdout)
     jobs = [j for t in doc["targets"] for j in t["jobs"]]
@@ -233,33 +279,55 @@ def dockyard_build(env: dict[str, str], config: Path, dist: Path, *extra: str) -
     return Outcome(
         result,
         states,
-        cache_hits=sum(j["cache_hits"] or 0 for j in jobs),
-        steps=sum(j["steps"] or 0 for j in jobs),
+        cache_hits=sum(j.get("cache_hits") or 0 for j in jobs),
+        steps=sum(j.get("steps") or 0 for j in jobs),
         jobs=tuple((j["key"], j["duration"]) for j in jobs),
     )
 
 
-def script_build(env: dict[str, str], script: Path) -> Outcome:
-    return Outcome(run(with_env(env, ["sh", str(script)])), {})
+def script_run(env: dict[str, str], script: Path) -> Outcome:
+    return Outcome(run(with_env(env, ["sh", str(script)])))
 
 
-def publish(env: dict[str, str], plan: dict, dist: Path) -> Run:
-    """dockyard's layouts to the registry under every plan tag (what a release would push)."""
+def dockyard_push(env: dict[str, str], plan: dict, dist: Path) -> Outcome:
+    """dockyard's layouts to the registry under every plan tag: one `dockyard copy` per tag."""
     started = time.perf_counter()
     cpu = 0.0
     for target in plan["targets"]:
         layout = f"oci:{dist / 'oci' / target['name']}:{plan['version']}"
         for tag in target["tags"]:
             cpu += run(with_env(env, dockyard("copy", "--json", layout, tag))).cpu_seconds
-    return Run(time.perf_counter() - started, cpu, float("nan"), "", "", 0)
+    return Outcome(Run(time.perf_counter() - started, cpu, float("nan"), "", "", 0))
 
 
-def line(label: str, ours: Outcome, theirs: Outcome, goal: str) -> None:
-    print(f"{label}")
-    print(f"    dockyard {ours.describe()}")
-    print(f"    script   {theirs.describe()}")
-    print(f"    speed-up (script / dockyard): {ratio(theirs.run.seconds, ours.run.seconds)} wall, "
-          f"{ratio(theirs.run.cpu_seconds, ours.run.cpu_seconds)} CPU; goal {goal} wall")  # fmt: skip
+@dataclass(frozen=True)
+class Pair:
+    """One side's build and push in one scenario."""
+
+    build: Outcome
+    push: Outcome
+
+    @property
+    def total(self) -> float:
+        return self.build.run.seconds + self.push.run.seconds
+
+    @property
+    def total_cpu(self) -> float:
+        return self.build.run.cpu_seconds + self.push.run.cpu_seconds
+
+
+def report(label: str, ours: Pair, theirs: Pair, goal: str, *, script: str = "build.sh") -> None:
+    print(label)
+    print(f"    dockyard build {ours.build.describe()}")
+    print(f"             push  {ours.push.describe()}")
+    print(f"    {script:<14s} {theirs.build.describe()}")
+    print(f"    push.sh        {theirs.push.describe()}")
+    b_dy, b_sh = ours.build.run, theirs.build.run
+    print(f"    speed-up build:      {times_faster(b_sh.seconds, b_dy.seconds)} wall, "
+          f"{times_faster(b_sh.cpu_seconds, b_dy.cpu_seconds)} CPU; goal {goal}")  # fmt: skip
+    print(f"    speed-up build+push: {times_faster(theirs.total, ours.total)} wall "
+          f"({theirs.total:.1f} s vs {ours.total:.1f} s), "
+          f"{times_faster(theirs.total_cpu, ours.total_cpu)} CPU")  # fmt: skip
 
 
 # ---------------------------------------------------------------- (d)
@@ -287,85 +355,116 @@ def cross_vs_qemu(work: Path, env: dict[str, str]) -> None:
         args = ("api", "--platform", "linux/arm64", "--no-cache")
         figures[name] = [dockyard_build(side_env, config, dist, *args) for _ in range(2)]
     cross, qemu = figures["cross"], figures["qemu"]
-    print("(d) api for linux/arm64 with dockyard (--no-cache): cross-compiled vs go build under qemu")
+    print(
+        "(d) api for linux/arm64 with dockyard (--no-cache): cross-compiled vs go build under qemu"
+    )
     for i, what in enumerate(("first run (pulls the bases)", "second run (the build alone)")):
         print(f"    {what}")
         print(f"      cross {cross[i].describe()}")
         print(f"      qemu  {qemu[i].describe()}")
-        print(f"      qemu / cross: {ratio(qemu[i].run.seconds, cross[i].run.seconds)} wall, "
-              f"{ratio(qemu[i].run.cpu_seconds, cross[i].run.cpu_seconds)} CPU")  # fmt: skip
+        print(f"      qemu / cross: {times_faster(qemu[i].run.seconds, cross[i].run.seconds)} wall, "
+              f"{times_faster(qemu[i].run.cpu_seconds, cross[i].run.cpu_seconds)} CPU")  # fmt: skip
 
 
 # ---------------------------------------------------------------- main
 
 
-def suite(work: Path, *, rounds: int) -> None:
+@dataclass(frozen=True)
+class Bench:
+    """What every scenario needs: the work dir, the environment, the plan and the scripts."""
+
+    work: Path
+    env: dict[str, str]
+    config: Path
+    selection: tuple[str, ...]
+    plan: dict
+    scripts: dict[str, Path]
+
+    def storage(self, name: str) -> dict[str, str]:
+        return {**self.env, **Storage.new(self.work, name).env}
+
+    def dockyard(self, env: dict[str, str], dist: Path) -> Pair:
+        built = dockyard_build(env, self.config, dist, *self.selection)
+        return Pair(built, dockyard_push(env, self.plan, dist))
+
+    def script(self, env: dict[str, str], build: str, push: str) -> Pair:
+        return Pair(script_run(env, self.scripts[build]), script_run(env, self.scripts[push]))
+
+
+def prepare(work: Path, host: str, *, quick: bool) -> Bench:
+    env = {"REGISTRY": f"{host}/fleet", "BASE_REGISTRY": f"{host}/base"}
+    push_bases(env["BASE_REGISTRY"], quick=quick)
+    config = FLEET / "dockyard.toml"
+    selection = QUICK_SELECTION if quick else ()
+    plan = plan_of(env, config, selection)
+    scripts = {
+        "build.sh": write_script(work / "build.sh", build_lines(plan)),
+        "build-cache.sh": write_script(
+            work / "build-cache.sh", build_lines(plan, cache=f"{host}/script-cache")
+        ),
+        "push.sh": write_script(work / "push.sh", push_lines(plan, f"{host}/script")),
+        "push-cache.sh": write_script(
+            work / "push-cache.sh", push_lines(plan, f"{host}/script-cached")
+        ),
+    }
+    jobs = sum(len(t["jobs"]) for t in plan["targets"])
+    print(f"examples/fleet: {len(plan['targets'])} targets, {jobs} jobs, version {plan['version']}, "
+          f"registry {host}; {os.cpu_count()} cores; the scripts build {jobs} jobs in turn")  # fmt: skip
+    return Bench(work, env, config, selection, plan, scripts)
+
+
+def suite(work: Path, *, quick: bool) -> None:
     port = free_port()
     host = f"127.0.0.1:{port}"
     reg_root = work / "registry"
     registries.start(reg_root, [registries.RegistrySpec("plain", host, False)])
     try:
-        env = {"REGISTRY": f"{host}/fleet", "BASE_REGISTRY": f"{host}/base"}
-        push_bases(env["BASE_REGISTRY"])
-        config = FLEET / "dockyard.toml"
-        plan = plan_of(env, config)
-        script = work / "build.sh"
-        script.write_text(script_text(plan, f"{host}/script"))
-        jobs = sum(len(t["jobs"]) for t in plan["targets"])
-        print(f"examples/fleet: {len(plan['targets'])} targets, {jobs} jobs, version {plan['version']}, "
-              f"registry {host}; {os.cpu_count()} cores; script {script.name}: "
-              f"{sum(1 for x in script.read_text().splitlines() if x.startswith('buildah build'))} "
-              "buildah builds in turn")  # fmt: skip
+        bench = prepare(work, host, quick=quick)
+        dist = work / "dist-a"
+        env_dy, env_sh = bench.storage("a-dockyard"), bench.storage("a-script")
+        a_dy = bench.dockyard(env_dy, dist)
+        a_sh = bench.script(env_sh, "build.sh", "push.sh")
+        report("(a) cold, empty builder storage", a_dy, a_sh, "no slower (>= 1.0x)")
+        print(
+            "    dockyard's jobs (-j default): "
+            + ", ".join(f"{k} {s:.1f} s" for k, s in a_dy.build.jobs)
+        )
+        a2_sh = bench.script(bench.storage("a-script-cache"), "build-cache.sh", "push-cache.sh")
+        report("(a') cold, the script with its registry cache (--cache-to), vs (a)'s dockyard", a_dy, a2_sh,
+               "reported", script="build-cache.sh")  # fmt: skip
 
-        for r in range(rounds):
-            # New storage and dist/ each round; the side that goes first alternates
-            # (on a shared machine the load moves under a 90 s run).
-            dist = work / f"dist-a{r}"
-            s_dy, s_sh = Storage.new(work, f"a{r}-dockyard"), Storage.new(work, f"a{r}-script")
-            if r % 2:
-                a_sh = script_build({**env, **s_sh.env}, script)
-                a_dy = dockyard_build({**env, **s_dy.env}, config, dist)
-            else:
-                a_dy = dockyard_build({**env, **s_dy.env}, config, dist)
-                a_sh = script_build({**env, **s_sh.env}, script)
-            first = "script" if r % 2 else "dockyard"
-            label = "(a) cold build, empty builder storage" + (
-                f" (round {r + 1}/{rounds}, {first} first)" if rounds > 1 else ""
-            )
-            line(label, a_dy, a_sh, "no slower (>= 1.0x)")
-            print("    dockyard's jobs (-j default): " + ", ".join(f"{k} {s:.1f} s" for k, s in a_dy.jobs))
-        pushed = publish(env, plan, dist)
-        print(f"    dockyard's push of its layouts (dockyard copy, {sum(len(t['tags']) for t in plan['targets'])} "
-              f"tags): {pushed.seconds:.1f} s; build + push {a_dy.run.seconds + pushed.seconds:.1f} s "
-              f"-> {ratio(a_sh.run.seconds, a_dy.run.seconds + pushed.seconds)} vs the script (which pushes)")  # fmt: skip
-        print(f"    storage used: dockyard {s_dy.megabytes():.0f} MB, script {s_sh.megabytes():.0f} MB")
-
-        c_dy = dockyard_build({**env, **s_dy.env}, config, dist)
-        c_sh = script_build({**env, **s_sh.env}, script)
-        line("(c) nothing changed, warm builder cache", c_dy, c_sh, ">= 2x")
+        c_dy = bench.dockyard(env_dy, dist)
+        c_sh = bench.script(env_sh, "build.sh", "push.sh")
+        report("(c) nothing changed, warm builder storage (--layers)", c_dy, c_sh, ">= 2x")
 
         shutil.rmtree(dist)
-        s_dy, s_sh = Storage.new(work, "b-dockyard"), Storage.new(work, "b-script")
-        b_dy = dockyard_build({**env, **s_dy.env}, config, dist)
-        b_sh = script_build({**env, **s_sh.env}, script)
-        line("(b) nothing changed, fresh machine (empty storage, no dist/, images in the registry)",
-             b_dy, b_sh, ">= 20x")  # fmt: skip
-
-        cross_vs_qemu(work, env)
+        b_dy = bench.dockyard(bench.storage("b-dockyard"), work / "dist-b")
+        b_sh = bench.script(bench.storage("b-script"), "build-cache.sh", "push-cache.sh")
+        report("(b) nothing changed, fresh machine (empty storage, no dist/; dockyard's images and the "
+               "script's --cache-to layers in the registry)", b_dy, b_sh, ">= 20x", script="build-cache.sh")  # fmt: skip
+        if not quick:
+            cross_vs_qemu(work, bench.env)
     finally:
         registries.stop(reg_root)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=1, help="repeat (a), alternating who goes first")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (storage, logs, script)")
+    parser.add_argument(
+        "--quick", action="store_true", help="the worker for linux/amd64 only, no (d)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp dir (storage, logs, scripts)"
+    )
     args = parser.parse_args()
-    version = subprocess.run(["buildah", "--version"], capture_output=True, text=True).stdout.strip()
+    ensure_bytecode()
+    version = subprocess.run(
+        ["buildah", "--version"], capture_output=True, text=True
+    ).stdout.strip()
     print(f"dockyard build vs a buildah script ({version})")
     work = Path(tempfile.mkdtemp(prefix="dockyard-bench-build-"))
     try:
-        suite(work, rounds=args.rounds)
+        suite(work, quick=args.quick)
     finally:
         unmount_under(work)
         if args.keep:
