@@ -24,8 +24,9 @@ Refused where the action fails or gives a tag nobody meant (InputError):
 - an expression (`{{...}}`) in a flavor prefix/suffix that goes on `latest`
   (onlatest=true): the action puts it there unexpanded (`v{{sha}}` gives
   `v-sha-latest`);
-- and, in rules.py and dates.py: bad regexes, non-numeric priorities,
-  flavor values with a second `=`, unknown time zones.
+- and, in rules.py, dates.py and labels.py: bad regexes, non-numeric
+  priorities, empty attribute names, flavor values with a second `=`,
+  unknown time zones, labels without `=`.
 """
 
 from __future__ import annotations
