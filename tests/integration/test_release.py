@@ -267,6 +267,8 @@ def test_release_to_two_registries_then_again_changes_nothing(tmp_path, base, re
             f"{p}/{target}:{t}" for p in prefixes for t in TAGS
         ]
     assert json.loads(out["json"])["summary"] == doc["summary"]
+    # Each index carries its verification record on each registry.
+    assert {r["record"] for r in doc["publish"]["repositories"]} == {"attached"}
     step = summary.read_text()
     assert step.startswith("### dockyard release\n")
     assert f"`{index['app']}`" in step and step.count("| published |") == 4
@@ -282,15 +284,20 @@ def test_release_to_two_registries_then_again_changes_nothing(tmp_path, base, re
         assert {t["outcome"] for t in repo["tags"]} == {"unchanged"}
         assert repo["blobs"]["uploaded"] == 0 and repo["manifests"]["uploaded"] == 0
     assert {reg.host: storage_snapshot(reg) for reg in (registry, second)} == before
-    # Verified when first published, and nothing moves: not verified (nor smoke-run) again.
-    assert {(v["target"], v["published_before"], v["report"]) for v in redo["verify"]} == {
+    # Every registry holds a verification record of each index with the same settings:
+    # not verified (nor smoke-run) again, and the summary says so, never "passed".
+    assert {(v["target"], v["skipped"], v["report"]) for v in redo["verify"]} == {
         ("app", True, None),
         ("tool", True, None),
     }
-    # --no-cache verifies again.
+    assert {row["verify"] for row in redo["summary"]} == {
+        f"verified {v['record']['verified_at'][:10]} (record)" for v in doc["verify"]
+    }
+    # --no-cache verifies again; the records already there are not pushed twice.
     forced = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json", "--no-cache").stdout)
-    assert {v["published_before"] for v in forced["verify"]} == {False}
+    assert {v["skipped"] for v in forced["verify"]} == {False}
     assert all(v["report"]["ok"] for v in forced["verify"])
+    assert {r["record"] for r in forced["publish"]["repositories"]} == {"present"}
 
 
 def test_a_verify_finding_stops_the_release_and_nothing_is_published(tmp_path, base, registry, second, env):

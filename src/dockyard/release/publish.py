@@ -10,6 +10,11 @@ on every registry; we do not rely on a registry refusing an index whose
 children are missing (hosted ones have accepted such indexes). A failure here
 leaves every tag as it was, everywhere.
 
+Each item's verification record (when it has one: the index was verified
+in this run) is attached to the index on each registry at the end of phase 1,
+after those HEADs and before any tag moves, unless a matching record is
+there already (release/records.py); a failure to attach fails phase 1.
+
 Phase 2 starts only when every registry holds every index. Each tag's current
 digest and exact bytes are journalled first; then the tags move, in a stable
 order with `latest` last (journal.plan_moves). A tag already at the new index
@@ -50,7 +55,9 @@ from dockyard.oci.store import Store
 from dockyard.ref import Reference
 from dockyard.release import journal as jn
 from dockyard.release.journal import TagMove, TagOutcome
+from dockyard.release.records import attach_missing, would_attach
 from dockyard.release.summary import SummaryRow, github_outputs, markdown
+from dockyard.verify.record import Record
 
 # A repository's state after publish (RepositoryResult.state).
 PUBLISHED = "published"  # something was written and every tag is at the new index
@@ -73,6 +80,7 @@ class PublishItem:
     reference: str  # the index in the source (a layout tag, a digest)
     repositories: tuple[Reference, ...]  # one per registry, no tag
     tags: tuple[str, ...]  # bare tag names, moved on every repository
+    record: Record | None = None  # the verification record to attach (verified in this run)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class RepositoryResult:
     seconds: float = 0.0
     error: str = ""
     actions: tuple[PlannedAction, ...] = ()  # dry run only
+    record: str = ""  # the verification record: attached | present | would attach | ""
 
     @property
     def tags_moved(self) -> tuple[str, ...]:
@@ -142,6 +151,7 @@ class RepositoryResult:
             "manifests": {"uploaded": self.manifests.copied, "skipped": self.manifests.skipped},
             "seconds": round(self.seconds, 3),
         }
+        doc["record"] = self.record or None
         if self.error:
             doc["error"] = self.error
         if self.actions:
@@ -222,6 +232,7 @@ class _Slot:
     seconds: float = 0.0
     outcomes: dict[str, TagOutcome] = field(default_factory=dict)
     actions: list[PlannedAction] = field(default_factory=list)
+    record: str = ""
 
     @property
     def name(self) -> str:
@@ -246,6 +257,7 @@ class _Slot:
             seconds=self.seconds,
             error=self.error,
             actions=tuple(self.actions),
+            record=self.record,
         )
 
 
@@ -383,6 +395,9 @@ def _phase1(slots: Sequence[_Slot], *, jobs: int, retry, progress, sleep) -> Non
                 names=(f"{slot.item.source}", slot.name),
             )
             _check_present(slot)
+            if slot.item.record is not None:
+                subject = slot.image.descriptors[-1]
+                slot.record = attach_missing(slot.store, slot.item.record, subject)
         except OperationError as err:
             slot.error = str(err)
         finally:
@@ -580,6 +595,9 @@ def _dry_run(slot: _Slot) -> None:
             kind = "index" if desc.digest == root.digest else "manifest"
             status = "exists" if _present(store, desc.digest) else "would upload"
             add(PlannedAction(name, kind, str(desc.digest), status))
+    if slot.item.record is not None:
+        slot.record = would_attach(store, slot.item.record)
+        add(PlannedAction(name, "record", slot.item.record.settings_hash, slot.record))
     for tag in slot.item.tags:
         head = store.manifest_head(tag)
         if head is None:

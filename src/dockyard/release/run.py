@@ -12,9 +12,12 @@
    max-size, require-labels) and, when the target has `smoke` configured, a
    smoke run of that argv on every platform (qemu for the foreign ones).
    Every target is verified, then ANY error finding stops the release:
-   nothing is published anywhere.
+   nothing is published anywhere. A target is not verified again only when
+   every registry holds a verification record of the same index digest made
+   with the same settings (release/records.py); `no_cache` always verifies.
 4. Publish (release.publish): every target to every registry, atomically;
-   tags move only when every registry holds every index. `dry_run` reports
+   tags move only when every registry holds every index and the record of
+   each index verified in this run. `dry_run` reports
    what would move and moves nothing.
 5. The summary rows (target x registry), appended to $GITHUB_STEP_SUMMARY and
    $GITHUB_OUTPUT when those are set (also for a failed publish: the rows say
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from dockyard.build.run import BuildProgress, TargetCache
     from dockyard.oci.registry import RegistryClient
     from dockyard.release.publish import PublishItem, PublishResult
+    from dockyard.verify.record import Record
     from dockyard.verify.report import Report
 
 Say = Callable[[str], None]
@@ -65,22 +69,24 @@ class TargetVerify:
     report: Report | None
     seconds: float = 0.0
     error: str = ""  # verify itself failed (the layout could not be read, ...)
-    # The index is already at every tag on every registry: a release only ever
-    # publishes a verified index, and this one moves nothing, so it is not
-    # verified again (a re-run from a fresh machine stays a few seconds).
-    published_before: bool = False
+    # Not verified here: every registry holds this record of the same index,
+    # made with the same settings (release/records.py).
+    recorded: Record | None = None
+    # The record of this verify (when it passed): publish attaches it.
+    record: Record | None = None
 
     @property
     def ok(self) -> bool:
-        if self.published_before:
+        if self.recorded is not None:
             return True
         return not self.error and self.report is not None and self.report.ok
 
     @property
     def summary(self) -> str:
-        """The summary table's cell: 'passed', 'passed, smoke ok, 1 warning', '2 errors'."""
-        if self.published_before:
-            return "passed (when first published)"
+        """The summary table's cell: 'passed', 'passed, smoke ok, 1 warning', '2 errors',
+        'verified 2026-12-02 (record)' (skipped: a record says it passed then)."""
+        if self.recorded is not None:
+            return f"verified {self.recorded.date} (record)"
         if self.error or self.report is None:
             return "failed"
         report = self.report
@@ -102,9 +108,21 @@ class TargetVerify:
             "result": self.summary,
             "seconds": round(self.seconds, 3),
             "error": self.error or None,
-            "published_before": self.published_before,
+            "skipped": self.recorded is not None,
+            "record": _record_json(self.recorded or self.record),
             "report": None if self.report is None else self.report.to_json(),
         }
+
+
+def _record_json(record: Record | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "verified_at": record.to_json()["verified_at"],
+        "settings_hash": record.settings_hash,
+        "dockyard_version": record.dockyard_version,
+        "findings": dict(record.findings),
+    }
 
 
 @dataclass(frozen=True)
@@ -184,10 +202,13 @@ def release(
     if not built.ok:
         return _stop(done, BUILD, f"build failed: {built.summary()}; nothing was published", started,
                      code=built.exit_code)  # fmt: skip
-    unchanged = set() if no_cache else _published_everywhere(plan, built, client)
+    from dockyard.release.records import recorded_everywhere
+
+    digests = {t.name: t.index_digest for t in built.targets}
+    recorded = {} if no_cache else recorded_everywhere(plan.targets, digests, client)
     verified = tuple(
-        TargetVerify(target.name, None, published_before=True)
-        if target.name in unchanged
+        TargetVerify(target.name, None, recorded=recorded[target.name])
+        if target.name in recorded
         else _verify(target, result, say)
         for target, result in _pairs(plan, built)
     )
@@ -195,7 +216,7 @@ def release(
     failed = [v for v in verified if not v.ok]
     if failed:
         return _stop(done, VERIFY, _verify_message(failed), started)
-    items = publish_items(plan, built)
+    items = publish_items(plan, built, records={v.target: v.record for v in verified})
     say(_publish_line(items, dry_run=dry_run))
     try:
         published = publish(items, client=client, dry_run=dry_run)
@@ -234,15 +255,11 @@ def _pairs(plan: Plan, built: BuildResult) -> list[tuple[TargetPlan, TargetResul
 def _verify(target: TargetPlan, built: TargetResult, say: Say) -> TargetVerify:
     """The target's index in its layout, checked against its policy (smoke when configured)."""
     from dockyard.oci.layout import LayoutStore
-    from dockyard.verify.run import VerifyOptions, verify_image
+    from dockyard.release.records import new_record, verify_options
+    from dockyard.verify.run import verify_image
 
     started = time.monotonic()
-    expect = VerifyOptions.from_policy(
-        target.policy,
-        platforms=target.platforms,
-        smoke=bool(target.smoke),
-        smoke_cmd=tuple(target.smoke),
-    )
+    expect = verify_options(target)
     say(f"verify {target.name}: oci:{built.layout}:{built.tag}")
     try:
         # By its layout tag (buildah's smoke runs read a layout by tag), then
@@ -263,30 +280,8 @@ def _verify(target: TargetPlan, built: TargetResult, say: Say) -> TargetVerify:
             f"build wrote ({built.index_digest}); another run changed {built.layout}"
         )
         return TargetVerify(target.name, report, seconds, error)
-    return TargetVerify(target.name, report, seconds)
-
-
-def _published_everywhere(plan: Plan, built: BuildResult, client: RegistryClient) -> set[str]:
-    """Targets whose built index every tag on every registry already names.
-
-    Any doubt (a registry down, a tag missing or elsewhere) means verify runs.
-    """
-    from dockyard.ref import parse_repository
-
-    results = {t.name: t for t in built.targets}
-    done = set()
-    for target in plan.targets:
-        digest = results[target.name].index_digest
-        wanted = [(image, tag) for image in target.images for tag in bare_tags(image, target.tags)]
-        if digest is None or not wanted:
-            continue
-        try:
-            heads = (client.store(parse_repository(image)).manifest_head(tag) for image, tag in wanted)
-            if all(head is not None and head[0] == digest for head in heads):
-                done.add(target.name)
-        except OperationError:
-            continue
-    return done
+    record = new_record(target, report) if report.ok else None
+    return TargetVerify(target.name, report, seconds, record=record)
 
 
 def _verify_message(failed: Sequence[TargetVerify]) -> str:
@@ -303,8 +298,11 @@ def _verify_message(failed: Sequence[TargetVerify]) -> str:
 # ---------------------------------------------------------------- publish
 
 
-def publish_items(plan: Plan, built: BuildResult) -> list[PublishItem]:
-    """One PublishItem per target and tag set: the built index, by digest, to every repository.
+def publish_items(
+    plan: Plan, built: BuildResult, *, records: Mapping[str, Record | None] | None = None
+) -> list[PublishItem]:
+    """One PublishItem per target and tag set: the built index, by digest, to every repository,
+    with the target's new verification record (`records`, by target) to attach.
 
     The plan's tags are `repository:tag` for each repository; the tag engine
     gives every repository the same tags, so normally one item per target.
@@ -324,7 +322,9 @@ def publish_items(plan: Plan, built: BuildResult) -> list[PublishItem]:
             groups.setdefault(bare_tags(image, target.tags), []).append(image)
         for tags, images in groups.items():
             repositories = tuple(parse_repository(image) for image in images)
-            items.append(PublishItem(target.name, source, str(result.index_digest), repositories, tags))
+            record = (records or {}).get(target.name)
+            digest = str(result.index_digest)
+            items.append(PublishItem(target.name, source, digest, repositories, tags, record))
     return items
 
 
