@@ -24,8 +24,13 @@ def deb_cache() -> Path:
 
 def busybox_deb(arch: str) -> Path:
     """The busybox-static .deb for `arch`, downloaded on first use."""
+    return debian_deb("busybox-static", arch)
+
+
+def debian_deb(package: str, arch: str) -> Path:
+    """Debian's .deb of `package` for `arch` (the machine's apt sources), downloaded on first use."""
     cache = deb_cache()
-    found = sorted(cache.glob(f"busybox-static_*_{arch}.deb"))
+    found = sorted(cache.glob(f"{package}_*_{arch}.deb"))
     if found:
         return found[-1]
     foreign = subprocess.run(
@@ -38,12 +43,12 @@ def busybox_deb(arch: str) -> Path:
         subprocess.run(["dpkg", "--add-architecture", arch], check=True)
         subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
     subprocess.run(
-        ["apt-get", "download", f"busybox-static:{arch}"],
+        ["apt-get", "download", f"{package}:{arch}"],
         cwd=cache,
         check=True,
         capture_output=True,
     )
-    return sorted(cache.glob(f"busybox-static_*_{arch}.deb"))[-1]
+    return sorted(cache.glob(f"{package}_*_{arch}.deb"))[-1]
 
 
 def busybox_rootfs(arch: str, dest: Path) -> Path:

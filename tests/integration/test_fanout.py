@@ -1,12 +1,17 @@
 """CI fan-out end to end: `build --push-by-digest` per platform, then `merge`; real buildah, real registry.
 
-The project is a real git repository (one commit), so every plan here (the
-two build jobs, the merge, the one-go build) has the same ref, sha and commit
-time, which the plan uses for `created` (labels, annotations, the builder's
-timestamp): the same commit gives the same images and the same index. Each build job has its own
-output directory and digest directory, as two CI runners would; the merge
-job gets the union of the digest directories (download-artifact's
-merge-multiple). buildah runs with a storage of its own.
+The project is a real git repository (one commit) with two targets: `app`
+(a COPY onto busybox) and `web`, examples/fleet's Python service as it is
+(its build stage byte-compiles app.py with `python3 -m compileall`, under
+qemu for arm64), on a small Python base made from Debian's .debs. Every job
+runs as a separate CI runner would: in its own clone of the repository,
+whose files carry that checkout's own mtimes, with an empty buildah storage
+of its own and its own output and digest directories. The merge job (a
+clone too) gets the union of the digest directories (download-artifact's
+merge-multiple). Every plan here has the same ref, sha and commit time,
+which the plan uses for `created` (labels, annotations, buildah's
+`--timestamp`, the SOURCE_DATE_EPOCH build argument): the same commit gives
+the same images and the same index as a one-go build in yet another clone.
 """
 
 from __future__ import annotations
@@ -23,12 +28,19 @@ import pytest
 from dockyard.oci.models import Index, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from tests.helpers.buildproject import base_index, project
+from tests.helpers.pythonbase import python_base_index
 from tests.integration.conftest import skopeo_json, skopeo_raw
 
 pytestmark = pytest.mark.integration
 
 COPY_ONLY = "ARG BASE\nFROM ${BASE}\nCOPY file.txt /file.txt\n"
 REF = "refs/tags/v1.2.3"
+ARCHES = ("amd64", "arm64")
+TARGETS = ("app", "web")
+WEB = Path(__file__).resolve().parents[2] / "examples" / "fleet" / "services" / "web"
+# Each checkout's files get their own mtime, as a runner's `git checkout` gives them.
+CHECKOUT_MTIMES = {"amd64": 1_767_000_000, "arm64": 1_767_100_000, "merge": 1_767_200_000,
+                   "one-go": 1_767_300_000}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +49,29 @@ def base(registry, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
+def python_base(registry, tmp_path_factory) -> str:
+    return python_base_index(registry.host, tmp_path_factory.mktemp("python-base"))
+
+
+def runner_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of a fresh runner: an empty buildah storage of its own."""
     root = tmp_path_factory.mktemp("buildah-fanout-storage")
     conf = root / "storage.conf"
     conf.write_text(
         f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "root"}"\nrunroot = "{root / "run"}"\n'
     )
-    keep = {k: v for k, v in os.environ.items() if k not in ("DOCKYARD_DEBUG",) and not k.startswith("GITHUB_")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DOCKYARD_DEBUG",) and not k.startswith("GITHUB_")
+    }
     return {**keep, "CONTAINERS_STORAGE_CONF": str(conf)}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    """The merge job's environment (it builds nothing)."""
+    return runner_env(tmp_path_factory)
 
 
 def dockyard(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -54,42 +81,69 @@ def dockyard(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Completed
     )  # fmt: skip
 
 
-def git_repo(root: Path) -> str:
-    def git(*args: str) -> str:
-        proc = subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-            cwd=root, capture_output=True, text=True, check=True,
-            env={**os.environ, "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z"},
-        )  # fmt: skip
-        return proc.stdout.strip()
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+        env={**os.environ, "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z"},
+    )  # fmt: skip
+    return proc.stdout.strip()
 
-    git("init", "-q", "-b", "main")
-    git("add", "-A")
-    git("commit", "-q", "-m", "one")
-    return git("rev-parse", "HEAD")
+
+def git_repo(root: Path) -> str:
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "one")
+    return git(root, "rev-parse", "HEAD")
+
+
+def checkout(origin: Path, dest: Path, mtime: int) -> Path:
+    """A clone of `origin` whose working files all have `mtime` (a runner's checkout time)."""
+    git(dest.parent, "clone", "-q", str(origin), dest.name)
+    for path in dest.rglob("*"):
+        if ".git" not in path.relative_to(dest).parts:
+            os.utime(path, (mtime, mtime), follow_symlinks=False)
+    return dest
 
 
 @pytest.fixture(scope="module")
-def fanout(registry, base, env, tmp_path_factory):
-    """The two build jobs, then the merge job's digest directory (both jobs' files)."""
-    root = tmp_path_factory.mktemp("fanout-project")
-    project(root, {"app": COPY_ONLY}, base=base, platforms=("linux/amd64", "linux/arm64"),
+def fanout(registry, base, python_base, tmp_path_factory):
+    """The two build jobs (own clone, own storage), then the merge job's clone and digest directory."""
+    work = tmp_path_factory.mktemp("fanout")
+    origin = work / "origin"
+    origin.mkdir()
+    project(origin, {"app": COPY_ONLY}, base=base, platforms=("linux/amd64", "linux/arm64"),
             registries=(f"{registry.host}/fan",))  # fmt: skip
-    sha = git_repo(root)
+    shutil.copytree(WEB, origin / "web", ignore=shutil.ignore_patterns("__pycache__"))
+    with (origin / "dockyard.toml").open("a") as config:
+        config.write(
+            f'[targets.web]\ncontext = "web"\nimage = "web"\n'
+            f'args = {{ BASE_REGISTRY = "{python_base}" }}\n'
+        )
+    sha = git_repo(origin)
     staging = f"{registry.host}/staging"
-    jobs = {}
-    for arch in ("amd64", "arm64"):
+    root = checkout(origin, work / "merge", CHECKOUT_MTIMES["merge"])
+    jobs, checkouts = {}, {}
+    for arch in ARCHES:
+        runner = checkouts[arch] = checkout(origin, work / f"runner-{arch}", CHECKOUT_MTIMES[arch])
         proc = dockyard(
-            env, root, "build", "--platform", f"linux/{arch}", "--ref", REF, "--sha", sha,
-            "--output", f"job-{arch}", "--push-by-digest", staging, "--digest-dir", f"digests-{arch}",
-            "--json",
+            runner_env(tmp_path_factory), runner, "build", "--platform", f"linux/{arch}",
+            "--ref", REF, "--sha", sha, "--output", "job", "--push-by-digest", staging,
+            "--digest-dir", "digests", "--json",
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         jobs[arch] = json.loads(proc.stdout)
+        shutil.copytree(runner / "digests", root / f"digests-{arch}")  # upload-artifact
     merged = root / "digests"
-    for arch in ("amd64", "arm64"):
+    for arch in ARCHES:  # download-artifact, merge-multiple
         shutil.copytree(root / f"digests-{arch}", merged, dirs_exist_ok=True)
-    return {"root": root, "sha": sha, "staging": staging, "jobs": jobs, "digests": merged}
+    return {"root": root, "origin": origin, "work": work, "sha": sha, "staging": staging,
+            "jobs": jobs, "checkouts": checkouts, "digests": merged}  # fmt: skip
+
+
+def pushed_for(doc: dict, target: str) -> dict:
+    (pushed,) = [p for p in doc["pushed"] if p["target"] == target]
+    return pushed
 
 
 def tags_of(registry, repository: str) -> list[str]:
@@ -101,32 +155,49 @@ def tags_of(registry, repository: str) -> list[str]:
 
 
 def test_each_build_job_pushes_its_platform_by_digest_and_writes_one_file(registry, fanout):
-    for arch in ("amd64", "arm64"):
+    for arch in ARCHES:
         doc = fanout["jobs"][arch]
-        (pushed,) = doc["pushed"]
-        (job,) = doc["targets"][0]["jobs"]
-        assert pushed["file"] == f"app/linux-{arch}.json"
-        assert pushed["platform"] == f"linux/{arch}"
-        assert pushed["digest"] == job["digest"] and pushed["input_hash"] == job["input_hash"]
-        assert pushed["repository"] == fanout["staging"]
-        assert pushed["plan"] == {"version": "v1.2.3", "ref": REF, "sha": fanout["sha"]}
-        path = fanout["root"] / f"digests-{arch}" / "app" / f"linux-{arch}.json"
-        on_disk = json.loads(path.read_text())
-        assert on_disk == {k: v for k, v in pushed.items() if k != "file"}
-        assert not any(str(fanout["root"]) in str(v) for v in on_disk.values())  # no absolute paths
-        with RegistryClient() as client:
-            store = client.store(fanout["staging"])
-            head = store.manifest_head(pushed["digest"])
-            assert head is not None and head[1] == pushed["size"] and head[2] == pushed["media_type"]
+        assert sorted(p["target"] for p in doc["pushed"]) == list(TARGETS)
+        for target in doc["targets"]:
+            pushed = pushed_for(doc, target["name"])
+            (job,) = target["jobs"]
+            assert pushed["file"] == f"{target['name']}/linux-{arch}.json"
+            assert pushed["platform"] == f"linux/{arch}"
+            assert pushed["digest"] == job["digest"] and pushed["input_hash"] == job["input_hash"]
+            assert pushed["repository"] == fanout["staging"]
+            assert pushed["plan"] == {"version": "v1.2.3", "ref": REF, "sha": fanout["sha"]}
+            path = fanout["root"] / f"digests-{arch}" / pushed["file"]
+            on_disk = json.loads(path.read_text())
+            assert on_disk == {k: v for k, v in pushed.items() if k != "file"}
+            # No absolute paths: the file means the same on the merge runner.
+            assert not any(str(fanout["work"]) in str(v) for v in on_disk.values())
+            with RegistryClient() as client:
+                store = client.store(fanout["staging"])
+                head = store.manifest_head(pushed["digest"])
+                assert head is not None and head[1] == pushed["size"]
+                assert head[2] == pushed["media_type"]
     # By digest only: the staging repository has no tag.
     assert tags_of(registry, "staging") == []
 
 
-def test_merge_refuses_when_a_platform_is_missing_and_publishes_nothing(registry, fanout, env, tmp_path):
+def test_merge_refuses_when_a_platform_is_missing_and_publishes_nothing(
+    registry, fanout, env, tmp_path
+):
     partial = tmp_path / "digests"
     shutil.copytree(fanout["root"] / "digests-amd64", partial)
     before = tags_of(registry, "fan/app")
-    proc = dockyard(env, fanout["root"], "merge", "--digest-dir", str(partial), "--ref", REF, "--sha", fanout["sha"])
+    proc = dockyard(
+        env,
+        fanout["root"],
+        "merge",
+        "app",
+        "--digest-dir",
+        str(partial),
+        "--ref",
+        REF,
+        "--sha",
+        fanout["sha"],
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.splitlines()[-1] == (
         "error: merge refused, nothing published: no digest file for app linux/arm64 "
@@ -144,7 +215,18 @@ def test_merge_refuses_a_corrupted_digest_file_with_exit_2(registry, fanout, env
     doc["digest"] = "sha256:1234"
     path.write_text(json.dumps(doc))
     before = tags_of(registry, "fan/app")
-    proc = dockyard(env, fanout["root"], "merge", "--digest-dir", str(broken), "--ref", REF, "--sha", fanout["sha"])
+    proc = dockyard(
+        env,
+        fanout["root"],
+        "merge",
+        "app",
+        "--digest-dir",
+        str(broken),
+        "--ref",
+        REF,
+        "--sha",
+        fanout["sha"],
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[-1] == (
         "error: app/linux-arm64.json: field 'digest': 'sha256:1234' is not a digest "
@@ -154,63 +236,124 @@ def test_merge_refuses_a_corrupted_digest_file_with_exit_2(registry, fanout, env
 
 
 def test_merge_refuses_files_from_another_commit(fanout, env):
-    proc = dockyard(env, fanout["root"], "merge", "--digest-dir", str(fanout["digests"]), "--ref", "refs/tags/v1.2.4", "--sha", fanout["sha"])
+    proc = dockyard(
+        env,
+        fanout["root"],
+        "merge",
+        "app",
+        "--digest-dir",
+        str(fanout["digests"]),
+        "--ref",
+        "refs/tags/v1.2.4",
+        "--sha",
+        fanout["sha"],
+    )
     assert proc.returncode == 2, proc.stderr
     assert "app/linux-amd64.json: built for version v1.2.3, ref refs/tags/v1.2.3" in proc.stderr
     assert "but this merge plans version v1.2.4, ref refs/tags/v1.2.4" in proc.stderr
 
 
-def test_merge_publishes_the_same_index_as_a_one_go_build(registry, fanout, env):
+def test_merge_publishes_the_same_index_as_a_one_go_build(registry, fanout, env, tmp_path_factory):
+    """Separate runners (own clone and mtimes, empty storage) give byte for byte the one-go indexes,
+    the Python service's byte-compiled files included."""
     root, sha = fanout["root"], fanout["sha"]
-    # The one-go build first, while no tag exists (it cannot reuse the merged images).
-    whole = dockyard(env, root, "build", "--ref", REF, "--sha", sha, "--output", "one-go", "--json")
+    # The one-go build first, while no tag exists (it cannot reuse the merged images),
+    # on a runner of its own.
+    one_go = checkout(fanout["origin"], fanout["work"] / "runner-one-go", CHECKOUT_MTIMES["one-go"])
+    whole = dockyard(runner_env(tmp_path_factory), one_go, "build", "--ref", REF, "--sha", sha,
+                     "--output", "one-go", "--json")  # fmt: skip
     assert whole.returncode == 0, whole.stderr
-    (target,) = json.loads(whole.stdout)["targets"]
-    assert [j["state"] for j in target["jobs"]] == ["built", "built"]
+    built = {t["name"]: t for t in json.loads(whole.stdout)["targets"]}
+    assert sorted(built) == list(TARGETS)
+    assert all(j["state"] == "built" for t in built.values() for j in t["jobs"])
 
-    dry = dockyard(env, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--dry-run", "--json")
+    dry = dockyard(
+        env,
+        root,
+        "merge",
+        "--digest-dir",
+        "digests",
+        "--ref",
+        REF,
+        "--sha",
+        sha,
+        "--dry-run",
+        "--json",
+    )
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["publish"]["dry_run"] is True
-    assert tags_of(registry, "fan/app") == []
+    assert all(tags_of(registry, f"fan/{name}") == [] for name in TARGETS)
 
-    proc = dockyard(env, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--json")
+    proc = dockyard(
+        env, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    (merged,) = doc["targets"]
-    assert merged["platforms"] == ["linux/amd64", "linux/arm64"]
-    assert all(r["ok"] for r in merged["verify"])
-    assert [c["digest"] for c in merged["children"]] == [
-        fanout["jobs"][a]["pushed"][0]["digest"] for a in ("amd64", "arm64")
-    ]
-    (repo,) = doc["publish"]["repositories"]
-    assert repo["repository"] == f"{registry.host}/fan/app"
-    assert repo["state"] == "published"
-    assert [(t["tag"], t["outcome"]) for t in repo["tags"]] == [("v1.2.3", "moved"), ("latest", "moved")]
+    merged = {t["name"]: t for t in doc["targets"]}
+    repos = {r["repository"]: r for r in doc["publish"]["repositories"]}
+    assert sorted(merged) == list(TARGETS)
+    for name in TARGETS:
+        assert merged[name]["platforms"] == ["linux/amd64", "linux/arm64"]
+        assert all(r["ok"] for r in merged[name]["verify"])
+        assert [c["digest"] for c in merged[name]["children"]] == [
+            pushed_for(fanout["jobs"][a], name)["digest"] for a in ARCHES
+        ]
+        repo = repos[f"{registry.host}/fan/{name}"]
+        assert repo["state"] == "published"
+        assert [(t["tag"], t["outcome"]) for t in repo["tags"]] == [
+            ("v1.2.3", "moved"),
+            ("latest", "moved"),
+        ]
 
-    # The tag points at the merged index, which is byte for byte the one-go build's.
-    with RegistryClient() as client:
-        store = client.store(f"{registry.host}/fan/app")
-        tag = repo["tags"][0]["tag"]
-        raw, media_type = store.manifest_get(tag)
+        # The tag points at the merged index, which is byte for byte the one-go build's:
+        # each child too (same layers, same config), built on another runner.
+        with RegistryClient() as client:
+            raw, media_type = client.store(f"{registry.host}/fan/{name}").manifest_get("v1.2.3")
         index = parse_manifest(raw, media_type)
-    assert isinstance(index, Index)
-    assert [str(c.platform) for c in index.manifests] == ["linux/amd64", "linux/arm64"]
-    assert str(index.digest) == merged["index_digest"] == repo["digest"]
-    assert str(index.digest) == target["index_digest"]
-    layout_raw = (root / "one-go" / "oci" / "app" / "blobs" / "sha256" / index.digest.hex).read_bytes()
-    assert raw == layout_raw
+        assert isinstance(index, Index)
+        assert [str(c.platform) for c in index.manifests] == ["linux/amd64", "linux/arm64"]
+        assert str(index.digest) == merged[name]["index_digest"] == repo["digest"]
+        assert [j["digest"] for j in built[name]["jobs"]] == [
+            str(c.digest) for c in index.manifests
+        ], name
+        assert str(index.digest) == built[name]["index_digest"], name
+        blobs = one_go / "one-go" / "oci" / name / "blobs" / "sha256"
+        assert raw == (blobs / index.digest.hex).read_bytes()
 
     # Run again (human output): everything is there, nothing moves.
     wide = {**env, "COLUMNS": "300"}  # one table row a line
-    again = dockyard(wide, root, "merge", "--digest-dir", "digests", "--ref", REF, "--sha", sha)
+    again = dockyard(
+        wide, root, "merge", "app", "--digest-dir", "digests", "--ref", REF, "--sha", sha
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout == ""
     assert "verifying app linux/arm64 (" in again.stderr
     rows = [line for line in again.stderr.splitlines() if f"{registry.host}/fan/app" in line]
     assert len(rows) == 1, again.stderr
     (row,) = rows
-    assert "unchanged" in row and "passed" in row and index.digest.hex[:12] in row
+    assert "unchanged" in row and "passed" in row and merged["app"]["index_digest"][7:19] in row
     assert "info" not in again.stderr  # passed checks are not listed
+
+
+def test_the_python_service_ships_byte_compiled_files(fanout):
+    """The equality above covers .pyc files: the web image has one for app.py on each platform."""
+    import gzip
+    import io
+    import tarfile
+
+    with RegistryClient() as client:
+        store = client.store(fanout["staging"])
+        for arch in ARCHES:
+            digest = pushed_for(fanout["jobs"][arch], "web")["digest"]
+            raw, media_type = store.manifest_get(digest)
+            manifest = parse_manifest(raw, media_type)
+            names = set()
+            for layer in manifest.layers:
+                with store.blob_open(layer.digest) as stream:
+                    data = gzip.decompress(stream.read())
+                with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                    names |= {n.removeprefix("./") for n in tar.getnames()}
+            assert "app/__pycache__/app.cpython-311.pyc" in names, arch
 
 
 def test_build_needs_both_fanout_options(tmp_path, env):
@@ -229,7 +372,19 @@ def test_merge_verifies_each_child_against_its_platform(registry, fanout, env, t
     doc["platform"] = "linux/arm64"
     (swapped / "app" / "linux-arm64.json").write_text(json.dumps(doc))
     before = tags_of(registry, "fan/app")
-    proc = dockyard(env, fanout["root"], "merge", "--digest-dir", str(swapped), "--ref", REF, "--sha", fanout["sha"], "--json")
+    proc = dockyard(
+        env,
+        fanout["root"],
+        "merge",
+        "app",
+        "--digest-dir",
+        str(swapped),
+        "--ref",
+        REF,
+        "--sha",
+        fanout["sha"],
+        "--json",
+    )
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
     assert out["ok"] is False
@@ -258,7 +413,21 @@ def test_merge_copies_the_children_to_every_registry(registry, auth_registry, fa
     )
     user, password = env_credential_names(auth_registry.host)
     creds = {**env, user: auth_registry.username, password: auth_registry.password}
-    proc = dockyard(creds, root, "merge", "-f", str(two), "--digest-dir", "digests", "--ref", REF, "--sha", sha, "--json")
+    proc = dockyard(
+        creds,
+        root,
+        "merge",
+        "app",
+        "-f",
+        str(two),
+        "--digest-dir",
+        "digests",
+        "--ref",
+        REF,
+        "--sha",
+        sha,
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     (merged,) = doc["targets"]

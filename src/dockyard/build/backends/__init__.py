@@ -221,8 +221,12 @@ def transfer(source: Path, output: Path, tag: str, *, source_ref: str = "") -> D
 
     `source_ref` names it in `source` ("" = the layout's only image). Going
     through LayoutStore keeps `output`'s index.json writes locked, so the
-    platforms of one target may finish at the same time.
+    platforms of one target may finish at the same time. A config carrying
+    the builder run's own ids is written without them (build.reproducible),
+    so the same inputs give the same image on any machine.
     """
+    from dockyard.build.reproducible import reproducible_config, with_config
+    from dockyard.digest import sha256_digest
     from dockyard.oci.layout import LayoutStore
     from dockyard.oci.models import Manifest, parse_manifest
 
@@ -232,7 +236,16 @@ def transfer(source: Path, output: Path, tag: str, *, source_ref: str = "") -> D
     manifest = parse_manifest(data, media_type)
     if not isinstance(manifest, Manifest):
         raise OperationError(f"the builder wrote an index, not one image, to {src}")
-    for desc in manifest.blobs:
+    with src.blob_open(manifest.config.digest) as stream:
+        config = stream.read()
+    fixed = reproducible_config(config, manifest.config.media_type)
+    blobs = manifest.blobs
+    if fixed != config:
+        digest = sha256_digest(fixed)
+        dst.blob_put_bytes(fixed, digest)
+        data = with_config(data, digest, len(fixed))
+        blobs = manifest.layers  # the builder's own config stays behind
+    for desc in blobs:
         if dst.blob_exists(desc.digest) is None:
             with src.blob_open(desc.digest) as stream:
                 dst.blob_put(desc.digest, desc.size, stream)
