@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,16 @@ def test_build_pulls_its_base_through_buildah_with_the_ca_then_merge(
     assert merged.returncode == 0, merged.stderr
     index = json.loads(skopeo_raw(tls_registry, "tls/app:dev"))
     assert [m["platform"]["architecture"] for m in index["manifests"]] == ["arm64"]
+
+
+def test_verify_smoke_pulls_through_buildah_with_the_ca(tls_registry, tls_base):
+    """The registry by this machine's name (not loopback to dockyard): buildah verifies TLS."""
+    name = socket.gethostname()
+    ref = tls_base.replace("127.0.0.1", name, 1)
+    ca = str(tls_registry.ca_cert)
+    args = ("verify", ref, "--smoke-cmd", "true", "--json")
+    assert_untrusted(dockyard(*args), ref.split("/")[0])
+    proc = dockyard(*args, "--ca-cert", ca)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [p["smoke"]["exit_code"] for p in doc["platforms"]] == [0, 0], doc["platforms"]

@@ -167,7 +167,10 @@ def _verify(
                 Finding("smoke.failed", "error", v.report.platform, "/", str(e)) for v in verified
             ]
         else:
-            verified, smoke_findings = _smoke_all(verified, image, expect, plain_http, say)
+            ca_cert = _trusted_ca(store)
+            verified, smoke_findings = _smoke_all(
+                verified, image, expect, plain_http, say, ca_cert=ca_cert
+            )
             findings += smoke_findings
     attestations = top.attestations() if isinstance(top, Index) else []
     return Report(
@@ -355,19 +358,28 @@ def _layout_tag(store: Store, digest: str) -> str:
     )
 
 
+def _trusted_ca(store: Store) -> str | None:
+    """The --ca-cert a registry store's client trusts (None for a layout): buildah's pull trusts it too."""
+    client = getattr(store, "client", None)
+    options = getattr(client, "options", None)
+    return getattr(options, "ca_cert", None)
+
+
 def _smoke_all(
     verified: Sequence[_Verified],
     image: str,
     expect: VerifyOptions,
     plain_http: bool,
     say: Progress,
+    *,
+    ca_cert: str | None = None,
 ) -> tuple[list[_Verified], list[Finding]]:
     from dockyard.build.emulation import binfmt_status
     from dockyard.verify.smoke import SmokeSession
 
     out: list[_Verified] = []
     findings: list[Finding] = []
-    options = SmokeOptions(timeout=expect.smoke_timeout, tls_verify=not plain_http)
+    options = SmokeOptions(timeout=expect.smoke_timeout, tls_verify=not plain_http, ca_cert=ca_cert)
     with SmokeSession(options) as session:
         for one in verified:
             if one.config is None or one.platform is None:

@@ -29,6 +29,7 @@ from types import TracebackType
 
 from dockyard.digest import Digest
 from dockyard.errors import OperationError
+from dockyard.oci.certdir import write_cert_dir
 from dockyard.platform import Platform
 from dockyard.verify.report import SmokeResult, cap_output
 
@@ -49,6 +50,7 @@ SESSION_ROOT = Path("/tmp")
 class SmokeOptions:
     timeout: float = DEFAULT_TIMEOUT
     tls_verify: bool = True  # False for a loopback or --insecure-registry registry
+    ca_cert: str | None = None  # --ca-cert: trusted by buildah's pull too (--cert-dir)
     buildah: str = "buildah"
     storage_driver: str = STORAGE_DRIVER
 
@@ -60,6 +62,7 @@ class SmokeSession:
         self.options = options
         self._dir: Path | None = None
         self._links: dict[str, Path] = {}  # layout path -> its name-safe link
+        self._certs: Path | None = None  # --cert-dir for buildah's pulls (options.ca_cert)
 
     def __enter__(self) -> SmokeSession:
         if shutil.which(self.options.buildah) is None:
@@ -70,6 +73,8 @@ class SmokeSession:
         self._dir = SESSION_ROOT / f"dockyard-smoke-{secrets.token_hex(8)}"
         self._dir.mkdir(mode=0o700)
         self._links: dict[str, Path] = {}
+        if self.options.ca_cert:
+            self._certs = write_cert_dir(self.options.ca_cert, self._dir / "certs")
         return self
 
     def __exit__(
@@ -104,6 +109,8 @@ class SmokeSession:
         pull = ["from", "--quiet", "--pull=always", "--platform", str(platform)]
         if not self.options.tls_verify:
             pull.append("--tls-verify=false")
+        if self._certs is not None:
+            pull += ["--cert-dir", str(self._certs)]
         made = self._buildah(*pull, self._name_safe(image), check=False)
         if made.returncode != 0:
             return failed(f"buildah from {image} failed: {_last_line(made.stderr)}", made.stderr)
