@@ -343,6 +343,9 @@ def test_dry_run_lists_what_would_move_and_changes_nothing(tmp_path, base, regis
         assert actions[("tag", "1.1.0")] == actions[("tag", "1.1")] == "would create"
         assert actions[("tag", "latest")] == "would move"
         assert {s for (kind, _), s in actions.items() if kind in ("blob", "manifest")} == {"exists"}
+        # The new index was verified: its record would be attached (and, a dry run, is not).
+        assert [s for (kind, _), s in actions.items() if kind == "record"] == ["would attach"]
+        assert repo["record"] == "would attach"
     assert "tag latest  would move (from sha256:" in proc.stderr
     assert "(dry run: nothing moved)" in proc.stderr
 
@@ -413,3 +416,97 @@ def test_sigkill_at_random_points_never_leaves_a_tag_on_an_incomplete_index(
         assert incomplete(repo, checked) == []
     # Most kills must land while the release runs, or the test proves little.
     assert killed_running >= KILLS // 2, f"only {killed_running} of {KILLS} kills hit a running release"
+
+
+# ---------------------------------------------------------------- verification records
+
+
+def fallback_tag(digest: str) -> str:
+    return "sha256-" + digest.split(":", 1)[1]
+
+
+def record_digests(repository: str, index: str) -> list[str]:
+    """The verification records the repository lists for `index` (the fallback tag on 2.8)."""
+    from dockyard.digest import parse_digest
+    from dockyard.verify.record import RECORD_TYPE
+
+    with RegistryClient(environ={}) as client:
+        found = client.store(repository).referrers(parse_digest(index), artifact_type=RECORD_TYPE)
+    return [str(d.digest) for d in found]
+
+
+def set_policy(root: Path, line: str | None) -> None:
+    """dockyard.toml's [policy] with `line` added (None: as make_project wrote it)."""
+    text = (root / "dockyard.toml").read_text()
+    text = "\n".join(x for x in text.split("\n") if not x.startswith("max-size"))
+    if line:
+        text = text.replace("non-root = true", f"non-root = true\n{line}")
+    (root / "dockyard.toml").write_text(text)
+
+
+def test_the_record_skips_verify_only_for_the_same_settings_on_every_registry(
+    tmp_path, base, registry, second, env
+):
+    """Registry 2.8 has no referrers API: the record is found through the sha256-<hex>
+    fallback tag, and it is what skips the second verify (no smoke run). Tightening
+    max-size below the image size verifies again, fails, and publishes nothing (no tag
+    moved, no record); a passing policy change verifies and attaches a second record; a
+    registry that lost its records makes the next release verify again."""
+    root, sha, prefixes = make_project(
+        tmp_path / "p", base, [registry.host, second.host], {"app": NON_ROOT}, smoke="app"
+    )
+    repos = [f"{p}/app" for p in prefixes]
+    first = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json").stdout)
+    assert first["ok"], first["error"]
+    index = first["build"]["targets"][0]["index_digest"]
+    records = {repo: record_digests(repo, index) for repo in repos}
+    assert all(len(found) == 1 for found in records.values()), records
+    # skopeo reads the fallback tag on registry 2.8: an OCI index listing the record.
+    listed = json.loads(skopeo_raw(registry, f"{repos[0].split('/', 1)[1]}:{fallback_tag(index)}"))
+    assert [m["digest"] for m in listed["manifests"]] == records[repos[0]]
+    assert listed["manifests"][0]["artifactType"] == "application/vnd.dockyard.verification.v1+json"
+
+    # The same release again: the record skips verify; no smoke run, nothing written.
+    before = {reg.host: storage_snapshot(reg) for reg in (registry, second)}
+    again = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json").stdout)
+    assert again["ok"] and [(v["skipped"], v["report"]) for v in again["verify"]] == [(True, None)]
+    date = first["verify"][0]["record"]["verified_at"][:10]
+    assert {row["verify"] for row in again["summary"]} == {f"verified {date} (record)"}
+    assert {reg.host: storage_snapshot(reg) for reg in (registry, second)} == before
+
+    # max-size below the image size: a new settings hash, so verify runs, fails, exit 1.
+    set_policy(root, 'max-size = "1KB"')
+
+    def all_tags() -> dict[str, dict[str, str]]:
+        return {r: tag_digests(registry if r.startswith(registry.host) else second, r) for r in repos}
+
+    tags = all_tags()
+    proc = dockyard_release(env, root, sha, "v1.0.0", "--json")
+    assert proc.returncode == 1, proc.stderr
+    failed = json.loads(proc.stdout)
+    assert (failed["stopped"], failed["publish"]) == ("verify", None)
+    assert failed["verify"][0]["skipped"] is False
+    findings = failed["verify"][0]["report"]["findings"]
+    assert {f["rule"] for f in findings if f["severity"] == "error"} == {"policy.max-size"}
+    assert {reg.host: storage_snapshot(reg) for reg in (registry, second)} == before  # nothing
+    assert all_tags() == tags
+    assert {repo: record_digests(repo, index) for repo in repos} == records
+
+    # A policy that passes, changed from the first: verified again (smoke ran), a second record.
+    set_policy(root, 'max-size = "100MB"')
+    changed = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json").stdout)
+    assert changed["ok"] and changed["verify"][0]["skipped"] is False
+    assert all(p["smoke"]["exit_code"] == 0 for p in changed["verify"][0]["report"]["platforms"])
+    assert {r["record"] for r in changed["publish"]["repositories"]} == {"attached"}
+    assert all(len(record_digests(repo, index)) == 2 for repo in repos)
+
+    # The second registry loses its records (the fallback index deleted by digest): a record
+    # on the first alone does not skip verify; the record goes back where it is missing.
+    with RegistryClient(environ={}) as client:
+        store = client.store(repos[1], push=True)
+        store.manifest_delete(store.manifest_head(fallback_tag(index))[0])
+    assert record_digests(repos[1], index) == []
+    healed = json.loads(dockyard_release(env, root, sha, "v1.0.0", "--json").stdout)
+    assert healed["ok"] and healed["verify"][0]["skipped"] is False
+    outcome = {r["repository"]: r["record"] for r in healed["publish"]["repositories"]}
+    assert outcome == {repos[0]: "present", repos[1]: "attached"}
