@@ -7,16 +7,20 @@ resolves to (dockyard never resolves names for its decision).
 
 from __future__ import annotations
 
+import io
+import os
 import socket
 import subprocess
 import sys
 
 import pytest
 
+from dockyard.digest import sha256_digest
 from dockyard.errors import RegistryError, UntrustedCertificate
 from dockyard.oci.registry import RegistryClient
 from dockyard.oci.session import RegistryOptions
 from tests.helpers.certs import self_signed, server_cert
+from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.images import make_image, push_image
 from tests.helpers.registry import PASSWORD, USER, start_registry
 from tests.helpers.tokenserver import TokenServer
@@ -123,3 +127,60 @@ def test_an_insecure_registry_does_not_make_its_https_realm_unverified(tmp_path)
         assert server.requests  # the verified realm was used
     finally:
         reg.stop()
+
+
+# ------------------------------------------------------------ blob redirects
+
+
+def redirecting_front(registry_host: str, location: str) -> FaultProxy:
+    """A proxy in front of a plain registry whose blob GETs answer 307 to `location`."""
+    front = FaultProxy(registry_host).start()
+    front.add(
+        Fault("GET", r"/blobs/sha256:", status=307, headers={"Location": location}, times=None)
+    )
+    return front
+
+
+def test_a_plain_http_redirect_to_another_host_is_refused(registry):
+    data = os.urandom(2000)
+    digest = sha256_digest(data)
+    name, _ = other_host()
+    with FaultProxy(registry.host).start() as other:
+        port = other.host.rsplit(":", 1)[1]
+        location = f"http://{name}:{port}/v2/redir/tls/blobs/{digest}"
+        with redirecting_front(registry.host, location) as front:
+            options = RegistryOptions(insecure_registries=frozenset({front.host}))
+            client = RegistryClient(options=options)
+            with client, pytest.raises(RegistryError) as err:
+                client.store(f"{front.host}/redir/tls").blob_open(digest)
+        assert str(err.value) == (
+            f"blob redirect {location} is plain http on {name}:{port}, another host than the "
+            f"registry {front.host}; a realm or redirect off the registry must be https with a "
+            "verified certificate"
+        )
+        assert other.seen == []
+
+
+def test_an_insecure_registrys_https_redirect_is_verified(registry, tls_registry):
+    """Front (--insecure-registry) redirects to the TLS registry by name: its CA is needed."""
+    data = os.urandom(3000)
+    digest = sha256_digest(data)
+    ca = str(tls_registry.ca_cert)
+    with RegistryClient(options=RegistryOptions(ca_cert=ca)) as client:
+        client.store(f"{tls_registry.host}/redir/tls", push=True).blob_put(
+            digest, len(data), io.BytesIO(data)
+        )
+    name, _ = other_host()
+    port = tls_registry.host.rsplit(":", 1)[1]
+    location = f"https://{name}:{port}/v2/redir/tls/blobs/{digest}"
+    with redirecting_front(registry.host, location) as front:
+        insecure = frozenset({front.host})
+        client = RegistryClient(options=RegistryOptions(insecure_registries=insecure))
+        with client, pytest.raises(UntrustedCertificate) as err:
+            client.store(f"{front.host}/redir/tls").blob_open(digest)
+        assert str(err.value).startswith(
+            f"registry {front.host}: GET {location}: TLS certificate not trusted ("
+        )
+        options = RegistryOptions(insecure_registries=insecure, ca_cert=ca)
+        with RegistryClient(options=options) as client:
+            assert client.store(f"{front.host}/redir/tls").blob_open(digest).read() == data
