@@ -44,3 +44,28 @@ def test_release_and_build_take_the_same_builder_option():
     # The README's config: `builder = ...  --builder overrides` (build, release, doctor).
     for name in ("build", "release", "doctor"):
         assert "--builder" in cli_options(name), name
+
+
+def test_the_layout_section_names_only_what_exists():
+    text = README.read_text()
+    block = text[text.index("```\nsrc/dockyard/\n") :].split("```", 2)[1]
+    src = README.parent / "src" / "dockyard"
+    names = re.findall(r"(?<![\w/.])([a-z_]+(?:/|\.py))(?=\s)", block.split("tests/unit")[0])
+    assert "release/" in names and "doctor.py" in names
+    missing = [n for n in names if n != "src/dockyard/" and not (src / n.rstrip("/")).exists()]
+    assert missing == []
+
+
+def test_dockyard_debug_shows_a_traceback_instead_of_the_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "dockyard", "plan", "-f", str(tmp_path / "nope.toml")]
+    env = {k: v for k, v in os.environ.items() if k != "DOCKYARD_DEBUG"}
+    quiet = subprocess.run(argv, capture_output=True, text=True, env=env)
+    loud = subprocess.run(argv, capture_output=True, text=True, env={**env, "DOCKYARD_DEBUG": "1"})
+    assert quiet.returncode == 2 and quiet.stderr.count("\n") == 1
+    assert "Traceback (most recent call last)" not in quiet.stderr
+    assert loud.returncode != 0 and "Traceback (most recent call last)" in loud.stderr
+    assert "nope.toml" in loud.stderr
