@@ -3,7 +3,8 @@
 Rows (check, status, detail), status "ok", "warn" or "fail":
 
     config                 which dockyard.toml, or the defaults used without one
-    builder buildah/buildx found and its version (the chosen builder missing fails)
+    builder buildah/buildx found and its version (the chosen builder missing fails;
+                           buildx also fails when its builder cannot export OCI)
     binfmt <platform>      native, or a usable qemu entry (the fix when not)
     registry <host>        /v2/ answers (one try, short timeouts); a certificate that
                            does not verify is named as a CA problem (--ca-cert)
