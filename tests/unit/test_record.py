@@ -196,3 +196,75 @@ def test_the_release_cell_for_a_skip_says_the_date_and_record_never_passed():
     )  # fmt: skip
     ran = TargetVerify("a", report(), record=record)
     assert ran.summary == "passed" and ran.to_json()["skipped"] is False
+
+
+# ---------------------------------------------------------------- in a store (an OCI layout)
+
+
+def layout_with_index(tmp_path):
+    from dockyard.oci.layout import LayoutStore
+    from dockyard.oci.models import build_index
+    from tests.helpers.images import make_image, push_image
+
+    store = LayoutStore(tmp_path / "lay")
+    image = make_image((10,))
+    push_image(store, image)
+    raw, desc = build_index([image.descriptor])
+    store.manifest_put(raw, mt.OCI_INDEX, tag="v1")
+    return store, desc
+
+
+def put_raw_record(store, subject: Descriptor, document: bytes, *, annotations=None) -> None:
+    """A referrer that claims to be a record, with whatever `document` holds."""
+    import io
+
+    from dockyard.oci.models import EMPTY_JSON, build_manifest, descriptor_of
+
+    layer = descriptor_of(document, RECORD_TYPE)
+    for digest, data in ((EMPTY_DESCRIPTOR.digest, EMPTY_JSON), (layer.digest, document)):
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    raw, _ = build_manifest(
+        EMPTY_DESCRIPTOR,
+        [layer],
+        artifact_type=RECORD_TYPE,
+        subject=subject,
+        annotations=annotations,
+    )
+    store.referrer_put(raw, mt.OCI_MANIFEST)
+
+
+def test_find_record_takes_only_a_valid_record_of_the_same_digest_and_settings(tmp_path):
+    from dockyard.verify.attach import attach_record, find_record
+
+    store, subject = layout_with_index(tmp_path)
+    record = make_record(
+        dataclasses.replace(report(), digest=str(subject.digest)),
+        settings={"k": 1},
+        version="1",
+        now=NOW,
+    )
+    wanted = record.settings_hash
+    assert find_record(store, subject.digest, wanted) is None
+    # Junk that claims the record type, a record of other settings, one naming another index.
+    put_raw_record(store, subject, b"not json")
+    other = make_record(
+        dataclasses.replace(report(), digest=str(subject.digest)),
+        settings={"k": 2},
+        version="1",
+        now=NOW,
+    )
+    attach_record(store, other, subject)
+    stray = json.loads(json.dumps(record.to_json()))
+    stray["index"] = AMD
+    put_raw_record(
+        store, subject, json.dumps(stray).encode()
+    )  # no hint annotation: fetched, refused
+    assert len(store.referrers(subject.digest, artifact_type=RECORD_TYPE)) == 3
+    assert find_record(store, subject.digest, wanted) is None
+    attach_record(store, record, subject)
+    found = find_record(store, subject.digest, wanted)
+    assert found == record
+    # The newest of two matching records.
+    later = dataclasses.replace(record, verified_at=record.verified_at + timedelta(days=1))
+    attach_record(store, later, subject)
+    assert find_record(store, subject.digest, wanted).verified_at == later.verified_at
