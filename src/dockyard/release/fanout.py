@@ -28,7 +28,11 @@ be self-contained: plain UTF-8 JSON, relative names only, no symlinks.
 `image_base` (the final stage's base) and `input_hash` become the index
 entry's annotations, exactly as a one-go build writes them
 (build.targetlayout.index_child); `plan` lets merge refuse files built from
-another commit. Parsing (`parse_record`) and formatting (`format_record`) are
+another commit. The images themselves are the one-go build's too, when each
+job runs on a runner of its own: buildah's `--timestamp` is the commit time
+and build.reproducible clears the build run's own ids from the config
+(tests/integration/test_fanout.py builds each platform in its own clone and
+empty storage). Parsing (`parse_record`) and formatting (`format_record`) are
 pure; the small I/O (write, read a directory, push) follows below them.
 """
 
