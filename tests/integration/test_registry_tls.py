@@ -181,6 +181,7 @@ def test_an_insecure_registrys_https_redirect_is_verified(registry, tls_registry
         assert str(err.value).startswith(
             f"registry {front.host}: GET {location}: TLS certificate not trusted ("
         )
+        assert front.count("GET", r"/blobs/") == 1  # a CA problem is not retried
         options = RegistryOptions(insecure_registries=insecure, ca_cert=ca)
         with RegistryClient(options=options) as client:
             assert client.store(f"{front.host}/redir/tls").blob_open(digest).read() == data

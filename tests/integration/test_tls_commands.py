@@ -137,3 +137,18 @@ def test_verify_smoke_pulls_through_buildah_with_the_ca(tls_registry, tls_base):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert [p["smoke"]["exit_code"] for p in doc["platforms"]] == [0, 0], doc["platforms"]
+
+
+def test_copy_and_retain_need_the_ca(tls_registry, tls_base, tmp_path):
+    ca = str(tls_registry.ca_cert)
+    host = tls_registry.host
+    layout = f"oci:{tmp_path / 'copy'}:1"
+    assert_untrusted(dockyard("copy", tls_base, layout), host)
+    proc = dockyard("copy", tls_base, layout, "--ca-cert", ca)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "copy" / "index.json").is_file()
+    retain = ("retain", f"{host}/tls/base", "--keep", "5", "--dry-run", "--json")
+    assert_untrusted(dockyard(*retain), host)
+    proc = dockyard(*retain, "--ca-cert", ca)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["deleted"] == []
