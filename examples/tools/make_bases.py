@@ -511,12 +511,12 @@ def push_base(result: BaseResult, registry: str) -> BaseResult:
     )
 
 
-def select(only: Sequence[str]) -> list[BaseSpec]:
-    names = [b.name for b in BASES]
+def select(only: Sequence[str], catalogue: Sequence[BaseSpec] = BASES) -> list[BaseSpec]:
+    names = [b.name for b in catalogue]
     unknown = [n for n in only if n not in names]
     if unknown:
         raise InputError(f"--only {unknown[0]}: no such base (expected one of {', '.join(names)})")
-    return [b for b in BASES if not only or b.name in only]
+    return [b for b in catalogue if not only or b.name in only]
 
 
 def make_bases(
@@ -526,8 +526,14 @@ def make_bases(
     cache: Path,
     epoch: int = DEFAULT_EPOCH,
     log=None,
+    catalogue: Sequence[BaseSpec] = BASES,
 ) -> list[BaseResult]:
-    specs = select(only)
+    """Make (or find in `cache`) each selected base and push it to `registry` when given.
+
+    `catalogue` is the set `only` selects from: the demo's BASES, or a test's own small
+    spec run through this same path (tests/integration/test_demo_bases_foreign.py).
+    """
+    specs = select(only, catalogue)
     bases = cache / "bases"
     versions = versions_of(specs, bases / "apt")
     prefetch_rootfs(

@@ -1,8 +1,9 @@
 """The demo's tools (examples/tools): base images made from Debian packages, demo registries.
 
-make_bases runs for busybox only (seconds; the mmdebstrap bases take minutes
-and are exercised by `make demo`), into a temporary cache and the session's
-registry. registries.py runs real docker-registry processes on free ports.
+make_bases runs for busybox only (seconds; the demo's mmdebstrap bases take
+minutes and are exercised by `make demo`; its foreign-architecture mmdebstrap
+path runs on a small base in test_demo_bases_foreign.py), into a temporary
+cache and the session's registry. registries.py runs real docker-registry processes on free ports.
 """
 
 from __future__ import annotations
