@@ -187,22 +187,26 @@ def upload_rounds(
     """
     dy_runs, sk_runs = [], []
     sides: tuple[Side, Side] | None = None
-    for n in range(rounds):
-        if sides:
-            for side in sides:
-                side.stop()
-        dy, sk = start_side(f"dockyard-{n}", work), start_side(f"skopeo-{n}", work)
-        sides = (dy, sk)
-        for who in alternate(n, ("dockyard", "skopeo")):
-            # Dirty pages (the layout just written, the other tool's upload) are flushed
-            # before each run, so neither pays for the other's writeback.
-            os.sync()
-            if who == "dockyard":
-                dy_runs.append(
-                    run(dockyard("copy", "--json", src, f"{dy.registry.host}/bench/a:v1"))
-                )
-            else:
-                sk_runs.append(run(skopeo(src, f"docker://{sk.registry.host}/bench/a:v1")))
+    try:
+        for n in range(rounds):
+            if sides:
+                for side in sides:
+                    side.stop()
+            dy, sk = start_side(f"dockyard-{n}", work), start_side(f"skopeo-{n}", work)
+            sides = (dy, sk)
+            for who in alternate(n, ("dockyard", "skopeo")):
+                # Dirty pages (the layout just written, the other tool's upload) are flushed
+                # before each run, so neither pays for the other's writeback.
+                os.sync()
+                if who == "dockyard":
+                    dst = f"{dy.registry.host}/bench/a:v1"
+                    dy_runs.append(run(dockyard("copy", "--json", src, dst)))
+                else:
+                    sk_runs.append(run(skopeo(src, f"docker://{sk.registry.host}/bench/a:v1")))
+    except BaseException:  # a failed run (SystemExit) must not leave registries running
+        for side in sides or ():
+            side.stop()
+        raise
     assert sides is not None
     return dy_runs, sk_runs, sides
 
