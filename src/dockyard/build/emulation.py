@@ -64,7 +64,9 @@ class BinfmtStatus:
         if self.ok:
             return None
         if self.name is None:
-            return f"{self.platform} cannot run on this {self.host} host (qemu has no emulator for it)"
+            return (
+                f"{self.platform} cannot run on this {self.host} host (qemu has no emulator for it)"
+            )
         enable = f"update-binfmts --enable {self.name}"
         if not self.mounted:
             return (

@@ -103,9 +103,7 @@ def input_hash(
     return InputHash(digest, files, size, ignore_name)
 
 
-def load_ignore(
-    context: Path, *, dockerfile: Path | None = None
-) -> tuple[IgnoreRules, str | None]:
+def load_ignore(context: Path, *, dockerfile: Path | None = None) -> tuple[IgnoreRules, str | None]:
     """The ignore rules the builder applies, and the file they came from (None: no file).
 
     The name is relative to the context when the file is inside it.

@@ -77,7 +77,7 @@ def hashed_labels(labels: Mapping[str, str]) -> dict[str, str]:
 
 
 def image_format(df: Dockerfile, stage: str | None = None) -> str:
-    """"docker" when the final stage has a HEALTHCHECK (OCI configs drop it), else "oci"."""
+    """ "docker" when the final stage has a HEALTHCHECK (OCI configs drop it), else "oci"."""
     final = df.target_stage(stage)
     has = any(i.keyword == "HEALTHCHECK" for i in final.instructions)
     return "docker" if has else "oci"
@@ -178,8 +178,6 @@ def _join(fields: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in fields.items())
 
 
-def target_caches(
-    specs: Iterable[str], platform: Platform, *, backend: str
-) -> tuple[str, ...]:
+def target_caches(specs: Iterable[str], platform: Platform, *, backend: str) -> tuple[str, ...]:
     """Every spec of a target, made per platform."""
     return tuple(platform_cache(s, platform, backend=backend) for s in specs)

@@ -32,7 +32,6 @@ from dockyard.ref import parse_ref
 _VARIABLE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-
 @dataclass(frozen=True)
 class ResolvedFrom:
     """A stage's FROM for one build: what it starts from and the platform it runs on."""

@@ -98,11 +98,8 @@ def _target_json(t: TargetPlan) -> dict:
             "require_labels": list(t.policy.require_labels),
         },
         "smoke": list(t.smoke),
-        "jobs": [
-            {"platform": str(j.platform), "key": j.key, "args": dict(j.args)} for j in t.jobs
-        ],
+        "jobs": [{"platform": str(j.platform), "key": j.key, "args": dict(j.args)} for j in t.jobs],
     }
-
 
 
 def make_plan(
@@ -133,8 +130,14 @@ def make_plan(
             version = result.version or DEV_VERSION
         targets.append(
             _plan_target(
-                config, target, result, images,
-                context=context, build=build_platform, created=created, only=only,
+                config,
+                target,
+                result,
+                images,
+                context=context,
+                build=build_platform,
+                created=created,
+                only=only,
             )
         )
     return Plan(

@@ -33,7 +33,9 @@ GZIP_TYPES = frozenset(
         "application/vnd.docker.image.rootfs.diff.tar.gzip",
     }
 )
-TAR_TYPES = frozenset({"application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar"})
+TAR_TYPES = frozenset(
+    {"application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar"}
+)
 
 
 def find_in_layout(layout: Path, platform: Platform, digest: Digest) -> Digest | None:
@@ -104,8 +106,12 @@ def write_index(
             raise NotFound(f"{store}: the {job.platform} image {job.digest} is missing")
         children.append(
             index_child(
-                head[2], job.digest, head[1], job.platform,
-                input_hash=job.input_hash, image_base=job.image_base,
+                head[2],
+                job.digest,
+                head[1],
+                job.platform,
+                input_hash=job.input_hash,
+                image_base=job.image_base,
             )
         )
     raw, desc = target_index(children, annotations=annotations)

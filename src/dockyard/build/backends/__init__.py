@@ -201,7 +201,9 @@ def run_logged(
     except FileNotFoundError:
         raise OperationError(f"{argv[0]} is not installed (not found on PATH)") from None
     except OSError as exc:
-        raise OperationError(f"cannot run {argv[0]} (log {log_path}): {exc.strerror or exc}") from None
+        raise OperationError(
+            f"cannot run {argv[0]} (log {log_path}): {exc.strerror or exc}"
+        ) from None
     return LoggedRun(proc.returncode, lines, time.monotonic() - started)
 
 

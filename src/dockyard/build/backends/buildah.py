@@ -67,7 +67,9 @@ if TYPE_CHECKING:
 # Where each job's image keeps its name in builder storage (see the docstring).
 LOCAL_NAMESPACE = "localhost/dockyard"
 _VERSION = re.compile(r"^Version:\s*(\S+)", re.MULTILINE)
-_FROM = re.compile(r"^\s*FROM\s+((?:--\S+\s+)*)(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
+_FROM = re.compile(
+    r"^\s*FROM\s+((?:--\S+\s+)*)(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
