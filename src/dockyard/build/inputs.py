@@ -41,8 +41,11 @@ INPUT_HASH_ANNOTATION = "dev.dockyard.input-hash"
 # or the hash misses files it sends.
 IGNORE_SUFFIXES = (".containerignore", ".dockerignore")
 IGNORE_FILES = (".containerignore", ".dockerignore")
-# Bump when the recorded form changes, so old hashes never match new ones.
-FORMAT_VERSION = 1
+# Bump when the recorded form changes, or when the same inputs now make a
+# different image, so old hashes never match new ones (and an old image is not
+# skipped or reused as if this version had built it). 2: the config no longer
+# carries the build run's ids (build.reproducible).
+FORMAT_VERSION = 2
 CHUNK = 1 << 20  # read size when hashing a file: bounded memory for any file size
 
 
