@@ -11,8 +11,17 @@ import pytest
 
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, RegistryError
+from dockyard.oci import mediatypes as mt
 from dockyard.oci.auth import env_credential_names
 from dockyard.oci.layout import LayoutStore
+from dockyard.oci.models import (
+    EMPTY_DESCRIPTOR,
+    EMPTY_JSON,
+    Descriptor,
+    build_index,
+    build_manifest,
+    descriptor_of,
+)
 from dockyard.oci.registry import RegistryClient
 from dockyard.oci.retry import RetryPolicy
 from dockyard.oci.session import RegistryOptions, Timeouts
@@ -280,3 +289,58 @@ def test_oversized_manifest_is_refused(proxy, client):
         f"{proxy.host}/faults/huge: manifest 'v1' is {len(big)} bytes, more than the "
         "4194304 allowed"
     )
+
+
+# ---------------------------------------------------------------- a registry with the referrers API
+
+EXAMPLE = "application/vnd.example+json"
+
+
+def _artifact(subject, note: bytes):
+    layer = descriptor_of(note, "application/json")
+    raw, desc = build_manifest(
+        EMPTY_DESCRIPTOR, [layer], artifact_type=EXAMPLE, subject=subject
+    )
+    return raw, desc, {EMPTY_DESCRIPTOR.digest: EMPTY_JSON, layer.digest: note}
+
+
+def test_a_registry_with_the_referrers_api_is_asked_and_trusted(registry, proxy, client):
+    """Registry 2.8 has no referrers API; the proxy plays one on top of it: GET referrers
+    answers 200 with an index (filtered client-side, as the filter is optional), and a
+    manifest PUT answered with OCI-Subject means no fallback tag is written."""
+    store = client.store(f"{proxy.host}/faults/refapi", push=True)
+    image = make_image((90,))
+    push_image(store, image, tag="v1")
+    raw, desc, blobs = _artifact(image.descriptor, b"{}")
+    for digest, data in blobs.items():
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    listed = Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=EXAMPLE)
+    other = Descriptor(mt.OCI_MANIFEST, image.digest, image.descriptor.size, artifact_type="a/b")
+    body, _ = build_index([listed, other])
+    proxy.add(
+        Fault("GET", r"/referrers/", status=200, headers={"Content-Type": mt.OCI_INDEX}, body=body, times=None),
+        Fault(
+            "PUT", rf"/manifests/{desc.digest}", status=201,
+            headers={"OCI-Subject": str(image.digest), "Docker-Content-Digest": str(desc.digest)},
+        ),
+    )  # fmt: skip
+    assert store.referrer_put(raw, mt.OCI_MANIFEST) == desc.digest
+    assert proxy.count("PUT", r"/manifests/sha256-") == 0  # the registry keeps the list
+    assert proxy.count("GET", r"/manifests/sha256-") == 0
+    found = store.referrers(image.digest, artifact_type=EXAMPLE)
+    assert [d.digest for d in found] == [desc.digest]
+    assert proxy.count("GET", r"/referrers/") == 1 and proxy.count("GET", r"/manifests/sha256-") == 0
+
+
+def test_without_oci_subject_the_fallback_tag_is_written(registry, proxy, client):
+    store = client.store(f"{proxy.host}/faults/refnoapi", push=True)
+    image = make_image((91,))
+    push_image(store, image, tag="v1")
+    raw, desc, blobs = _artifact(image.descriptor, b"[]")
+    for digest, data in blobs.items():
+        store.blob_put(digest, len(data), io.BytesIO(data))
+    proxy.reset()
+    store.referrer_put(raw, mt.OCI_MANIFEST)
+    assert proxy.count("PUT", rf"/manifests/sha256-{image.digest.hex}") == 1
+    assert [d.digest for d in store.referrers(image.digest)] == [desc.digest]
+    assert proxy.count("GET", r"/referrers/") == 1  # asked first: 404 from registry 2.8
