@@ -20,13 +20,14 @@ set -euo pipefail
 #   curl ca-certificates              pip's and a user's HTTPS
 #   time                              GNU time: a command's peak RSS (tests/helpers/measure.py, bench/)
 #   mount                             umount of buildah's leftover mounts (tests, bench/)
+#   binutils                          readelf, the independent ELF reader in test_archscan_busybox
 #   buildah                           the default builder and the smoke runs
 #   skopeo                            the independent reader in tests, the peer in bench/
 #   qemu-user-static binfmt-support   foreign-arch RUN steps and smoke runs; update-binfmts
 #   docker-registry                   the registry of the tests and the demo
 #   mmdebstrap arch-test              the demo's Debian bases (examples/tools/make_bases.py)
 #   apache2-utils                     htpasswd for the demo's auth registry
-PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time mount
+PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time mount binutils
       buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap arch-test
       apache2-utils)
 # Debian architectures whose packages the bases and tests use; each runs under qemu.
@@ -43,6 +44,7 @@ CHECKS=(
   "make|make|make --version"
   "GNU time|time|env time -f '' true"
   "umount|mount|umount --version"
+  "readelf|binutils|readelf --version"
   "dpkg-deb|dpkg|dpkg-deb --version"
   "apt-get|apt|apt-get --version"
   "buildah|buildah|buildah version"
