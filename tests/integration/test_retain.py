@@ -3,6 +3,7 @@ protected tags stay, a registry that refuses deletes gets a clear message and ex
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import uuid
@@ -14,7 +15,14 @@ from dockyard.oci import mediatypes as mt
 from dockyard.oci.copy import copy_image
 from dockyard.oci.imports import ImageSettings, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
-from dockyard.oci.models import build_index
+from dockyard.oci.models import (
+    EMPTY_DESCRIPTOR,
+    EMPTY_JSON,
+    Descriptor,
+    build_index,
+    build_manifest,
+    descriptor_of,
+)
 from dockyard.oci.registry import RegistryClient
 from dockyard.platform import parse_platform
 from dockyard.ref import parse_repository
@@ -74,7 +82,9 @@ def present(client, host, repo, reference) -> bool:
 TAGS = {"v0": "idx0", "v1": "idx1", "v2": "idx2", "v3": "idx3", "latest": "idx3"}
 
 
-def test_keeps_newest_protected_and_every_child_of_a_kept_index(releases, registry, client, tmp_path):
+def test_keeps_newest_protected_and_every_child_of_a_kept_index(
+    releases, registry, client, tmp_path
+):
     layout, idx, child = releases
     repo = push(layout, client, registry.host, TAGS)
     result = retain(parse_repository(f"{registry.host}/{repo}"), keep=1, match=r"^v",
@@ -84,7 +94,11 @@ def test_keeps_newest_protected_and_every_child_of_a_kept_index(releases, regist
     assert [t.tag for t in result.plan.deleted] == ["v1", "v0"]
     # Roots first, then the children no kept index references (arm641 is idx3's too).
     assert result.deleted_manifests == (
-        idx["idx1"], idx["idx0"], child["amd641"], child["amd640"], child["arm640"],
+        idx["idx1"],
+        idx["idx0"],
+        child["amd641"],
+        child["amd640"],
+        child["arm640"],
     )
     store = client.store(f"{registry.host}/{repo}")
     assert sorted(store.tag_list()) == ["latest", "v2", "v3"]
@@ -95,12 +109,53 @@ def test_keeps_newest_protected_and_every_child_of_a_kept_index(releases, regist
     skopeo_pulls_all(registry, f"{repo}:v2", tmp_path / "v2")
 
 
+def attach(client, host: str, repo: str, subject_digest, note: str):
+    """An OCI 1.1 artifact referring to `subject_digest`, pushed as release attaches records."""
+    store = client.store(f"{host}/{repo}", push=True)
+    subject_head = store.manifest_head(str(subject_digest))
+    subject = Descriptor(subject_head[2], subject_head[0], subject_head[1])
+    blob = note.encode()
+    layer = descriptor_of(blob, "application/json")
+    store.blob_put(layer.digest, len(blob), io.BytesIO(blob))
+    store.blob_put(EMPTY_DESCRIPTOR.digest, len(EMPTY_JSON), io.BytesIO(EMPTY_JSON))
+    data, _ = build_manifest(
+        EMPTY_DESCRIPTOR, [layer], artifact_type="application/vnd.example.note", subject=subject
+    )
+    return store.referrer_put(data, mt.OCI_MANIFEST)
+
+
+def test_attached_records_stay_with_a_kept_index_and_go_with_a_deleted_one(
+    releases, registry, client
+):
+    layout, idx, _ = releases
+    repo = push(layout, client, registry.host, {"v1": "idx1", "v3": "idx3"})
+    kept_note = attach(client, registry.host, repo, idx["idx3"], "kept")
+    gone_note = attach(client, registry.host, repo, idx["idx1"], "gone")
+    store = client.store(f"{registry.host}/{repo}")
+    assert sorted(store.tag_list()) == sorted(
+        ["v1", "v3", f"sha256-{idx['idx1'].hex}", f"sha256-{idx['idx3'].hex}"]
+    )
+
+    retain(parse_repository(f"{registry.host}/{repo}"), keep=1, match=None, client=client)
+    assert sorted(store.tag_list()) == ["sha256-" + idx["idx3"].hex, "v3"]
+    assert [d.digest for d in store.referrers(idx["idx3"])] == [kept_note]
+    assert not present(client, registry.host, repo, gone_note)
+    assert present(client, registry.host, repo, kept_note)
+
+
 def test_a_tag_sharing_a_kept_digest_is_kept(releases, registry, client):
     layout, _, _ = releases
-    repo = push(layout, client, registry.host, {"v1": "idx1", "v1-again": "idx1", "v3": "idx3", "v0": "idx0"})
+    repo = push(
+        layout,
+        client,
+        registry.host,
+        {"v1": "idx1", "v1-again": "idx1", "v3": "idx3", "v0": "idx0"},
+    )
     result = retain(parse_repository(f"{registry.host}/{repo}"), keep=2, match=None, client=client)
     assert [(t.tag, t.reason) for t in result.plan.kept] == [
-        ("v3", NEWEST), ("v1-again", NEWEST), ("v1", SHARED),
+        ("v3", NEWEST),
+        ("v1-again", NEWEST),
+        ("v1", SHARED),
     ]
     assert [t.tag for t in result.plan.deleted] == ["v0"]
     assert sorted(client.store(f"{registry.host}/{repo}").tag_list()) == ["v1", "v1-again", "v3"]
@@ -157,7 +212,9 @@ def test_cli_exit_codes_and_json(releases, registry, no_delete_registry, client)
     refused = subprocess.run([*cli, f"{host}/{repo}", "--keep", "1"],
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert refused.returncode == 1 and refused.stdout == ""
-    assert refused.stderr.startswith(f"error: retain {host}/{repo}: the registry refuses to delete manifests")
+    assert refused.stderr.startswith(
+        f"error: retain {host}/{repo}: the registry refuses to delete manifests"
+    )
     assert refused.stderr.count("\n") == 1
     bad = subprocess.run([*cli, f"{registry.host}/{repo}:v1", "--keep", "1"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip

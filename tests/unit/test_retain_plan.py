@@ -14,6 +14,7 @@ from dockyard.release.retain import (
     NEWEST,
     NOT_MATCHED,
     PROTECTED,
+    REFERRERS,
     SHARED,
     TagInfo,
     parse_created,
@@ -67,7 +68,11 @@ def test_protected_tags_stay_whatever_their_age():
 
 
 def test_a_digest_shared_with_a_kept_tag_is_never_deleted():
-    tags = [TagInfo("old", d("x"), day(1)), TagInfo("main", d("x"), day(1)), TagInfo("new", d("y"), day(5))]
+    tags = [
+        TagInfo("old", d("x"), day(1)),
+        TagInfo("main", d("x"), day(1)),
+        TagInfo("new", d("y"), day(5)),
+    ]
     plan = plan_retention(tags, keep=1, matched={"old", "new"})
     assert kept(plan) == [("new", NEWEST), ("old", SHARED), ("main", NOT_MATCHED)]
     assert plan.deleted == () and plan.manifests == ()
@@ -78,6 +83,31 @@ def test_unknown_dates_are_oldest_then_names_break_ties():
     plan = plan_retention(tags, keep=2, matched={"a", "b", "c"})
     assert [t.tag for t in plan.kept] == ["c", "b"]
     assert [t.tag for t in plan.deleted] == ["a"]
+
+
+def test_a_referrers_tag_stays_with_its_subject_and_goes_with_it():
+    # sha256-<hex>: the distribution spec's fallback list of what is attached to
+    # <hex> (verification records). Never a candidate itself, whatever its date.
+    def listing(subject: str) -> TagInfo:
+        return TagInfo(f"sha256-{d(subject).hex}", d(f"refs-{subject}"))
+
+    children = {**CHILDREN, d("refs-i1"): (d("record1"),), d("refs-i3"): (d("record3"),),
+                d("refs-c3a"): (d("sbom3a"),)}  # fmt: skip
+    tags = [*TAGS, listing("i1"), listing("i3"), listing("c3a")]
+    plan = plan_retention(tags, keep=1, matched={"v1", "v2", "v3"}, children=children)
+    kept = {t.tag: t.reason for t in plan.kept}
+    assert kept[f"sha256-{d('i3').hex}"] == REFERRERS  # i3 is kept (v3, latest)
+    assert kept[f"sha256-{d('c3a').hex}"] == REFERRERS  # a child of a kept index
+    assert [t.tag for t in plan.deleted] == ["v2", "v1", f"sha256-{d('i1').hex}"]
+    # The list and the record attached to i1 go after i1 itself; nothing of i3's.
+    assert plan.manifests[-2:] == (d("refs-i1"), d("record1"))
+    assert d("refs-i3") not in plan.manifests and d("record3") not in plan.manifests
+
+
+def test_a_tag_that_only_looks_like_a_referrers_tag_is_an_ordinary_tag():
+    tags = [TagInfo("sha256-abc", d("x"), day(1)), TagInfo("v2", d("y"), day(2))]
+    plan = plan_retention(tags, keep=1, matched={"sha256-abc", "v2"})
+    assert [t.tag for t in plan.deleted] == ["sha256-abc"]
 
 
 def test_negative_keep_is_refused():
@@ -102,15 +132,20 @@ def test_parse_created(text, expected):
 
 
 @given(
-    st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(1, 28), st.sampled_from("pqrs")),
-             unique_by=lambda x: x[0], max_size=8),
+    st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.integers(1, 28), st.sampled_from("pqrs")),
+        unique_by=lambda x: x[0],
+        max_size=8,
+    ),
     st.integers(0, 5),
     st.sets(st.sampled_from("abcdefgh")),
 )
 def test_property_nothing_a_kept_tag_needs_is_deleted(rows, keep, protect):
     tags = [TagInfo(t, d(digest), day(n)) for t, n, digest in rows]
     children = {d("p"): (d("q"), d("c")), d("r"): (d("c"),)}
-    plan = plan_retention(tags, keep=keep, matched={t.tag for t in tags}, protect=protect, children=children)
+    plan = plan_retention(
+        tags, keep=keep, matched={t.tag for t in tags}, protect=protect, children=children
+    )
     assert {t.tag for t in plan.kept} | {t.tag for t in plan.deleted} == {t.tag for t in tags}
     needed = {t.digest for t in plan.kept}
     needed |= {c for k in list(needed) for c in children.get(k, ())}

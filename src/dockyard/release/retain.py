@@ -15,6 +15,11 @@ Which tags go (plan_retention, pure):
   tag on it, which is why a digest a kept tag shares is never deleted. The
   children of a deleted index go too, except those a kept index references.
 
+Referrers tags (`sha256-<hex>`, the distribution spec's fallback list of the
+manifests attached to `<hex>`: verification records, later SBOMs and
+signatures) are never candidates: one stays while its subject stays, and goes
+with its subject, the attached manifests too (oci/referrers.py).
+
 Roots are deleted before children, so no tag ever points at an index whose
 children are gone. A registry that refuses deletes (405, UNSUPPORTED) stops
 the run with Unsupported (exit 1), saying how far it got.
@@ -41,6 +46,10 @@ NEWEST = "newest"
 PROTECTED = "protected"
 NOT_MATCHED = "not matched"
 SHARED = "shares a manifest with a kept tag"
+REFERRERS = "lists what is attached to a kept manifest"
+
+# The referrers tag schema (distribution spec): <algorithm>-<hex of the subject>.
+_REFERRERS_TAG = re.compile(r"(sha256)-([0-9a-f]{64})|(sha512)-([0-9a-f]{128})")
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -122,6 +131,48 @@ def plan_retention(
     if keep < 0:
         raise InputError(f"--keep {keep}: expected 0 or more tags to keep")
     children = children or {}
+    referrers = [t for t in tags if referrers_subject(t.tag) is not None]
+    tags = [t for t in tags if referrers_subject(t.tag) is None]
+    plan = _plan_tags(tags, keep=keep, matched=matched, protect=protect, children=children)
+    return _with_referrers(plan, referrers, children)
+
+
+def referrers_subject(tag: str) -> str | None:
+    """The subject digest a referrers-schema tag (`sha256-<hex>`) stands for, else None."""
+    m = _REFERRERS_TAG.fullmatch(tag)
+    if m is None:
+        return None
+    algorithm, hex_part = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return f"{algorithm}:{hex_part}"
+
+
+def _with_referrers(
+    plan: RetentionPlan,
+    referrers: Sequence[TagInfo],
+    children: Mapping[Digest, Collection[Digest]],
+) -> RetentionPlan:
+    """Keep each referrers tag whose subject stays; delete it (and what it lists) with its subject."""
+    going = {str(d) for d in plan.manifests}
+    kept, deleted, roots = list(plan.kept), list(plan.deleted), list(plan.manifests)
+    for t in referrers:
+        if referrers_subject(t.tag) in going:
+            deleted.append(RetainedTag(t.tag, t.digest, t.created))
+            roots.append(t.digest)
+            roots.extend(children.get(t.digest, ()))  # the attached manifests go with their list
+        else:
+            kept.append(RetainedTag(t.tag, t.digest, t.created, REFERRERS))
+    # Only attached manifests go after the roots: nothing a kept tag needs is among them.
+    return RetentionPlan(tuple(kept), tuple(deleted), tuple(dict.fromkeys(roots)))
+
+
+def _plan_tags(
+    tags: Sequence[TagInfo],
+    *,
+    keep: int,
+    matched: Collection[str],
+    protect: Collection[str],
+    children: Mapping[Digest, Collection[Digest]],
+) -> RetentionPlan:
     ordered = sorted(tags, key=lambda t: (t.when, t.tag), reverse=True)
     candidates = [t for t in ordered if t.tag in matched]
     reasons: dict[str, str] = {t.tag: NEWEST for t in candidates[:keep]}
@@ -138,16 +189,20 @@ def plan_retention(
         for t in more:
             reasons[t.tag] = SHARED
         needed = _needed(needed | {t.digest for t in more}, children)
-    kept = tuple(RetainedTag(t.tag, t.digest, t.created, reasons[t.tag]) for t in ordered if t.tag in reasons)
-    deleted = tuple(RetainedTag(t.tag, t.digest, t.created) for t in ordered if t.tag not in reasons)
+    kept = tuple(
+        RetainedTag(t.tag, t.digest, t.created, reasons[t.tag]) for t in ordered if t.tag in reasons
+    )
+    deleted = tuple(
+        RetainedTag(t.tag, t.digest, t.created) for t in ordered if t.tag not in reasons
+    )
     roots = list(dict.fromkeys(t.digest for t in deleted))
-    orphans = [
-        c for r in roots for c in children.get(r, ()) if c not in needed and c not in roots
-    ]
+    orphans = [c for r in roots for c in children.get(r, ()) if c not in needed and c not in roots]
     return RetentionPlan(kept, deleted, tuple(roots) + tuple(dict.fromkeys(orphans)))
 
 
-def _needed(digests: Iterable[Digest], children: Mapping[Digest, Collection[Digest]]) -> set[Digest]:
+def _needed(
+    digests: Iterable[Digest], children: Mapping[Digest, Collection[Digest]]
+) -> set[Digest]:
     """The digests and everything under them."""
     out: set[Digest] = set()
     stack = list(digests)
@@ -183,7 +238,9 @@ def retain(
     store = client.store(repository, push=not dry_run)
     infos, children = _survey(store)
     matched = {t.tag for t in infos if pattern is None or pattern.search(t.tag)}
-    plan = plan_retention(infos, keep=keep, matched=matched, protect=set(protect), children=children)
+    plan = plan_retention(
+        infos, keep=keep, matched=matched, protect=set(protect), children=children
+    )
     done: tuple[Digest, ...] = ()
     if not dry_run:
         done = _delete(store, plan.manifests, repository.name)
