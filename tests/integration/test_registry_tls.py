@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 
@@ -23,19 +22,10 @@ from tests.helpers.certs import self_signed, server_cert
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.images import make_image, push_image
 from tests.helpers.registry import PASSWORD, USER, start_registry
+from tests.helpers.relay import TcpRelay, this_host
 from tests.helpers.tokenserver import TokenServer
 
 pytestmark = pytest.mark.integration
-
-
-def other_host() -> tuple[str, str]:
-    """(a name for this machine that is not 'localhost', the address it resolves to)."""
-    name = socket.gethostname()
-    address = socket.gethostbyname(name)
-    assert name != "localhost" and name != address, (
-        f"host name {name!r} cannot stand for another host"
-    )
-    return name, address
 
 
 def token_registry_with(tmp_path, server: TokenServer):
@@ -45,7 +35,7 @@ def token_registry_with(tmp_path, server: TokenServer):
 @pytest.fixture
 def plain_realm_registry(tmp_path):
     """A token-auth registry on 127.0.0.1 whose realm is plain http on another host name."""
-    name, address = other_host()
+    name, address = this_host()
     server = TokenServer(users={USER: PASSWORD}, bind=address, realm_host=name)
     reg = token_registry_with(tmp_path, server)
     yield reg
@@ -93,7 +83,7 @@ def test_an_off_host_plain_http_realm_fails_the_command_with_one_line(plain_real
 
 
 def test_an_insecure_registry_does_not_make_its_https_realm_unverified(tmp_path):
-    name, address = other_host()
+    name, address = this_host()
     ca = self_signed("dockyard test token CA")
     ca_path, _ = ca.write(tmp_path, "token-ca")
     server = TokenServer(
@@ -144,7 +134,7 @@ def redirecting_front(registry_host: str, location: str) -> FaultProxy:
 def test_a_plain_http_redirect_to_another_host_is_refused(registry):
     data = os.urandom(2000)
     digest = sha256_digest(data)
-    name, _ = other_host()
+    name, _ = this_host()
     with FaultProxy(registry.host).start() as other:
         port = other.host.rsplit(":", 1)[1]
         location = f"http://{name}:{port}/v2/redir/tls/blobs/{digest}"
@@ -170,10 +160,14 @@ def test_an_insecure_registrys_https_redirect_is_verified(registry, tls_registry
         client.store(f"{tls_registry.host}/redir/tls", push=True).blob_put(
             digest, len(data), io.BytesIO(data)
         )
-    name, _ = other_host()
-    port = tls_registry.host.rsplit(":", 1)[1]
-    location = f"https://{name}:{port}/v2/redir/tls/blobs/{digest}"
-    with redirecting_front(registry.host, location) as front:
+    name, address = this_host()
+    with (
+        TcpRelay(address, tls_registry.host) as relay,
+        redirecting_front(
+            registry.host, f"https://{name}:{relay.port}/v2/redir/tls/blobs/{digest}"
+        ) as front,
+    ):
+        location = f"https://{name}:{relay.port}/v2/redir/tls/blobs/{digest}"
         insecure = frozenset({front.host})
         client = RegistryClient(options=RegistryOptions(insecure_registries=insecure))
         with client, pytest.raises(UntrustedCertificate) as err:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from tests.helpers.buildproject import project
 from tests.helpers.busybox import busybox_rootfs
+from tests.helpers.relay import TcpRelay, this_host
 from tests.integration.conftest import skopeo_raw
 
 pytestmark = pytest.mark.integration
@@ -128,12 +128,13 @@ def test_build_pulls_its_base_through_buildah_with_the_ca_then_merge(
 
 def test_verify_smoke_pulls_through_buildah_with_the_ca(tls_registry, tls_base):
     """The registry by this machine's name (not loopback to dockyard): buildah verifies TLS."""
-    name = socket.gethostname()
-    ref = tls_base.replace("127.0.0.1", name, 1)
-    ca = str(tls_registry.ca_cert)
-    args = ("verify", ref, "--smoke-cmd", "true", "--json")
-    assert_untrusted(dockyard(*args), ref.split("/")[0])
-    proc = dockyard(*args, "--ca-cert", ca)
+    name, address = this_host()
+    with TcpRelay(address, tls_registry.host) as relay:
+        ref = tls_base.replace(tls_registry.host, f"{name}:{relay.port}", 1)
+        ca = str(tls_registry.ca_cert)
+        args = ("verify", ref, "--smoke-cmd", "true", "--json")
+        assert_untrusted(dockyard(*args), ref.split("/")[0])
+        proc = dockyard(*args, "--ca-cert", ca)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert [p["smoke"]["exit_code"] for p in doc["platforms"]] == [0, 0], doc["platforms"]
