@@ -74,6 +74,17 @@ def test_the_whole_policy_and_every_option_are_in_the_settings():
     json.dumps(settings)  # JSON-ready
 
 
+def test_a_record_of_a_verify_that_checked_less_does_not_match(monkeypatch):
+    # A newer dockyard that checks more bumps CHECKS: an older record no longer skips verify.
+    from dockyard.verify import record as rec
+
+    policy = Policy(max_size=100, non_root=True)
+    before = settings_hash(applied_settings(policy, OPTIONS))
+    assert applied_settings(policy, OPTIONS)["checks"] == rec.CHECKS
+    monkeypatch.setattr(rec, "CHECKS", rec.CHECKS + 1)
+    assert settings_hash(applied_settings(policy, OPTIONS)) != before
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -10,7 +10,8 @@ A record is an OCI 1.1 artifact attached to the index it speaks for (its
                "settings": {…}, "children": [{"platform", "digest", "findings"}],
                "findings": {"error", "warning", "info"}, "dockyard_version", "verified_at"}
 
-`settings` are the policy and smoke settings that were applied (the target's
+`settings` are the version of verify's checks (CHECKS) and the policy and
+smoke settings that were applied (the target's
 whole [policy], as dataclasses.asdict gives it, so a key added to Policy is
 covered without touching this module, and every VerifyOptions field:
 platforms, sizes, smoke argv and timeout, scan limits); `settings_hash` is
@@ -49,6 +50,12 @@ from dockyard.verify.report import Report
 
 RECORD_TYPE = "application/vnd.dockyard.verification.v1+json"
 FORMAT = 1
+# What verify checks, as a number in the settings: bump it whenever verify
+# starts checking something new (a rule, a stricter scan), so that a record
+# made by an older dockyard, which never ran that check, no longer lets a
+# release skip verifying. 1: platforms, config, diff_ids, ELF scan with
+# allow-foreign, policy, smoke.
+CHECKS = 1
 # The settings hash, also on the manifest so a referrers list shows it unfetched.
 SETTINGS_ANNOTATION = "dev.dockyard.verification.settings-hash"
 CREATED_ANNOTATION = "org.opencontainers.image.created"
@@ -108,6 +115,7 @@ def rfc3339(when: datetime) -> str:
 def applied_settings(policy: Any, options: Any) -> dict[str, Any]:
     """The settings a verify applied: the whole policy and every verify option (dataclasses)."""
     return {
+        "checks": CHECKS,
         "policy": _plain(dataclasses.asdict(policy)) if policy is not None else None,
         "verify": _plain(dataclasses.asdict(options)),
     }
