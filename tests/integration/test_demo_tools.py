@@ -141,6 +141,23 @@ def _specs() -> list:
     ]
 
 
+def _start_on_free_ports(root) -> list:
+    """registries.start on ports free a moment ago: another process (a registry of a
+    parallel run, an outgoing connection's ephemeral port) may take one between the
+    probe and the bind, which start() rightly refuses; then try two new ports."""
+    for _ in range(3):
+        specs = _specs()
+        try:
+            registries.start(root, specs)
+        except OperationError as exc:
+            if "already in use by another program" not in str(exc):
+                raise
+            registries.stop(root)
+            continue
+        return specs
+    raise AssertionError("no two free ports in three tries")
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -179,8 +196,7 @@ def test_registries_start_is_idempotent_and_stop_stops(demo_root):
 
 
 def test_auth_registry_login_through_the_written_config(demo_root):
-    specs = _specs()
-    registries.start(demo_root, specs)
+    specs = _start_on_free_ports(demo_root)
     plain, auth = (s.address for s in specs)
     data = b"demo blob\n"
     digest = sha256_digest(data)
