@@ -44,6 +44,8 @@ DEFAULT_AUTH = "127.0.0.1:5001"
 # docker-registry is up in well under a second here; 20 s covers a loaded CI machine.
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
+# How long a port may keep answering after our registry there stopped.
+RELEASE_WAIT = 3.0
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def _start_one(root: Path, spec: RegistrySpec, binary: str, user: str, password:
     if pid is not None:
         _terminate(pid)
     config.write_text(text)
-    if _answers(spec.address):
+    if not _released(spec.address):
         raise OperationError(
             f"{spec.address} is already in use by another program; "
             f"choose a free port (e.g. --{spec.name} 127.0.0.1:15000)"
@@ -252,6 +254,21 @@ def _ready(address: str) -> bool:
         return False
 
 
+def _released(address: str, timeout: float = RELEASE_WAIT) -> bool:
+    """Nothing answers on `address` within `timeout`.
+
+    A registry stopped a moment ago (ours, by `stop` or a restart; on a loaded
+    machine) may still be closing its socket: wait a little before calling the
+    port another program's.
+    """
+    deadline = time.monotonic() + timeout
+    while _answers(address):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _answers(address: str) -> bool:
     """Something accepts connections on `address`."""
     host, port = parse_address(address)
@@ -293,6 +310,8 @@ def _terminate(pid: int) -> None:
             return
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
+    while _alive(pid):  # gone (its socket closed) before the caller reuses the port
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
