@@ -106,7 +106,7 @@ enable_binfmt() {
 first_line() { local line=""; [ -r "$1" ] && read -r line <"$1"; echo "$line"; }
 
 # An entry buildah's chrooted RUN steps can use: enabled, with the F (fix-binary) flag
-# (see src/dockyard/build/emulation.py).
+# (see src/dockyard/emulation.py).
 binfmt_ok() {
   local file="$BINFMT_ROOT/$1"
   if [ "$(first_line "$BINFMT_ROOT/status")" != enabled ]; then

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.backends.buildah import BuildahBackend, BuildahStorage
-from dockyard.build.inputs import INPUT_HASH_ANNOTATION
-from dockyard.build.planning import plan_from_files
-from dockyard.build.result import BuildResult
-from dockyard.build.run import TargetCache, build_plan
+from dockyard.builder.backends.buildah import BuildahBackend, BuildahStorage
+from dockyard.builder.inputs import INPUT_HASH_ANNOTATION
+from dockyard.builder.result import BuildResult
+from dockyard.builder.run import TargetCache, build_plan
 from dockyard.oci.copy import copy_image
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, Manifest, parse_manifest
 from dockyard.oci.registry import RegistryClient
+from dockyard.plan.load import plan_from_files
 from dockyard.platform import EM_X86_64, Platform
 from dockyard.verify.archscan import scan_manifest
 from tests.helpers.buildproject import base_index, project

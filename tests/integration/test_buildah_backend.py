@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.backends import BuildRequest, get_backend
-from dockyard.build.backends.buildah import BuildahBackend, BuildahStorage
-from dockyard.build.emulation import ensure_emulation
+from dockyard.builder.backends import BuildRequest, get_backend
+from dockyard.builder.backends.buildah import BuildahBackend, BuildahStorage
+from dockyard.emulation import ensure_emulation
 from dockyard.errors import BuildFailed
 from dockyard.oci.auth import env_credential_names, find_credential
 from dockyard.oci.imports import RootfsSource, import_rootfs

@@ -24,7 +24,7 @@ from dockyard.oci.models import parse_config, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from dockyard.platform import parse_platform
 from dockyard.verify.elf import matches_platform, parse_elf_header
-from dockyard.verify.run import VerifyOptions, verify_image
+from dockyard.verify.image import VerifyOptions, verify_image
 
 pytestmark = pytest.mark.integration
 

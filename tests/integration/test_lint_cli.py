@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.verify.hadolint import find_hadolint, run_hadolint
+from dockyard.lint.hadolint import find_hadolint, run_hadolint
 
 pytestmark = pytest.mark.integration
 

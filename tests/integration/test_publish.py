@@ -12,9 +12,9 @@ from dockyard.oci.layout import LayoutStore
 from dockyard.oci.registry import RegistryClient
 from dockyard.oci.retry import RetryPolicy
 from dockyard.oci.session import RegistryOptions
+from dockyard.publish import journal as jn
+from dockyard.publish.publish import PublishItem, publish
 from dockyard.ref import parse_repository
-from dockyard.release import journal as jn
-from dockyard.release.publish import PublishItem, publish
 from tests.helpers.registry import RunningRegistry, start_registry
 from tests.integration.conftest import skopeo_raw
 
@@ -215,7 +215,7 @@ def test_summary_rows_and_json(layout, registry, client):
 
 
 def test_github_files_are_appended(layout, registry, client, tmp_path):
-    from dockyard.release.publish import write_github
+    from dockyard.publish.publish import write_github
 
     repo = new_repo()
     result = publish([item(layout, "v1", (registry.host,), repo, ("1.0", "latest"))], client=client)

@@ -7,8 +7,8 @@ import pytest
 
 from dockyard.errors import EXIT_FAILED
 from dockyard.oci.copy import copy_image
-from dockyard.release import journal as jn
-from dockyard.release.publish import PublishFailed, publish
+from dockyard.publish import journal as jn
+from dockyard.publish.publish import PublishFailed, publish
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.registry import start_registry
 from tests.integration.conftest import skopeo_raw

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from dockyard.build.dockerfile import parse_dockerfile
-from dockyard.build.pinning import pin
-from dockyard.build.resolve import (
+from dockyard.builder.resolve import (
     BASE_DIGEST_ANNOTATION,
     BASE_NAME_ANNOTATION,
     ResolvedBase,
@@ -20,6 +18,8 @@ from dockyard.build.resolve import (
     resolve_bases,
 )
 from dockyard.digest import Digest, parse_digest, sha256_digest
+from dockyard.dockerfile.parse import parse_dockerfile
+from dockyard.dockerfile.pinning import pin
 from dockyard.errors import OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.imports import RootfsSource, import_rootfs

@@ -25,8 +25,8 @@ from dockyard.oci.models import (
 )
 from dockyard.oci.registry import RegistryClient
 from dockyard.platform import parse_platform
+from dockyard.publish.retain import NEWEST, NOT_MATCHED, PROTECTED, SHARED, retain
 from dockyard.ref import parse_repository
-from dockyard.release.retain import NEWEST, NOT_MATCHED, PROTECTED, SHARED, retain
 from tests.helpers.busybox import busybox_rootfs
 from tests.helpers.registry import start_registry
 from tests.integration.test_publish import skopeo_pulls_all, storage_snapshot

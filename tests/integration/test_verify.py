@@ -7,7 +7,7 @@ import pytest
 
 from dockyard.oci.imports import ImageSettings
 from dockyard.platform import parse_platforms
-from dockyard.verify.run import VerifyOptions, verify_image
+from dockyard.verify.image import VerifyOptions, verify_image
 from tests.helpers.busybox import busybox_rootfs
 from tests.helpers.verifyimages import (
     add_layers,

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from dockyard.config.loader import load_config
-from dockyard.verify.run import VerifyOptions, verify_image
+from dockyard.verify.image import VerifyOptions, verify_image
 from tests.helpers.busybox import busybox_rootfs
 from tests.helpers.verifyimages import add_layers, import_busybox, layer, write_index
 from tests.integration.test_verify_cli import dockyard, error_lines

@@ -107,11 +107,11 @@ def test_a_registry_image_whose_diff_ids_do_not_match_exits_1(image, registry):
 
 def test_releases_verify_step_fails_it_too(image, tmp_path):
     # release verifies each target's built layout through this step before publishing anything.
-    from dockyard.build.plan import TargetPlan
-    from dockyard.build.result import TargetResult
+    from dockyard.builder.result import TargetResult
     from dockyard.config.model import Policy
+    from dockyard.pipeline.release import _verify
+    from dockyard.plan.model import TargetPlan
     from dockyard.platform import parse_platforms
-    from dockyard.release.run import _verify
 
     store, _ = image
     tampered(image, one_more, tag="release")

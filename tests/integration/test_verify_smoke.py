@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.build.emulation import binfmt_status
+from dockyard.emulation import binfmt_status
 from dockyard.oci.imports import ImageSettings
 from dockyard.platform import parse_platform, parse_platforms
-from dockyard.verify.run import VerifyOptions, verify_image
+from dockyard.verify.image import VerifyOptions, verify_image
 from tests.helpers.verifyimages import import_busybox
 
 pytestmark = pytest.mark.integration

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, Unsupported
+from dockyard.findings import Finding, has_errors
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import Descriptor
 from dockyard.platform import (
@@ -28,7 +29,6 @@ from dockyard.platform import (
 )
 from dockyard.verify.archscan import ScanLimits, layer_compression, scan_layers
 from dockyard.verify.elf import ET_REL
-from dockyard.verify.findings import Finding, has_errors
 from tests.unit.test_elf import elf_bytes
 
 ARM64 = elf_bytes(EM_AARCH64, 2, True) + b"\0" * 200

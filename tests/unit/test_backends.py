@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.backends import BuildRequest, failure, get_backend, summarize_log
-from dockyard.build.backends.buildah import (
+from dockyard.builder.backends import BuildRequest, failure, get_backend, summarize_log
+from dockyard.builder.backends.buildah import (
     authfile_doc,
     build_flags,
     cache_repository,
@@ -15,7 +15,7 @@ from dockyard.build.backends.buildah import (
     registry_hosts,
     skip_tls_verify,
 )
-from dockyard.build.backends.buildx import (
+from dockyard.builder.backends.buildx import (
     BuildxBackend,
     buildx_flags,
     parse_inspect,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dockyard.build.plan import Job
-from dockyard.build.result import BuildResult, JobResult, TargetResult
+from dockyard.builder.result import BuildResult, JobResult, TargetResult
 from dockyard.cli import progress as progress_module
 from dockyard.cli.progress import LineProgress, LiveProgress, render_build
 from dockyard.digest import Digest
+from dockyard.plan.model import Job
 from dockyard.platform import Platform
 
 ARM64 = Platform("linux", "arm64")

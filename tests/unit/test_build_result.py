@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.result import BasePin, BuildResult, ImageStats, JobResult, TargetResult
+from dockyard.builder.result import BasePin, BuildResult, ImageStats, JobResult, TargetResult
 from dockyard.digest import Digest
 from dockyard.platform import Platform
 

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockyard.build.dockerfile import parse_dockerfile
-from dockyard.build.jobrules import (
+from dockyard.builder.jobrules import (
     declared_args,
     emulated_platforms,
     hashed_args,
@@ -19,6 +18,7 @@ from dockyard.build.jobrules import (
     source_date_epoch,
     target_caches,
 )
+from dockyard.dockerfile.parse import parse_dockerfile
 from dockyard.errors import InputError
 from dockyard.oci.layout import check_name
 from dockyard.platform import Platform, parse_platform

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.backends import BACKENDS, DEFAULT_BACKEND
+from dockyard.builder.backends import BACKENDS, DEFAULT_BACKEND
 from dockyard.config.model import (
     BUILDERS,
     DEFAULT_BUILDER,

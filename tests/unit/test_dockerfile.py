@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockyard.build.dockerfile import Dockerfile, parse_dockerfile
-from dockyard.build.pinning import Pin, base_references, pin, platform_args, stage_platforms
-from dockyard.build.shellexpand import expand
 from dockyard.digest import Digest
+from dockyard.dockerfile.parse import Dockerfile, parse_dockerfile
+from dockyard.dockerfile.pinning import Pin, base_references, pin, platform_args, stage_platforms
+from dockyard.dockerfile.shellexpand import expand
 from dockyard.errors import InputError
 from dockyard.platform import Platform
 

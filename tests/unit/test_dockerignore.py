@@ -1,4 +1,4 @@
-"""dockyard.build.dockerignore against docker's documented examples and moby's matcher rules."""
+"""dockyard.dockerfile.ignore against docker's documented examples and moby's matcher rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockyard.build.dockerignore import (
+from dockyard.dockerfile.ignore import (
     IgnoreRules,
     Pattern,
     clean_path,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.emulation import binfmt_status
-from dockyard.doctor import (
+from dockyard.emulation import binfmt_status
+from dockyard.errors import InputError
+from dockyard.pipeline.doctor import (
     DoctorReport,
     Row,
     binfmt_row,
@@ -20,7 +21,6 @@ from dockyard.doctor import (
     registry_row,
     space_row,
 )
-from dockyard.errors import InputError
 from dockyard.platform import Platform
 
 AMD64, ARM64 = Platform("linux", "amd64"), Platform("linux", "arm64")

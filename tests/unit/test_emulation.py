@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.emulation import (
+from dockyard.emulation import (
     BinfmtEntry,
     binfmt_status,
     ensure_emulation,

@@ -1,4 +1,4 @@
-"""Digest files (release.fanout) and merge's pure checks (release.merge): format, errors, index."""
+"""Digest files (pipeline.fanout) and merge's pure checks (pipeline.merge): format, errors, index."""
 
 from __future__ import annotations
 
@@ -10,19 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockyard.build.inputs import INPUT_HASH_ANNOTATION
-from dockyard.build.plan import Plan, TargetPlan
-from dockyard.build.result import BasePin
-from dockyard.build.targetlayout import index_child, target_index
+from dockyard.builder.inputs import INPUT_HASH_ANNOTATION
+from dockyard.builder.result import BasePin
+from dockyard.builder.targetlayout import index_child, target_index
 from dockyard.config.model import Policy
 from dockyard.context import GitContext
 from dockyard.digest import Digest
 from dockyard.errors import InputError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import Index, parse_manifest
-from dockyard.platform import Platform
-from dockyard.ref import parse_repository
-from dockyard.release.fanout import (
+from dockyard.pipeline.fanout import (
     DigestRecord,
     PlanStamp,
     format_record,
@@ -32,13 +29,16 @@ from dockyard.release.fanout import (
     record_name,
     write_record,
 )
-from dockyard.release.merge import (
+from dockyard.pipeline.merge import (
     bare_tags,
     check_records,
     index_for,
     missing_platforms,
     publish_repositories,
 )
+from dockyard.plan.model import Plan, TargetPlan
+from dockyard.platform import Platform
+from dockyard.ref import parse_repository
 
 AMD64, ARM64, ARMV7 = Platform("linux", "amd64"), Platform("linux", "arm64"), Platform("linux", "arm", "v7")
 STAMP = PlanStamp("1.2.3", "refs/tags/v1.2.3", "a" * 40)

@@ -1,4 +1,4 @@
-"""dockyard.build.inputs: what changes the input hash, and what must not."""
+"""dockyard.builder.inputs: what changes the input hash, and what must not."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dockyard.build.dockerignore import parse_patterns
-from dockyard.build.inputs import (
+from dockyard.builder.inputs import (
     INPUT_HASH_ANNOTATION,
     InputHash,
     context_digest,
@@ -19,6 +18,7 @@ from dockyard.build.inputs import (
     load_ignore,
 )
 from dockyard.digest import Digest
+from dockyard.dockerfile.ignore import parse_patterns
 from dockyard.errors import InputError
 from dockyard.platform import Platform
 

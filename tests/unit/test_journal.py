@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dockyard.digest import sha256_digest
 from dockyard.errors import InputError
-from dockyard.release.journal import (
+from dockyard.publish.journal import (
     ABSENT,
     CONFLICT,
     DELETED,

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from dockyard.build.plan import make_plan
-from dockyard.build.resolve import ResolvedBase
+from dockyard.builder.resolve import ResolvedBase
 from dockyard.config.model import Config, Policy, Project, TagsConfig, Target
 from dockyard.context import GitContext
 from dockyard.digest import sha256_digest
@@ -33,6 +32,7 @@ from dockyard.oci.models import (
     parse_config,
     parse_manifest,
 )
+from dockyard.plan.model import make_plan
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import parse_ref
 from dockyard.verify.checks import check_healthcheck, check_smoke, select_children

@@ -1,4 +1,4 @@
-"""dockyard.verify.lint: each rule on a Dockerfile that trips it and one that does not."""
+"""dockyard.lint.rules: each rule on a Dockerfile that trips it and one that does not."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 
 from dockyard.config.loader import load_config
 from dockyard.errors import InputError
-from dockyard.verify.findings import Finding
-from dockyard.verify.hadolint import hadolint_findings
-from dockyard.verify.lint import (
+from dockyard.findings import Finding
+from dockyard.lint.files import lint_files
+from dockyard.lint.hadolint import hadolint_findings
+from dockyard.lint.rules import (
     RULES,
     LintReport,
     filter_ignored,
     lint_text,
     parse_ignore,
 )
-from dockyard.verify.linting import lint_files
 
 FLEET = Path(__file__).resolve().parents[2] / "examples" / "fleet"
 DIGEST = "sha256:" + "a" * 64

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.build.plan import DEV_VERSION, make_plan, platform_args
 from dockyard.config.model import Config, Policy, Project, TagsConfig, Target
 from dockyard.context import GitContext
 from dockyard.errors import InputError
+from dockyard.plan.model import DEV_VERSION, make_plan, platform_args
 from dockyard.platform import parse_platform
 
 AMD64 = parse_platform("linux/amd64")

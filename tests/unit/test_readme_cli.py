@@ -51,9 +51,19 @@ def test_the_layout_section_names_only_what_exists():
     block = text[text.index("```\nsrc/dockyard/\n") :].split("```", 2)[1]
     src = README.parent / "src" / "dockyard"
     names = re.findall(r"(?<![\w/.])([a-z_]+(?:/|\.py))(?=\s)", block.split("tests/unit")[0])
-    assert "release/" in names and "doctor.py" in names
+    assert "pipeline/" in names and "errors.py" in names
     missing = [n for n in names if n != "src/dockyard/" and not (src / n.rstrip("/")).exists()]
     assert missing == []
+
+
+def test_the_layout_section_names_every_package_and_top_level_module():
+    text = README.read_text()
+    block = text[text.index("```\nsrc/dockyard/\n") :].split("```", 2)[1].split("tests/unit")[0]
+    src = README.parent / "src" / "dockyard"
+    present = {f"{p.name}/" for p in src.iterdir() if (p / "__init__.py").exists()}
+    present |= {p.name for p in src.glob("*.py") if not p.name.startswith("__")}
+    unnamed = sorted(n for n in present if not re.search(rf"(?<![\w/.]){re.escape(n)}(?=\s)", block))
+    assert unnamed == []
 
 
 def test_dockyard_debug_shows_a_traceback_instead_of_the_one_line(tmp_path):

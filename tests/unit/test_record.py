@@ -10,11 +10,12 @@ import pytest
 
 from dockyard.config.model import Policy
 from dockyard.digest import parse_digest, sha256_digest
+from dockyard.findings import Finding
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import EMPTY_DESCRIPTOR, Descriptor, Manifest, parse_manifest
+from dockyard.pipeline.release import TargetVerify
 from dockyard.platform import parse_platform
-from dockyard.release.run import TargetVerify
-from dockyard.verify.findings import Finding
+from dockyard.verify.image import VerifyOptions
 from dockyard.verify.record import (
     RECORD_TYPE,
     SETTINGS_ANNOTATION,
@@ -27,7 +28,6 @@ from dockyard.verify.record import (
     settings_hash,
 )
 from dockyard.verify.report import PlatformReport, Report
-from dockyard.verify.run import VerifyOptions
 
 INDEX = "sha256:" + "b" * 64
 AMD, ARM = "sha256:" + "1" * 64, "sha256:" + "2" * 64

@@ -1,4 +1,4 @@
-"""release.run's decisions that need no builder or registry: tags per repository, the verify
+"""pipeline.release's decisions that need no builder or registry: tags per repository, the verify
 cell, the --registry override, and a plan that is the same on every run of one commit."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockyard.build.plan import make_plan
-from dockyard.build.planning import with_registries
 from dockyard.config.model import Config, Project, TagsConfig, Target
 from dockyard.context import GitContext
 from dockyard.errors import InputError
+from dockyard.findings import Finding
+from dockyard.pipeline.release import TargetVerify, bare_tags
+from dockyard.plan.load import with_registries
+from dockyard.plan.model import make_plan
 from dockyard.platform import parse_platform
-from dockyard.release.run import TargetVerify, bare_tags
-from dockyard.verify.findings import Finding
 from dockyard.verify.report import PlatformReport, Report, SmokeResult
 
 AMD64 = parse_platform("linux/amd64")

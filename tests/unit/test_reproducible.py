@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dockyard.build.reproducible import reproducible_config, with_config
+from dockyard.builder.reproducible import reproducible_config, with_config
 from dockyard.digest import parse_digest
 from dockyard.oci.mediatypes import DOCKER_CONFIG, OCI_CONFIG
 

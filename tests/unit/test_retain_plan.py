@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dockyard.digest import sha256_digest
 from dockyard.errors import InputError
-from dockyard.release.retain import (
+from dockyard.publish.retain import (
     NEWEST,
     NOT_MATCHED,
     PROTECTED,

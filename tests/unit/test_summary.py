@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockyard.config.sizes import round_size
-from dockyard.release.summary import (
+from dockyard.publish.summary import (
     SummaryRow,
     github_outputs,
     markdown,

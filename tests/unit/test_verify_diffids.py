@@ -16,7 +16,7 @@ from dockyard.oci.models import build_manifest, canonical_json, descriptor_of, p
 from dockyard.platform import parse_platform
 from dockyard.verify.archscan import ScanLimits, scan_layers
 from dockyard.verify.checks import check_rootfs
-from dockyard.verify.run import verify_image
+from dockyard.verify.image import verify_image
 from tests.unit.test_archscan import Stream, f, layer, tar_bytes
 
 COMPRESSIONS = ["gzip", "tar", "zstd", "docker", "sniff-gzip", "sniff-tar"]

@@ -14,8 +14,8 @@ from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import Descriptor, build_manifest, parse_manifest
 from dockyard.platform import parse_platforms
+from dockyard.verify.image import VerifyOptions
 from dockyard.verify.rootfile import read_final_file
-from dockyard.verify.run import VerifyOptions
 
 
 class BlobStore:

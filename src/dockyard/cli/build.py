@@ -58,7 +58,7 @@ def build_command(
     json_: JsonFlag = False,
 ) -> None:
     """Build each target's platforms and write one multi-platform index per target."""
-    from dockyard.build.run import build_from_files
+    from dockyard.builder.run import build_from_files
     from dockyard.cli.output import emit_json
     from dockyard.cli.progress import build_progress, render_build
     from dockyard.errors import BuildFailed, InputError
@@ -70,7 +70,7 @@ def build_command(
     if push_by_digest is not None:
         from functools import partial
 
-        from dockyard.release.fanout import build_push_by_digest
+        from dockyard.pipeline.fanout import build_push_by_digest
 
         run = partial(build_push_by_digest, repository=push_by_digest, digest_dir=digest_dir)
     with build_progress() as progress:

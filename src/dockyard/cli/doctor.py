@@ -28,7 +28,7 @@ def doctor_command(
     json_: JsonFlag = False,
 ) -> None:
     """Check this machine: builder, emulation per platform, registries, credentials, disk."""
-    from dockyard.doctor import run_doctor
+    from dockyard.pipeline.doctor import run_doctor
 
     report = run_doctor(
         file, builder=builder, insecure_registries=insecure_registry or (), ca_cert=ca_cert

@@ -37,8 +37,8 @@ def lint_command(
 ) -> None:
     """Lint Dockerfiles for multi-arch traps; exit 1 when any finding is an error."""
     from dockyard.cli.output import emit_json
-    from dockyard.verify.lint import parse_ignore
-    from dockyard.verify.linting import lint_files
+    from dockyard.lint.files import lint_files
+    from dockyard.lint.rules import parse_ignore
 
     report = lint_files(
         dockerfiles or (),

@@ -46,7 +46,7 @@ def merge_command(
     """Check every planned platform has a digest file, verify the images, write each index, publish all or nothing."""
     from dockyard.cli.output import emit_json, say
     from dockyard.errors import OperationError
-    from dockyard.release.merge import merge_from_files
+    from dockyard.pipeline.merge import merge_from_files
 
     try:
         result = merge_from_files(
@@ -81,7 +81,7 @@ def _render(result) -> None:
     from rich.markup import escape
 
     from dockyard.cli.output import console
-    from dockyard.release.summary import table
+    from dockyard.publish.summary import table
 
     out = console()
     for target in result.targets:

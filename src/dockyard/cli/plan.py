@@ -27,8 +27,8 @@ def plan_command(
     json_: JsonFlag = False,
 ) -> None:
     """Plan targets x platforms: contexts, Dockerfiles, build args, images, tags, labels."""
-    from dockyard.build.planning import plan_from_files
     from dockyard.cli.output import emit_json
+    from dockyard.plan.load import plan_from_files
 
     plan = plan_from_files(
         file, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event,

@@ -1,6 +1,6 @@
 """Build progress and results on stderr: a rich live table on a terminal, plain lines elsewhere.
 
-Both views implement build.run.BuildProgress; the run calls them from its
+Both views implement builder.run.BuildProgress; the run calls them from its
 worker threads, so each keeps its state under a lock.
 """
 

@@ -49,7 +49,7 @@ def release_command(
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.progress import build_progress
-    from dockyard.release.run import release_from_files
+    from dockyard.pipeline.release import release_from_files
 
     with build_progress() as progress:
         result = release_from_files(
@@ -80,7 +80,7 @@ def release_command(
 def _render(result) -> None:
     from dockyard.cli.output import console
     from dockyard.cli.progress import render_build
-    from dockyard.release.summary import table
+    from dockyard.publish.summary import table
 
     out = console()
     if result.stopped == "build":

@@ -33,7 +33,7 @@ def retain_command(
 ) -> None:
     """Delete old tags and their manifests; kept tags, protected tags and their children stay."""
     from dockyard.cli.output import emit_json, say
-    from dockyard.release.retain import retain_location
+    from dockyard.publish.retain import retain_location
 
     result = retain_location(
         repository,

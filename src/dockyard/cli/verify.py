@@ -65,7 +65,7 @@ def verify_command(
     from dockyard.errors import InputError, VerificationFailed
     from dockyard.oci.imports import parse_command
     from dockyard.platform import parse_platforms
-    from dockyard.verify.run import VerifyOptions, verify_image
+    from dockyard.verify.image import VerifyOptions, verify_image
 
     if smoke_timeout <= 0:
         raise InputError(f"--smoke-timeout {smoke_timeout:g}: expected a number of seconds above 0")

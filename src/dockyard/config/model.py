@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dockyard.platform import Platform
 
 
-# The builder backends dockyard.build.backends implements (config sits below build,
+# The builder backends dockyard.builder.backends implements (config sits below build,
 # so it names them here; a unit test keeps the two lists equal).
 BUILDERS = ("buildah", "buildx")
 # buildah: daemonless, the one installed on CI runners and Debian without Docker.

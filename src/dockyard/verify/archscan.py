@@ -52,6 +52,7 @@ from typing import IO, Any
 from dockyard.config.pathglob import first_match
 from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, OperationError
+from dockyard.findings import Finding
 from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
 from dockyard.platform import ElfSignature, Platform, elf_signature
@@ -63,7 +64,6 @@ from dockyard.verify.elf import (
     matches_signature,
     parse_elf_header,
 )
-from dockyard.verify.findings import Finding
 from dockyard.verify.layerview import OPAQUE, WHITEOUT, LimitReached, View
 
 MiB = 1 << 20

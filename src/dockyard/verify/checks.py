@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.errors import InputError
+from dockyard.findings import Finding
 from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest
 from dockyard.platform import Platform, matches, parse_platform
-from dockyard.verify.findings import Finding
 from dockyard.verify.passwd import UserCheck
 from dockyard.verify.report import SmokeResult
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from dockyard.digest import Digest, parse_digest, sha256_digest
 from dockyard.errors import DockyardError, OperationError
+from dockyard.findings import SEVERITIES
 from dockyard.oci.models import (
     EMPTY_DESCRIPTOR,
     EMPTY_JSON,
@@ -45,7 +46,6 @@ from dockyard.oci.models import (
     canonical_json,
     descriptor_of,
 )
-from dockyard.verify.findings import SEVERITIES
 from dockyard.verify.report import Report
 
 RECORD_TYPE = "application/vnd.dockyard.verification.v1+json"

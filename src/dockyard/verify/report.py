@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dockyard.verify.findings import Finding, has_errors
+from dockyard.findings import Finding, has_errors
 
 # Smoke output kept in the report: the tail, where errors are printed.
 SMOKE_OUTPUT_CAP = 4096

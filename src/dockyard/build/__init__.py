@@ -1,1 +1,0 @@
-"""Build: the plan (pure), Dockerfile model, backends and input hashing."""
