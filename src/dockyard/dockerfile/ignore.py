@@ -176,14 +176,18 @@ def format_pattern(p: Pattern) -> str:
     Usually the pattern itself. A pattern starting with `#`, or one the two
     trims and cleanings would rewrite (a leading `/` or space, a trailing
     space, as the odd line `./ /a` or `a/ / /.` gives), is spelled with a
-    `./` before or a `/ /.` after, which cleaning removes again.
+    `./` before (after or before the `!` of an exception) or a `/ /.` after,
+    which cleaning removes again. A plain pattern with a leading space comes only
+    from a line like `!../../ /a`, whose second cleaning eats the `!`; it is
+    spelled that way.
     """
     head = "!" if p.exception else ""
-    for before in ("", "./", "./ "):
+    for before in ("", "./", "./ ", "!../../"):
         for after in ("", "/ /."):
-            line = before + head + p.text + after
-            if not line.startswith("#") and _reparses(line, p):
-                return line
+            # Both orders: `!./ /a` keeps a leading space, `./!/a` a leading slash.
+            for line in (head + before + p.text + after, before + head + p.text + after):
+                if not line.startswith("#") and _reparses(line, p):
+                    return line
     raise ValueError(f"pattern {p.text!r} has no .dockerignore spelling")  # not from a parse
 
 
