@@ -2,14 +2,24 @@
 
     DockyardError                      base; never raised directly
     ├── InputError          exit 2     bad input: usage, config, reference, rule
+    │   ├── UnsetVariable               a Dockerfile's ${X:?message} met an unset X
+    │   └── TemplateError               a tag template Handlebars would refuse
     └── OperationError      exit 1     the operation failed or found problems
         ├── RegistryError               an HTTP exchange with a registry failed, or a
         │   │                           token realm / redirect it named was refused
-        │   │                           (the registry's configuration, not the user's input)
+        │   │                           (the registry's configuration, not the user's input);
+        │   │                           .status .codes .method .url .temporary .retry_after
         │   └── UntrustedCertificate    a TLS certificate did not verify: a CA problem
+        ├── NotFound                    a store has no such blob, manifest or tag
         ├── DigestMismatch              bytes did not hash to the expected digest
-        ├── BuildFailed                 a builder job failed
+        ├── ManifestInvalid             a manifest, index, descriptor or config is malformed
+        ├── LayoutInvalid               a directory is not a usable OCI image layout
+        ├── ReferrersInvalid            a referrers fallback tag holds something else
+        ├── RecordInvalid               a referrer claiming to be a verification record is not one
+        ├── Cancelled                   a transfer stopped because another one failed
+        ├── BuildFailed                 a builder job failed; .log_tail
         ├── VerificationFailed          verify found error findings
+        ├── PublishFailed               publish failed; .result says where every tag is
         └── Unsupported                 a store cannot do this; callers fall back
 
 Library code raises only these; third-party exceptions (httpx, subprocess,
@@ -59,6 +69,7 @@ class RegistryError(OperationError):
         method: str | None = None,
         url: str | None = None,
         temporary: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -66,6 +77,9 @@ class RegistryError(OperationError):
         self.method = method
         self.url = url
         self.temporary = temporary
+        # Seconds the registry asked us to wait (Retry-After), for a caller that
+        # retries a whole operation (an upload) rather than one request.
+        self.retry_after = retry_after
 
 
 class UntrustedCertificate(RegistryError):
@@ -82,16 +96,60 @@ class UntrustedCertificate(RegistryError):
         self.host = host
 
 
+class UnsetVariable(InputError):
+    """`${X:?message}` met an unset X: the text is fine, the arguments are not."""
+
+
+class TemplateError(InputError):
+    """An expression Handlebars would refuse (or that dockyard does not support)."""
+
+
+class NotFound(OperationError):
+    """The store has no such blob, manifest or tag (a registry's 404, a layout's missing file)."""
+
+
 class DigestMismatch(OperationError):
     """Content did not hash to the digest it was fetched or stored under."""
 
 
+class ManifestInvalid(OperationError):
+    """A manifest, index, descriptor or config is malformed, oversized or ambiguous."""
+
+
+class LayoutInvalid(OperationError):
+    """The directory is not a usable OCI image layout."""
+
+
+class ReferrersInvalid(OperationError):
+    """The `<alg>-<hex>` tag exists but is not a referrers index (another tool's tag?)."""
+
+
+class RecordInvalid(OperationError):
+    """A referrer that claims to be a verification record and is not a usable one."""
+
+
+class Cancelled(OperationError):
+    """A transfer stopped because another one failed."""
+
+
 class BuildFailed(OperationError):
-    """A builder job failed."""
+    """A builder job failed; `log_tail` holds the last lines of its log, when there is one."""
+
+    def __init__(self, message: str, *, log_tail: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
 
 
 class VerificationFailed(OperationError):
     """Verification found at least one error finding."""
+
+
+class PublishFailed(OperationError):
+    """Publish failed; `result` (a publish.PublishResult) says where every tag of every repository is."""
+
+    def __init__(self, message: str, *, result: object) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class Unsupported(OperationError):

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.errors import RegistryError
+from dockyard.errors import NotFound, RegistryError
 from dockyard.oci.auth import env_credential_names
 from dockyard.oci.copy import copy_image, copy_location
 from dockyard.oci.imports import ImportResult, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import parse_manifest
 from dockyard.oci.registry import RegistryClient
-from dockyard.oci.store import NotFound
 from dockyard.platform import Platform
 from tests.helpers.busybox import busybox_rootfs
 from tests.helpers.faultproxy import FaultProxy

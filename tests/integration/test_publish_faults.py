@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.errors import EXIT_FAILED
+from dockyard.errors import EXIT_FAILED, PublishFailed
 from dockyard.oci.copy import copy_image
 from dockyard.publish import journal as jn
-from dockyard.publish.publish import PublishFailed, publish
+from dockyard.publish.publish import publish
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.registry import start_registry
 from tests.integration.conftest import skopeo_raw

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from dockyard.digest import sha256_digest
-from dockyard.errors import DigestMismatch, RegistryError
+from dockyard.errors import DigestMismatch, NotFound, ReferrersInvalid, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.auth import env_credential_names
 from dockyard.oci.models import (
@@ -22,10 +22,9 @@ from dockyard.oci.models import (
     descriptor_of,
     parse_manifest,
 )
-from dockyard.oci.referrers import ReferrersInvalid
 from dockyard.oci.registry import RegistryClient, RegistryStore
 from dockyard.oci.session import RegistryOptions
-from dockyard.oci.store import NotFound, Store
+from dockyard.oci.store import Store
 from tests.helpers.images import make_image, push_image
 from tests.integration.conftest import skopeo_json, skopeo_raw
 

@@ -20,12 +20,11 @@ from dockyard.builder.resolve import (
 from dockyard.digest import Digest, parse_digest, sha256_digest
 from dockyard.dockerfile.parse import parse_dockerfile
 from dockyard.dockerfile.pinning import pin
-from dockyard.errors import OperationError
+from dockyard.errors import NotFound, OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.imports import RootfsSource, import_rootfs
 from dockyard.oci.models import ATTESTATION_ANNOTATION, Descriptor, build_index
 from dockyard.oci.registry import RegistryClient
-from dockyard.oci.store import NotFound
 from dockyard.platform import Platform
 from dockyard.ref import parse_ref
 from tests.helpers.busybox import busybox_rootfs

@@ -8,17 +8,11 @@ import json
 import pytest
 
 from dockyard.digest import Digest, sha256_digest
-from dockyard.errors import DigestMismatch, InputError
+from dockyard.errors import DigestMismatch, InputError, LayoutInvalid, ManifestInvalid, NotFound
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.layout import LayoutInvalid, LayoutStore
-from dockyard.oci.models import (
-    Descriptor,
-    ManifestInvalid,
-    build_index,
-    build_manifest,
-    descriptor_of,
-)
-from dockyard.oci.store import NotFound, Store
+from dockyard.oci.layout import LayoutStore
+from dockyard.oci.models import Descriptor, build_index, build_manifest, descriptor_of
+from dockyard.oci.store import Store
 from dockyard.platform import Platform
 
 REF = "org.opencontainers.image.ref.name"

@@ -10,14 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockyard.digest import parse_digest, sha256_digest
-from dockyard.errors import OperationError
+from dockyard.errors import ManifestInvalid, OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     Descriptor,
     Index,
     Manifest,
-    ManifestInvalid,
     build_index,
     build_manifest,
     parse_config,

@@ -10,6 +10,7 @@ import pytest
 
 from dockyard.config.model import Policy
 from dockyard.digest import parse_digest, sha256_digest
+from dockyard.errors import RecordInvalid
 from dockyard.findings import Finding
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import EMPTY_DESCRIPTOR, Descriptor, Manifest, parse_manifest
@@ -19,7 +20,6 @@ from dockyard.verify.image import VerifyOptions
 from dockyard.verify.record import (
     RECORD_TYPE,
     SETTINGS_ANNOTATION,
-    RecordInvalid,
     applied_settings,
     make_record,
     parse_record,

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from dockyard.digest import parse_digest, sha256_digest
+from dockyard.errors import ReferrersInvalid
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import (
@@ -22,7 +23,6 @@ from dockyard.oci.models import (
     parse_manifest,
 )
 from dockyard.oci.referrers import (
-    ReferrersInvalid,
     artifact,
     of_type,
     parse_referrers,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from dockyard.digest import Digest
 from dockyard.dockerfile.parse import Dockerfile
 from dockyard.dockerfile.pinning import Pin, base_references, resolve_froms
-from dockyard.errors import OperationError
+from dockyard.errors import NotFound, OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import (
@@ -34,7 +34,7 @@ from dockyard.oci.models import (
     Manifest,
     parse_manifest,
 )
-from dockyard.oci.store import NotFound, Store
+from dockyard.oci.store import Store
 from dockyard.platform import Platform, matches
 from dockyard.ref import Reference, parse_ref
 

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING
 
 from dockyard.builder.targetlayout import child_with
 from dockyard.digest import Digest
-from dockyard.errors import OperationError, RegistryError
+from dockyard.errors import NotFound, OperationError, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, parse_manifest
-from dockyard.oci.store import NotFound
 from dockyard.platform import Platform
 from dockyard.ref import Reference, parse_ref
 

@@ -226,8 +226,7 @@ class _Run:
             prepared = self.prepare(target, job)
             result = self.obtain(target, job, prepared, layout)
         except BuildFailed as exc:
-            tail = getattr(exc, "log_tail", ())
-            result = _failed(job, exc, prepared, log_tail=tail, log_path=self.log_path(job))
+            result = _failed(job, exc, prepared, log_tail=exc.log_tail, log_path=self.log_path(job))
         except DockyardError as exc:
             result = _failed(job, exc, prepared)
         result = _with(result, seconds=time.monotonic() - started)

@@ -20,11 +20,10 @@ from dockyard.builder.inputs import INPUT_HASH_ANNOTATION
 from dockyard.builder.resolve import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION
 from dockyard.builder.result import BasePin, ImageStats, JobResult
 from dockyard.digest import Digest
-from dockyard.errors import OperationError
+from dockyard.errors import NotFound, OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Descriptor, Index, Manifest, build_index, parse_manifest
-from dockyard.oci.store import NotFound
 from dockyard.platform import Platform
 
 GZIP_TYPES = frozenset(

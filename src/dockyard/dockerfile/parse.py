@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from dockyard.dockerfile.lines import LogicalLine, logical_lines, unquote
-from dockyard.dockerfile.shellexpand import UnsetVariable, expand
-from dockyard.errors import InputError
+from dockyard.dockerfile.shellexpand import expand
+from dockyard.errors import InputError, UnsetVariable
 from dockyard.ref import parse_ref
 
 __all__ = [

@@ -19,14 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
-from dockyard.errors import InputError
+from dockyard.errors import InputError, UnsetVariable
 
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
 
-
-class UnsetVariable(InputError):
-    """`${X:?message}` met an unset X: the text is fine, the arguments are not."""
 
 
 def expand(text: str, args: Mapping[str, str], *, escape: str = "\\") -> str:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol, TypeVar
 
 from dockyard.digest import Digest
-from dockyard.errors import DigestMismatch, InputError, OperationError, RegistryError
+from dockyard.errors import Cancelled, DigestMismatch, InputError, NotFound, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import (
@@ -51,7 +51,7 @@ from dockyard.oci.models import (
     parse_manifest,
 )
 from dockyard.oci.retry import RetryPolicy, decide, restarts_upload
-from dockyard.oci.store import NotFound, Store
+from dockyard.oci.store import Store
 from dockyard.platform import Platform, matches, parse_platform
 from dockyard.ref import LayoutRef, Reference, parse_location
 
@@ -80,9 +80,6 @@ class Progress(Protocol):
     def blob_done(self, digest: Digest, outcome: str) -> None:
         """The blob is at the destination: outcome is copied, skipped or mounted."""
 
-
-class Cancelled(OperationError):
-    """A transfer stopped because another one failed."""
 
 
 # ---------------------------------------------------------------- result
@@ -363,7 +360,7 @@ class _Copier:
             policy=self.retry,
             status=err.status,
             codes=err.codes,
-            retry_after=getattr(err, "retry_after", None),
+            retry_after=err.retry_after,
             rand=random.random(),
         )
         lost_session = restarts_upload(err.status, err.codes) and attempt < self.retry.attempts

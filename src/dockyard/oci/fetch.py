@@ -8,13 +8,12 @@ for inspect, verify, base resolution and copy alike.
 from __future__ import annotations
 
 from dockyard.digest import sha256_digest
-from dockyard.errors import DigestMismatch
+from dockyard.errors import DigestMismatch, ManifestInvalid
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     Descriptor,
     ImageConfig,
     Manifest,
-    ManifestInvalid,
     parse_config,
     parse_manifest,
 )

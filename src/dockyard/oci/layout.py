@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO
 
 from dockyard.digest import Digest, parse_digest
-from dockyard.errors import InputError, OperationError
+from dockyard.errors import InputError, LayoutInvalid, NotFound, OperationError
 from dockyard.oci import referrers as refs
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
@@ -50,7 +50,6 @@ from dockyard.oci.models import (
     build_index,
     parse_manifest,
 )
-from dockyard.oci.store import NotFound
 from dockyard.oci.verifying import VerifyingReader
 
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'  # what skopeo writes
@@ -59,9 +58,6 @@ CHUNK = 1 << 20  # 1 MiB reads: large enough for hashing speed, small for memory
 # containers/image's rule for a name in an OCI layout (oci_transport.go refRegexp).
 _NAME = re.compile(r"[A-Za-z0-9._-]+(?:[/+][A-Za-z0-9._-]+)*")
 
-
-class LayoutInvalid(OperationError):
-    """The directory is not a usable OCI image layout."""
 
 
 def check_name(name: str) -> str:

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dockyard.digest import Digest, parse_digest, sha256_digest
-from dockyard.errors import DockyardError, OperationError
+from dockyard.errors import DockyardError, ManifestInvalid
 from dockyard.oci import mediatypes as mt
 from dockyard.platform import Platform, matches
 
@@ -44,9 +44,6 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 # sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a.
 EMPTY_JSON = b"{}"
 
-
-class ManifestInvalid(OperationError):
-    """A manifest, index, descriptor or config is malformed, oversized or ambiguous."""
 
 
 def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -22,14 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dockyard.digest import Digest
-from dockyard.errors import OperationError
+from dockyard.errors import NotFound, ReferrersInvalid
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import Descriptor, Index, Manifest, build_index, parse_manifest
-from dockyard.oci.store import NotFound, Store
-
-
-class ReferrersInvalid(OperationError):
-    """The `<alg>-<hex>` tag exists but is not a referrers index (another tool's tag?)."""
+from dockyard.oci.store import Store
 
 
 def referrers_tag(digest: Digest) -> str:

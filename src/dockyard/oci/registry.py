@@ -30,7 +30,7 @@ from typing import IO
 import httpx
 
 from dockyard.digest import Digest, parse_digest
-from dockyard.errors import DigestMismatch, InputError, RegistryError, Unsupported
+from dockyard.errors import DigestMismatch, InputError, NotFound, RegistryError, Unsupported
 from dockyard.oci import mediatypes as mt
 from dockyard.oci import referrers as refs
 from dockyard.oci.auth import repository_scope
@@ -47,7 +47,6 @@ from dockyard.oci.session import (
     read_capped,
     resolve_location,
 )
-from dockyard.oci.store import NotFound
 from dockyard.ref import Reference, parse_repository
 
 __all__ = ["RegistryClient", "RegistryOptions", "RegistryStore", "parse_link_next", "referrers_tag"]

@@ -423,10 +423,7 @@ class RegistrySession:
             if retry and decision.retry:
                 self._wait(decision.delay, method, url, decision.reason, attempt)
                 continue
-            err = self._error(host, method, url, status, body, response)
-            err.retry_after = after  # type: ignore[attr-defined]  # for whole-upload retries
-            err.reason = decision.reason  # type: ignore[attr-defined]
-            raise err
+            raise self._error(host, method, url, status, body, response, retry_after=after)
 
     def _send(self, host, method, url, scopes, headers, content, ping) -> httpx.Response:
         body = content() if callable(content) else content
@@ -446,7 +443,7 @@ class RegistrySession:
             policy=self.options.retry,
             status=err.status,
             codes=err.codes,
-            retry_after=getattr(err, "retry_after", None),
+            retry_after=err.retry_after,
             rand=self._rand(),
         )
 
@@ -472,6 +469,7 @@ class RegistrySession:
         body: bytes,
         response: httpx.Response,
         what: str = "failed",
+        retry_after: float | None = None,
     ) -> RegistryError:
         codes, said = parse_errors(body)
         said = redact_text(said, self.secrets())
@@ -492,6 +490,7 @@ class RegistrySession:
             method=method,
             url=where,
             temporary=is_retryable(status, codes),
+            retry_after=retry_after,
         )
 
     def _transport_error(

@@ -17,14 +17,10 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 from dockyard.digest import Digest
-from dockyard.errors import OperationError
 
 if TYPE_CHECKING:
     from dockyard.oci.models import Descriptor
 
-
-class NotFound(OperationError):
-    """The store has no such blob, manifest or tag (a registry's 404, a layout's missing file)."""
 
 
 @runtime_checkable

@@ -182,7 +182,8 @@ def release(
 ) -> ReleaseResult:
     """Build, verify and publish the plan (see the module docstring)."""
     from dockyard.builder.run import build_plan
-    from dockyard.publish.publish import PublishFailed, publish
+    from dockyard.errors import PublishFailed
+    from dockyard.publish.publish import publish
 
     say = say or (lambda _: None)
     started = time.monotonic()

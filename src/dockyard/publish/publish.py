@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.digest import Digest
-from dockyard.errors import InputError, OperationError, Unsupported
+from dockyard.errors import InputError, OperationError, PublishFailed, Unsupported
 from dockyard.oci.copy import (
     DEFAULT_JOBS,
     BlobCounts,
@@ -196,13 +196,6 @@ class PublishResult:
             for r in self.repositories
         ]
 
-
-class PublishFailed(OperationError):
-    """Publish failed; `result` says where every tag of every repository is."""
-
-    def __init__(self, message: str, *, result: PublishResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 # ---------------------------------------------------------------- working state

@@ -36,9 +36,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.digest import Digest
-from dockyard.errors import InputError, OperationError, Unsupported
+from dockyard.errors import InputError, NotFound, OperationError, Unsupported
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config, parse_manifest
-from dockyard.oci.store import NotFound
 from dockyard.ref import Reference, parse_repository
 
 # Why a tag is kept (RetainedTag.reason).

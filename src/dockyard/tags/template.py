@@ -22,14 +22,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dockyard.errors import InputError
+from dockyard.errors import TemplateError
 
 # A helper gets the literal arguments and the hash (key=value pairs).
 Helper = Callable[[tuple[object, ...], dict[str, object]], object]
 
-
-class TemplateError(InputError):
-    """An expression Handlebars would refuse (or that dockyard does not support)."""
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,15 @@ import contextlib
 import io
 
 from dockyard.digest import Digest, sha256_digest
-from dockyard.errors import OperationError
+from dockyard.errors import ManifestInvalid, OperationError, RecordInvalid
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.models import Descriptor, Manifest, ManifestInvalid, parse_manifest
+from dockyard.oci.models import Descriptor, Manifest, parse_manifest
 from dockyard.oci.store import Store
 from dockyard.verify.record import (
     MAX_RECORD_SIZE,
     RECORD_TYPE,
     SETTINGS_ANNOTATION,
     Record,
-    RecordInvalid,
     parse_record,
     record_artifact,
     record_layer,

@@ -22,18 +22,11 @@ from typing import Any
 
 from dockyard.config.model import Policy
 from dockyard.digest import sha256_digest
-from dockyard.errors import DigestMismatch, Unsupported
+from dockyard.errors import DigestMismatch, ManifestInvalid, NotFound, Unsupported
 from dockyard.findings import Finding
 from dockyard.oci.fetch import child_manifest, read_config
-from dockyard.oci.models import (
-    Descriptor,
-    ImageConfig,
-    Index,
-    Manifest,
-    ManifestInvalid,
-    parse_manifest,
-)
-from dockyard.oci.store import NotFound, Store
+from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest, parse_manifest
+from dockyard.oci.store import Store
 from dockyard.platform import Platform
 from dockyard.verify import checks
 from dockyard.verify.archscan import ScanLimits, ScanResult, scan_manifest

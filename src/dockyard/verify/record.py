@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dockyard.digest import Digest, parse_digest, sha256_digest
-from dockyard.errors import DockyardError, OperationError
+from dockyard.errors import DockyardError, RecordInvalid
 from dockyard.findings import SEVERITIES
 from dockyard.oci.models import (
     EMPTY_DESCRIPTOR,
@@ -62,9 +62,6 @@ CREATED_ANNOTATION = "org.opencontainers.image.created"
 # A record is a few hundred bytes per platform; anything far larger is not ours.
 MAX_RECORD_SIZE = 256 * 1024
 
-
-class RecordInvalid(OperationError):
-    """A referrer that claims to be a verification record and is not a usable one."""
 
 
 @dataclass(frozen=True)

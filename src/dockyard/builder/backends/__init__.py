@@ -156,9 +156,8 @@ def failure(req: BuildRequest, status: int | str, lines: Sequence[str]) -> Build
     message = f"build {req.target} {req.platform} failed ({exit_text})"
     if said:
         message += f": {said}"
-    err = BuildFailed(f"{message}; log: {req.log_path}")
-    err.log_tail = tuple(line.rstrip("\n") for line in lines[-LOG_TAIL_LINES:])
-    return err
+    tail = tuple(line.rstrip("\n") for line in lines[-LOG_TAIL_LINES:])
+    return BuildFailed(f"{message}; log: {req.log_path}", log_tail=tail)
 
 
 @dataclass
