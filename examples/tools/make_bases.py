@@ -17,7 +17,7 @@ finds the layout and only checks the registry. mmdebstrap tarballs are
 cached too (`<cache>/bases/rootfs/`), so a changed label does not re-run
 Debian's installer. `<cache>` is $DOCKYARD_CACHE or ~/.cache/dockyard.
 
-Pushing uses `dockyard.oci.copy.copy_location`, which leaves a tag that
+Pushing uses `dockyard.pipeline.locations.copy_location`, which leaves a tag that
 already has the digest alone.
 """
 
@@ -40,10 +40,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dockyard.errors import DockyardError, InputError, OperationError
-from dockyard.oci.copy import copy_location
 from dockyard.oci.imports import ImageSettings, RootfsSource, import_rootfs, source_date_epoch
 from dockyard.oci.layout import LayoutStore
+from dockyard.oci.retry import RetryPolicy
+from dockyard.pipeline.locations import copy_location
 from dockyard.platform import parse_platform
+from dockyard.workspace import Settings, Workspace
 
 # Bump when a recipe changes in a way the key below does not see.
 SCRIPT_VERSION = 1
@@ -498,7 +500,8 @@ def push_base(result: BaseResult, registry: str) -> BaseResult:
     """Copy the cached layout to `registry/NAME:TAG` (a tag already at the digest is left alone)."""
     started = time.monotonic()
     destination = f"{registry.rstrip('/')}/{result.name}:{result.tag}"
-    copied = copy_location(f"oci:{result.layout}:{result.tag}", destination)
+    with Workspace(Settings(retry=RetryPolicy())) as ws:
+        copied = copy_location(ws, f"oci:{result.layout}:{result.tag}", destination)
     if str(copied.digest) != result.digest:
         raise OperationError(f"{destination}: pushed {copied.digest}, expected {result.digest}")
     return BaseResult(

@@ -19,6 +19,8 @@ _HEX = re.compile(r"[a-f0-9]+")
 
 @dataclass(frozen=True, order=True)
 class Digest:
+    """A content digest, `algorithm:hex` (sha256 or sha512), validated when parsed."""
+
     algorithm: str
     hex: str
 

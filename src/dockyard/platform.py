@@ -77,6 +77,8 @@ _VARIANTS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True, order=True)
 class Platform:
+    """An OCI platform (os/architecture[/variant]), normalised as containerd normalises it."""
+
     os: str
     architecture: str
     variant: str = ""

@@ -54,7 +54,12 @@ def backend(tmp_path_factory) -> BuildahBackend:
 
 def build(config: Path, backend: BuildahBackend, **kwargs) -> BuildResult:
     output = kwargs.pop("output", config.parent / "dist")
-    return build_plan(plan_from_files(config), output=output, backend=backend, jobs=4, **kwargs)
+    if "client" in kwargs:
+        return build_plan(plan_from_files(config), output=output, backend=backend, jobs=4, **kwargs)
+    with RegistryClient() as client:
+        return build_plan(
+            plan_from_files(config), output=output, backend=backend, jobs=4, client=client, **kwargs
+        )
 
 
 def states(result: BuildResult) -> dict[str, str]:
@@ -244,10 +249,11 @@ def test_unchanged_inputs_are_skipped_and_a_touched_context_rebuilds_only_its_ta
 def test_an_identical_index_is_not_rewritten(tmp_path, base, backend):
     config = project(tmp_path, {"app": COPY_ONLY}, base=base)
     plan = plan_from_files(config)
-    first = build_plan(plan, output=tmp_path / "dist", backend=backend)
-    again = build_plan(
-        plan, output=tmp_path / "dist", backend=backend
-    )  # same plan: same annotations
+    with RegistryClient() as client:
+        first = build_plan(plan, output=tmp_path / "dist", backend=backend, client=client)
+        again = build_plan(
+            plan, output=tmp_path / "dist", backend=backend, client=client
+        )  # same plan: same annotations
     assert first.targets[0].index_written and not again.targets[0].index_written
     assert again.targets[0].index_digest == first.targets[0].index_digest
 

@@ -10,7 +10,7 @@ import pytest
 
 from dockyard.errors import NotFound, RegistryError
 from dockyard.oci.auth import env_credential_names
-from dockyard.oci.copy import copy_image, copy_location
+from dockyard.oci.copy import copy_image
 from dockyard.oci.imports import ImportResult, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import parse_manifest
@@ -18,6 +18,7 @@ from dockyard.oci.registry import RegistryClient
 from dockyard.platform import Platform
 from tests.helpers.busybox import busybox_rootfs
 from tests.helpers.faultproxy import FaultProxy
+from tests.helpers.locations import copy_location
 from tests.helpers.registry import start_registry
 from tests.integration.conftest import skopeo_raw
 

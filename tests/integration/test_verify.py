@@ -242,11 +242,11 @@ def test_attestations_are_listed_not_verified(clean):
 
 
 def test_verify_a_registry_image(clean, registry):
-    from dockyard.oci.copy import copy_location
+    from tests.helpers.locations import copy_location, verify_location
 
     location, _, result = clean
     copy_location(location, f"{registry.host}/verify/clean:1")
-    report = verify_image(f"{registry.host}/verify/clean:1", expect=ALL_POLICY)
+    report = verify_location(f"{registry.host}/verify/clean:1", expect=ALL_POLICY)
     assert report.ok and report.digest == str(result.index.digest)
     assert [p.uncompressed_size for p in report.platforms] == [i.uncompressed_size for i in result.images]
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dockyard.digest import sha256_digest
-from dockyard.oci.copy import copy_location
+from tests.helpers.locations import copy_location
 from tests.helpers.verifyimages import edit_config, import_busybox, write_index
 from tests.integration.test_verify_cli import dockyard, error_lines
 

@@ -96,11 +96,11 @@ def test_arm_v7_under_qemu(tmp_path):
 
 def test_smoke_pulls_from_a_registry(clean, registry):
     _needs_qemu("linux/arm64")
-    from dockyard.oci.copy import copy_location
+    from tests.helpers.locations import copy_location, verify_location
 
     location, _, _ = clean
     copy_location(location, f"{registry.host}/verify/smoke:1")
-    report = verify_image(f"{registry.host}/verify/smoke:1", expect=VerifyOptions(smoke=True))
+    report = verify_location(f"{registry.host}/verify/smoke:1", expect=VerifyOptions(smoke=True))
     assert report.ok, report.findings
     assert smoke_findings(report) == [("smoke.ok", "linux/amd64"), ("smoke.ok", "linux/arm64")]
 

@@ -16,8 +16,7 @@ Store per repository.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,36 +91,40 @@ def resolve_bases(
 ) -> list[ResolvedBase]:
     """Resolve every stage's base image (those `stage` needs, with `stage`) in file order.
 
-    Stores come from `stores(reference)` if given, else from `client` (a
-    RegistryClient shared by the run), else from a client made and closed
-    here. `cache` (any dict, shared across the jobs of a run) keeps each
+    Stores come from `stores(reference)` if given, else from `client` (the
+    run's RegistryClient; one of the two is required). `cache` (any dict, shared across the jobs of a run) keeps each
     (reference, platform) resolved once.
     """
     wanted = base_references(df, build=build, target=target, args=args, stage=stage)
     if not wanted:
         return []
     cache = {} if cache is None else cache
-    with _store_factory(client, stores) as open_store:
-        resolved = []
-        for index, base, platform in wanted:
-            reference = parse_ref(base)
-            key = (str(reference), platform)
-            found = cache.get(key)
-            if found is None:
-                found = _resolve(open_store(reference), reference, base, platform)
-                cache[key] = found
-            resolved.append(
-                ResolvedBase(
-                    stage=index,
-                    line=df.stages[index].from_.line,
-                    base=base,
-                    reference=reference,
-                    platform=platform,
-                    digest=found.digest,
-                    index_digest=found.index_digest,
-                    media_type=found.media_type,
-                )
+    if stores is not None:
+        open_store = stores
+    elif client is not None:
+        open_store = client.store
+    else:
+        raise TypeError("resolve_bases needs client= (the run's RegistryClient) or stores=")
+    resolved = []
+    for index, base, platform in wanted:
+        reference = parse_ref(base)
+        key = (str(reference), platform)
+        found = cache.get(key)
+        if found is None:
+            found = _resolve(open_store(reference), reference, base, platform)
+            cache[key] = found
+        resolved.append(
+            ResolvedBase(
+                stage=index,
+                line=df.stages[index].from_.line,
+                base=base,
+                reference=reference,
+                platform=platform,
+                digest=found.digest,
+                index_digest=found.index_digest,
+                media_type=found.media_type,
             )
+        )
     return resolved
 
 
@@ -244,19 +247,3 @@ def _platforms_of(index: Index) -> str:
         if text not in seen:
             seen.append(text)
     return ", ".join(seen) if seen else "no platform images"
-
-
-@contextmanager
-def _store_factory(
-    client: RegistryClient | None, stores: StoreFactory | None
-) -> Iterator[StoreFactory]:
-    if stores is not None:
-        yield stores
-        return
-    if client is not None:
-        yield lambda ref: client.store(ref)
-        return
-    from dockyard.oci.registry import RegistryClient
-
-    with RegistryClient() as own:
-        yield lambda ref: own.store(ref)

@@ -159,6 +159,8 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build run did: every target's jobs, states and index (`ok`, `exit_code`, `error`)."""
+
     output: Path
     builder: str  # "buildah 1.28.2"
     targets: tuple[TargetResult, ...]
@@ -186,6 +188,14 @@ class BuildResult:
         if failed and only_input and not any(t.error for t in self.targets):
             return EXIT_INPUT
         return EXIT_FAILED
+
+    @property
+    def error(self) -> str | None:
+        """None when every job built; else one line: the failed job's own error, or the summary."""
+        if self.ok:
+            return None
+        failed = self.failed
+        return failed[0].error if len(failed) == 1 and failed[0].error else self.summary()
 
     def summary(self) -> str:
         """One line: what failed, or how many jobs of each state."""

@@ -29,11 +29,10 @@ each platform image as it finishes), so no name points at a partial target.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -112,16 +111,17 @@ def build_plan(
     backend: Backend | None = None,
     jobs: int | None = None,
     no_cache: bool = False,
-    client: RegistryClient | None = None,
+    client: RegistryClient,
     progress: BuildProgress | None = None,
     caches: Mapping[str, TargetCache] | None = None,
-    insecure_registries: Sequence[str] = (),
     pin_bases: bool = True,
     binfmt_root: Path | None = None,
 ) -> BuildResult:
     """Build every job of the plan; one TargetResult per target (see the module docstring).
 
-    `caches` maps target names to their cache specs. `pin_bases=False` builds
+    `client` is the run's registry client (bases, reuse); the builder gets the
+    same trust (insecure hosts, CA). `caches` maps target names to their cache
+    specs. `pin_bases=False` builds
     from the Dockerfile as written: only for showing what pinning prevents.
     `binfmt_root` replaces /proc/sys/fs/binfmt_misc in the emulation check (tests).
     """
@@ -133,33 +133,25 @@ def build_plan(
     backend = backend or get_backend()
     builder = f"{backend.name} {backend.version()}"  # fails fast when the builder is missing
     started = time.monotonic()
-    with contextlib.ExitStack() as stack:
-        if client is None:
-            client = stack.enter_context(_own_client(insecure_registries))
-        run = _Run(
-            plan=plan,
-            output=Path(output),
-            backend=backend,
-            builder=builder,
-            client=client,
-            progress=progress or _Quiet(),
-            no_cache=no_cache,
-            pin_bases=pin_bases,
-            binfmt_root=binfmt_root,
-            caches=dict(caches or {}),
-            insecure=tuple(insecure_registries),
-            ca_cert=client.options.ca_cert,  # the builder trusts what the client trusts
-        )
-        targets = run.all(workers)
+    run = _Run(
+        plan=plan,
+        output=Path(output),
+        backend=backend,
+        builder=builder,
+        client=client,
+        progress=progress or _Quiet(),
+        no_cache=no_cache,
+        pin_bases=pin_bases,
+        binfmt_root=binfmt_root,
+        caches=dict(caches or {}),
+        # the builder trusts what the client trusts
+        insecure=tuple(sorted(client.options.insecure_registries)),
+        ca_cert=client.options.ca_cert,
+    )
+    targets = run.all(workers)
     return BuildResult(
         output=Path(output), builder=builder, targets=targets, seconds=time.monotonic() - started
     )
-
-
-def _own_client(insecure: Sequence[str]) -> RegistryClient:
-    from dockyard.oci.registry import RegistryClient, RegistryOptions
-
-    return RegistryClient(options=RegistryOptions(insecure_registries=frozenset(insecure)))
 
 
 @dataclass(frozen=True)
@@ -416,76 +408,3 @@ def _failed(
 
 
 # ---------------------------------------------------------------- from the files (CLI)
-
-
-# What runs after a successful build_from_files, the client still open (a higher
-# layer's step: build does not import release).
-AfterBuild = Callable[[Plan, BuildResult, "RegistryClient"], None]
-
-
-def build_from_files(
-    config_file: Path | None,
-    *,
-    select: Sequence[str] = (),
-    platforms: Sequence[str] = (),
-    ref: str | None = None,
-    sha: str | None = None,
-    event: str | None = None,
-    output: Path = Path("dist"),
-    builder: str | None = None,
-    jobs: int | None = None,
-    no_cache: bool = False,
-    insecure_registries: Sequence[str] = (),
-    ca_cert: str | None = None,
-    cache_from: Sequence[str] = (),
-    cache_to: Sequence[str] = (),
-    progress: BuildProgress | None = None,
-    then: AfterBuild | None = None,
-) -> BuildResult:
-    """`dockyard build`: plan from dockyard.toml and build it.
-
-    `cache_from`/`cache_to`, when given, replace every selected target's own
-    (buildah takes one cache repository per direction). `then(plan, result,
-    client)` runs after a successful build, with the run's registry client
-    still open (`build --push-by-digest`: pipeline.fanout).
-    """
-    from dockyard.builder.backends import get_backend
-    from dockyard.config.loader import load_config
-    from dockyard.config.model import chosen_builder
-    from dockyard.oci.registry import RegistryClient, RegistryOptions
-    from dockyard.oci.retry import RetryPolicy
-    from dockyard.plan.load import plan_from_config
-
-    if jobs is not None and jobs < 1:
-        raise InputError(f"--jobs {jobs}: expected at least 1")
-    config = load_config(config_file, cwd=Path.cwd(), env=os.environ)
-    backend = get_backend(chosen_builder(builder, config.project))
-    plan = plan_from_config(
-        config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
-    )
-    caches = {
-        name: TargetCache(
-            cache_from=tuple(cache_from) or target.cache_from,
-            cache_to=tuple(cache_to) or target.cache_to,
-        )
-        for name, target in config.targets.items()
-    }
-    retry = RetryPolicy.from_config(config.retry)
-    options = RegistryOptions(
-        insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
-    )
-    with RegistryClient(options=options) as client:
-        result = build_plan(
-            plan,
-            output=output,
-            backend=backend,
-            jobs=jobs,
-            no_cache=no_cache,
-            client=client,
-            progress=progress,
-            caches=caches,
-            insecure_registries=insecure_registries,
-        )
-        if then is not None and result.ok:
-            then(plan, result, client)
-        return result

@@ -58,39 +58,29 @@ def build_command(
     json_: JsonFlag = False,
 ) -> None:
     """Build each target's platforms and write one multi-platform index per target."""
-    from dockyard.builder.run import build_from_files
     from dockyard.cli.output import emit_json
     from dockyard.cli.progress import build_progress, render_build
+    from dockyard.cli.settings import settings
     from dockyard.errors import BuildFailed, InputError
+    from dockyard.pipeline.build import build
+    from dockyard.pipeline.fanout import build_push_by_digest
+    from dockyard.workspace import Workspace
 
     if (push_by_digest is None) != (digest_dir is None):
-        given = "--push-by-digest" if push_by_digest is not None else "--digest-dir"
-        raise InputError(f"{given} needs the other: --push-by-digest REPO --digest-dir DIR")
-    run = build_from_files
-    if push_by_digest is not None:
-        from functools import partial
-
-        from dockyard.pipeline.fanout import build_push_by_digest
-
-        run = partial(build_push_by_digest, repository=push_by_digest, digest_dir=digest_dir)
-    with build_progress() as progress:
-        outcome = run(
-            file,
-            select=targets or (),
-            platforms=platform or (),
-            ref=ref,
-            sha=sha,
-            event=event,
-            output=output,
-            builder=builder,
-            jobs=jobs,
-            no_cache=no_cache,
-            insecure_registries=insecure_registry or (),
-            ca_cert=ca_cert,
-            cache_from=cache_from or (),
-            cache_to=cache_to or (),
-            progress=progress,
-        )
+        flag = "--push-by-digest" if push_by_digest is not None else "--digest-dir"
+        raise InputError(f"{flag} needs the other: --push-by-digest REPO --digest-dir DIR")
+    given = settings(
+        file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
+        output=output, builder=builder, jobs=jobs, no_cache=no_cache,
+        insecure_registry=insecure_registry, ca_cert=ca_cert, cache_from=cache_from, cache_to=cache_to,
+    )  # fmt: skip
+    with Workspace(given) as ws, build_progress() as progress:
+        if push_by_digest is not None:
+            outcome = build_push_by_digest(
+                ws, repository=push_by_digest, digest_dir=digest_dir, progress=progress
+            )
+        else:
+            outcome = build(ws, progress=progress)
     fanout = outcome if push_by_digest is not None else None  # a FanoutBuild wraps the build
     result = outcome.build if fanout is not None else outcome
     if json_:
@@ -101,7 +91,5 @@ def build_command(
 
         for record in fanout.records:
             say(f"pushed {record.target} {record.platform}: {record.repository.name}@{record.digest} -> {fanout.digest_dir}/{record.name}")
-    if not result.ok:
-        error = InputError if result.exit_code == 2 else BuildFailed
-        failed = result.failed
-        raise error(failed[0].error if len(failed) == 1 and failed[0].error else result.summary())
+    if result.error is not None:
+        raise (InputError if result.exit_code == 2 else BuildFailed)(result.error)

@@ -36,23 +36,19 @@ def copy_command(
 ) -> None:
     """Copy an image or a multi-platform index: blobs, then children, then the tag."""
     from dockyard.cli.output import emit_json, say
+    from dockyard.cli.settings import copy_settings
     from dockyard.config.sizes import round_size
     from dockyard.errors import InputError
-    from dockyard.oci.copy import copy_location
+    from dockyard.pipeline.locations import copy_location
+    from dockyard.workspace import Workspace
 
     if all_ and platform:
         raise InputError("--all and --platform exclude each other (--all copies every platform)")
-    with _progress() as progress:
-        result = copy_location(
-            source,
-            destination,
-            platform=platform,
-            jobs=jobs,
-            insecure_registries=insecure_registry or (),
-            ca_cert=ca_cert,
-            retry_attempts=retry_attempts,
-            progress=progress,
-        )
+    given = copy_settings(
+        insecure_registry=insecure_registry, ca_cert=ca_cert, retry_attempts=retry_attempts, jobs=jobs
+    )
+    with Workspace(given) as ws, _progress() as progress:
+        result = copy_location(ws, source, destination, platform=platform, jobs=jobs, progress=progress)
     if json_:
         emit_json(result.to_json())
         return

@@ -45,32 +45,24 @@ def merge_command(
 ) -> None:
     """Check every planned platform has a digest file, verify the images, write each index, publish all or nothing."""
     from dockyard.cli.output import emit_json, say
-    from dockyard.errors import OperationError
-    from dockyard.pipeline.merge import merge_from_files
+    from dockyard.cli.settings import settings
+    from dockyard.errors import OperationError, VerificationFailed
+    from dockyard.pipeline.merge import VERIFY, merge
+    from dockyard.workspace import Workspace
 
-    try:
-        result = merge_from_files(
-            file,
-            digest_dir=digest_dir,
-            select=targets or (),
-            ref=ref,
-            sha=sha,
-            event=event,
-            registries=registry or (),
-            dry_run=dry_run,
-            smoke=smoke,
-            insecure_registries=insecure_registry or (),
-            ca_cert=ca_cert,
+    given = settings(
+        file=file, targets=targets, ref=ref, sha=sha, event=event, registry=registry,
+        insecure_registry=insecure_registry, ca_cert=ca_cert,
+    )  # fmt: skip
+    with Workspace(given) as ws:
+        result = merge(
+            ws, digest_dir=digest_dir, dry_run=dry_run, smoke=smoke,
             progress=None if json_ else say,
-        )
-    except OperationError as exc:
+        )  # fmt: skip
+    if result.error is not None:
         if json_:  # exit 1 still gets its one document: what failed, and where each tag is
-            published = getattr(exc, "result", None)
-            doc = {"ok": False, "error": str(exc)}
-            if published is not None:
-                doc["publish"] = published.to_json()
-            emit_json(doc)
-        raise
+            emit_json(result.to_json())
+        raise (VerificationFailed if result.stopped == VERIFY else OperationError)(result.error)
     if json_:
         emit_json(result.to_json())
         return

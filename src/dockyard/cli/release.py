@@ -49,27 +49,17 @@ def release_command(
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.progress import build_progress
-    from dockyard.pipeline.release import release_from_files
+    from dockyard.cli.settings import settings
+    from dockyard.pipeline.release import release
+    from dockyard.workspace import Workspace
 
-    with build_progress() as progress:
-        result = release_from_files(
-            file,
-            select=targets or (),
-            platforms=platform or (),
-            ref=ref,
-            sha=sha,
-            event=event,
-            registries=registry or (),
-            output=output,
-            builder=builder,
-            jobs=jobs,
-            no_cache=no_cache,
-            dry_run=dry_run,
-            insecure_registries=insecure_registry or (),
-            ca_cert=ca_cert,
-            build_progress=progress,
-            say=say,
-        )
+    given = settings(
+        file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
+        registry=registry, output=output, builder=builder, jobs=jobs, no_cache=no_cache,
+        insecure_registry=insecure_registry, ca_cert=ca_cert,
+    )  # fmt: skip
+    with Workspace(given) as ws, build_progress() as progress:
+        result = release(ws, dry_run=dry_run, build_progress=progress, say=say)
     if json_:
         emit_json(result.to_json())
     _render(result)

@@ -33,17 +33,16 @@ def retain_command(
 ) -> None:
     """Delete old tags and their manifests; kept tags, protected tags and their children stay."""
     from dockyard.cli.output import emit_json, say
-    from dockyard.publish.retain import retain_location
+    from dockyard.cli.settings import settings
+    from dockyard.oci.retry import RetryPolicy
+    from dockyard.pipeline.locations import retain_repository
+    from dockyard.workspace import Workspace
 
-    result = retain_location(
-        repository,
-        keep=keep,
-        match=match,
-        protect=protect or (),
-        dry_run=dry_run,
-        insecure_registries=insecure_registry or (),
-        ca_cert=ca_cert,
-    )
+    given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
+    with Workspace(given) as ws:
+        result = retain_repository(
+            ws, repository, keep=keep, match=match, protect=protect or (), dry_run=dry_run
+        )
     if json_:
         emit_json(result.to_json())
         return

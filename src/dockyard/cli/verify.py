@@ -61,11 +61,15 @@ def verify_command(
 ) -> None:
     """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs."""
     from dockyard.cli.output import emit_json, say
+    from dockyard.cli.settings import settings
     from dockyard.config.sizes import parse_size
     from dockyard.errors import InputError, VerificationFailed
     from dockyard.oci.imports import parse_command
+    from dockyard.oci.retry import RetryPolicy
+    from dockyard.pipeline.locations import verify_location
     from dockyard.platform import parse_platforms
-    from dockyard.verify.image import VerifyOptions, verify_image
+    from dockyard.verify.image import VerifyOptions
+    from dockyard.workspace import Workspace
 
     if smoke_timeout <= 0:
         raise InputError(f"--smoke-timeout {smoke_timeout:g}: expected a number of seconds above 0")
@@ -85,13 +89,9 @@ def verify_command(
         smoke_cmd=command,
         smoke_timeout=smoke_timeout,
     )
-    report = verify_image(
-        ref,
-        expect=options,
-        insecure_registries=insecure_registry or (),
-        ca_cert=ca_cert,
-        progress=None if json_ else say,
-    )
+    given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
+    with Workspace(given) as ws:
+        report = verify_location(ws, ref, expect=options, progress=None if json_ else say)
     if json_:
         emit_json(report.to_json())
     else:

@@ -96,6 +96,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Config:
+    """A validated dockyard.toml: the project, targets, groups, tags, policy and retry (frozen)."""
+
     path: Path  # the config file, absolute
     root: Path  # its directory: relative paths in the file are relative to it
     project: Project

@@ -35,7 +35,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, Protocol, TypeVar
@@ -52,8 +52,8 @@ from dockyard.oci.models import (
 )
 from dockyard.oci.retry import RetryPolicy, decide, restarts_upload
 from dockyard.oci.store import Store
-from dockyard.platform import Platform, matches, parse_platform
-from dockyard.ref import LayoutRef, Reference, parse_location
+from dockyard.platform import Platform, matches
+from dockyard.ref import Reference
 
 log = logging.getLogger("dockyard.copy")
 
@@ -101,6 +101,8 @@ class ManifestCounts:
 
 @dataclass(frozen=True)
 class CopyResult:
+    """What a copy moved: the digest, blobs and manifests copied or already there, bytes, time."""
+
     source: str
     destination: str
     digest: Digest
@@ -495,69 +497,3 @@ def _root(
     if not matches(platform, found):
         raise NotFound(f"{source}: is a single {found} image, not {platform}")
     return top, (str(found),)
-
-
-def copy_location(
-    source: str,
-    destination: str,
-    *,
-    platform: str | None = None,
-    jobs: int = DEFAULT_JOBS,
-    insecure_registries: Iterable[str] = (),
-    ca_cert: str | None = None,
-    retry_attempts: int = 3,
-    progress: Progress | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> CopyResult:
-    """`dockyard copy SRC DST`: parse both locations, open their stores, copy.
-
-    A layout destination without a tag takes the source's tag, else `latest`.
-    Both registry ends share one client (one connection pool, one token cache).
-    """
-    src_loc, dst_loc = parse_location(source), parse_location(destination)
-    wanted = parse_platform(platform) if platform else None
-    if retry_attempts < 1:
-        raise InputError(f"--retry-attempts {retry_attempts}: expected at least 1")
-    policy = RetryPolicy(attempts=retry_attempts)
-    client = None
-    if isinstance(src_loc, Reference) or isinstance(dst_loc, Reference):
-        from dockyard.oci.registry import RegistryClient
-        from dockyard.oci.session import RegistryOptions
-
-        options = RegistryOptions(
-            insecure_registries=frozenset(insecure_registries),
-            ca_cert=ca_cert,
-            retry=policy,
-            max_connections=max(MAX_JOBS, 2 * jobs),
-        )
-        client = RegistryClient(options=options, environ=environ)
-    try:
-        from dockyard.oci.open import open_store
-
-        src, reference = open_store(src_loc, client=client)
-        dst, _ = open_store(dst_loc, client=client, push=True)
-        tag, digest = _destination(src_loc, dst_loc)
-        return copy_image(
-            src,
-            reference,
-            dst,
-            tag=tag,
-            digest=digest,
-            platform=wanted,
-            jobs=jobs,
-            retry=policy,
-            progress=progress,
-            names=(str(src_loc), str(dst_loc)),
-        )
-    finally:
-        if client is not None:
-            client.close()
-
-
-def _destination(
-    src: Reference | LayoutRef, dst: Reference | LayoutRef
-) -> tuple[str | None, Digest | None]:
-    """(tag, digest) the destination names."""
-    if isinstance(dst, Reference):
-        return dst.tag, dst.digest
-    return dst.tag or src.tag or "latest", None

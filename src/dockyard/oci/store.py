@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Store(Protocol):
+    """Where images live: blobs by digest, manifests by tag or digest (LayoutStore, RegistryStore)."""
+
     def blob_exists(self, digest: Digest) -> int | None:
         """Size of the blob if present, else None."""
 

@@ -44,19 +44,21 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dockyard.builder.result import BasePin
+from dockyard.builder.result import BasePin, BuildResult
+from dockyard.builder.run import BuildProgress
 from dockyard.digest import Digest, parse_digest
 from dockyard.errors import DockyardError, InputError, OperationError
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.copy import copy_image
+from dockyard.oci.layout import LayoutStore
+from dockyard.oci.registry import RegistryClient
+from dockyard.pipeline.build import build
+from dockyard.plan.model import Plan
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import Reference, parse_repository
-
-if TYPE_CHECKING:
-    from dockyard.builder.result import BuildResult
-    from dockyard.oci.registry import RegistryClient
-    from dockyard.plan.model import Plan
+from dockyard.workspace import Workspace
 
 FORMAT_VERSION = 1
 SUFFIX = ".json"
@@ -352,9 +354,6 @@ def push_by_digest(
 ) -> tuple[DigestRecord, ...]:
     """Push every job's platform image (not an index) to `repository` by digest, then write
     its digest file. Files are written only after every push succeeded."""
-    from dockyard.oci.copy import copy_image
-    from dockyard.oci.layout import LayoutStore
-
     store = client.store(repository, push=True)
     stamp = plan_stamp(plan)
     records = []
@@ -396,28 +395,26 @@ def push_by_digest(
 
 
 def build_push_by_digest(
-    config_file: Path | None,
+    ws: Workspace,
     *,
     repository: str,
     digest_dir: Path,
-    **build: Any,
+    progress: BuildProgress | None = None,
 ) -> FanoutBuild:
-    """`dockyard build --push-by-digest REPO --digest-dir D`: build_from_files, then push.
+    """`dockyard build --push-by-digest REPO --digest-dir D`: build, then push by digest.
 
-    `build` are build_from_files' keyword arguments. REPO names one repository
-    (a staging one is fine: merge copies from it); with several targets every
-    image goes there, each by its own digest.
+    REPO names one repository (a staging one is fine: merge copies from it);
+    with several targets every image goes there, each by its own digest.
+    Nothing is pushed unless every job built.
     """
-    from dockyard.builder.run import build_from_files
-
     repo = _repository(repository)
-    pushed: list[DigestRecord] = []
-
-    def then(plan: Plan, result: BuildResult, client: RegistryClient) -> None:
-        pushed.extend(push_by_digest(plan, result, repository=repo, digest_dir=digest_dir, client=client))
-
-    result = build_from_files(config_file, then=then, **build)
-    return FanoutBuild(result, tuple(pushed), digest_dir)
+    result = build(ws, progress=progress)
+    pushed: tuple[DigestRecord, ...] = ()
+    if result.ok:
+        pushed = push_by_digest(
+            ws.plan, result, repository=repo, digest_dir=digest_dir, client=ws.registry
+        )
+    return FanoutBuild(result, pushed, digest_dir)
 
 
 def _repository(text: str) -> Reference:

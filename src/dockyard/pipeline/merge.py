@@ -1,7 +1,7 @@
 """`dockyard merge`: the CI fan-in. Digest files -> verified indexes -> atomic publish.
 
-    found = read_records(Path("digests"), [t.name for t in plan.targets])
-    result = merge(plan, found, client=client)        # MergeResult; raises on failure
+    with Workspace(Settings(ref="refs/tags/v1.2.3", sha=sha)) as ws:
+        result = merge(ws, digest_dir=Path("digests"))    # MergeResult: ok, or stopped + error
 
 For each selected target, in this order, and nothing is published unless
 every step passed for every target:
@@ -27,27 +27,35 @@ every step passed for every target:
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from dockyard.builder.reuse import names_registry
 from dockyard.builder.targetlayout import index_child, target_index
 from dockyard.digest import Digest
-from dockyard.errors import InputError, OperationError, Unsupported, VerificationFailed
+from dockyard.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    InputError,
+    OperationError,
+    PublishFailed,
+    Unsupported,
+    VerificationFailed,
+)
 from dockyard.oci.models import Descriptor
+from dockyard.oci.registry import RegistryClient
 from dockyard.pipeline.fanout import DigestRecord, PlanStamp, plan_stamp, read_records, record_name
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.platform import Platform
 from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
 from dockyard.publish.summary import SummaryRow
 from dockyard.ref import Reference, parse_ref, parse_repository
-
-if TYPE_CHECKING:
-    from dockyard.oci.registry import RegistryClient
-    from dockyard.verify.report import Report
+from dockyard.verify.image import VerifyOptions, verify_image
+from dockyard.verify.report import Report
+from dockyard.workspace import Workspace
 
 Progress = Callable[[str], None]
 
@@ -88,20 +96,40 @@ class MergedTarget:
         }
 
 
+# Where a merge can stop (MergeResult.stopped).
+CHECK, VERIFY, PUBLISH = "check", "verify", "publish"
+
+
 @dataclass(frozen=True)
 class MergeResult:
+    """What merge did; a merge that stopped says where (`stopped`) and why (`error`, one line)."""
+
     targets: tuple[MergedTarget, ...]
-    publish: PublishResult
+    publish: PublishResult | None  # None: stopped before publishing
     seconds: float = 0.0
+    stopped: str | None = None  # CHECK, VERIFY or PUBLISH
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.publish.ok
+        return self.error is None and self.publish is not None and self.publish.ok
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED
 
     def summary_rows(self) -> list[SummaryRow]:
+        if self.publish is None:
+            return []
         return self.publish.summary_rows(verify={t.name: t.verify for t in self.targets})
 
     def to_json(self) -> dict[str, Any]:
+        if self.error is not None:  # what failed, and where each tag is when publish had begun
+            doc: dict[str, Any] = {"ok": False, "error": self.error}
+            if self.publish is not None:
+                doc["publish"] = self.publish.to_json()
+            return doc
+        assert self.publish is not None
         return {
             "ok": self.ok,
             "dry_run": self.publish.dry_run,
@@ -115,6 +143,50 @@ class MergeResult:
 
 
 def merge(
+    ws: Workspace,
+    *,
+    digest_dir: Path,
+    dry_run: bool = False,
+    smoke: bool = False,
+    progress: Progress | None = None,
+) -> MergeResult:
+    """`dockyard merge`: plan as `release` does (same ref, sha, registries), read the
+    digest files, merge. The retry policy is the config's [retry]. When GitHub Actions
+    sets $GITHUB_STEP_SUMMARY / $GITHUB_OUTPUT, the summary and outputs go there.
+
+    Bad input (config, digest files that disagree with the plan) raises
+    InputError; any other failure is returned: `ok` False, `stopped` and `error`."""
+    plan = ws.plan
+    found = read_records(digest_dir, [t.name for t in plan.targets])
+    started = time.monotonic()
+    try:
+        result = merge_records(
+            plan, found, client=ws.registry, dry_run=dry_run, smoke=smoke, progress=progress
+        )
+    except InputError:
+        raise
+    except PublishFailed as exc:
+        return _stopped(PUBLISH, exc, started, published=exc.result)
+    except VerificationFailed as exc:
+        return _stopped(VERIFY, exc, started)
+    except OperationError as exc:
+        return _stopped(CHECK, exc, started)
+    if not dry_run:
+        write_github(
+            result.summary_rows(),
+            document=result.to_json(),
+            title="dockyard merge",
+            environ=ws.environ,
+        )
+    return result
+
+
+def _stopped(stage: str, exc: Exception, started: float, *, published: Any = None) -> MergeResult:
+    seconds = time.monotonic() - started
+    return MergeResult((), published, seconds=seconds, stopped=stage, error=str(exc))
+
+
+def merge_records(
     plan: Plan,
     found: Mapping[str, Mapping[Platform, DigestRecord]],
     *,
@@ -123,7 +195,10 @@ def merge(
     smoke: bool = False,
     progress: Progress | None = None,
 ) -> MergeResult:
-    """Merge every target of `plan` from its digest records (see the module docstring)."""
+    """Merge every target of `plan` from its digest records (see the module docstring).
+
+    Raises on failure (OperationError, VerificationFailed, PublishFailed with
+    its result); `merge` turns those into a stopped MergeResult."""
     say = progress or (lambda _: None)
     started = time.monotonic()
     stamp = plan_stamp(plan)
@@ -147,43 +222,6 @@ def merge(
     say(f"publishing {len(prepared)} targets" + (" (dry run)" if dry_run else ""))
     published = publish([item for item, _ in prepared], client=client, dry_run=dry_run)
     return MergeResult(tuple(m for _, m in prepared), published, seconds=time.monotonic() - started)
-
-
-def merge_from_files(
-    config_file: Path | None,
-    *,
-    digest_dir: Path,
-    select: Sequence[str] = (),
-    ref: str | None = None,
-    sha: str | None = None,
-    event: str | None = None,
-    registries: Sequence[str] = (),
-    dry_run: bool = False,
-    smoke: bool = False,
-    insecure_registries: Sequence[str] = (),
-    ca_cert: str | None = None,
-    progress: Progress | None = None,
-) -> MergeResult:
-    """`dockyard merge`: plan as `release` does (same --ref/--sha/--registry), read the
-    digest files, merge. The retry policy is the config's [retry]. When GitHub Actions
-    sets $GITHUB_STEP_SUMMARY / $GITHUB_OUTPUT, the summary and outputs go there."""
-    from dockyard.config.loader import load_config
-    from dockyard.oci.registry import RegistryClient, RegistryOptions
-    from dockyard.oci.retry import RetryPolicy
-    from dockyard.plan.load import plan_from_config, with_registries
-
-    config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
-    plan = plan_from_config(config, select=select, ref=ref, sha=sha, event=event)
-    found = read_records(digest_dir, [t.name for t in plan.targets])
-    retry = RetryPolicy.from_config(config.retry)
-    options = RegistryOptions(
-        insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
-    )
-    with RegistryClient(options=options) as client:
-        result = merge(plan, found, client=client, dry_run=dry_run, smoke=smoke, progress=progress)
-    if not dry_run:
-        write_github(result.summary_rows(), document=result.to_json(), title="dockyard merge")
-    return result
 
 
 # ---------------------------------------------------------------- checks (pure)
@@ -224,8 +262,6 @@ def missing_platforms(
 
 def publish_repositories(target: TargetPlan) -> tuple[Reference, ...]:
     """The target's repositories (one per registry) as publish takes them."""
-    from dockyard.builder.reuse import names_registry
-
     unnamed = [image for image in target.images if not names_registry(image)]
     if unnamed or not target.images:
         raise InputError(
@@ -306,7 +342,6 @@ def _check_present(store: Any, record: DigestRecord) -> None:
 
 
 def _verify(store: Any, target: TargetPlan, record: DigestRecord, *, smoke: bool) -> Report:
-    from dockyard.verify.image import VerifyOptions, verify_image
 
     expect = VerifyOptions.from_policy(
         target.policy, platforms=(record.platform,), smoke=smoke, smoke_cmd=tuple(target.smoke)

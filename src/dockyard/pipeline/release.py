@@ -1,8 +1,9 @@
 """`dockyard release`: plan -> build -> verify -> publish -> summary, or stop before publishing.
 
-    result = release_from_files(None, registries=["ghcr.io/acme"], ref="v1.2.3", sha=sha)
+    with Workspace(Settings(registries=("ghcr.io/acme",), ref="v1.2.3", sha=sha)) as ws:
+        result = release(ws)
 
-1. Plan from dockyard.toml (`registries`, when given, replace the config's);
+1. The workspace's plan (Settings.registries, when given, replace the config's);
    a release with no registry at all is refused before anything runs (exit 2).
 2. Build every target (builder.run: unchanged images are skipped from the
    layout or reused from the registries; one index per target in its layout).
@@ -30,25 +31,25 @@ exits. Bad input (config, references, no registry) raises InputError.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError
+from dockyard.builder.backends import Backend
+from dockyard.builder.result import BuildResult, TargetResult
+from dockyard.builder.run import BuildProgress, build_plan
+from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError, PublishFailed
+from dockyard.oci.layout import LayoutStore
+from dockyard.plan.model import Plan, TargetPlan
+from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
+from dockyard.publish.records import new_record, recorded_everywhere, verify_options
 from dockyard.publish.summary import SummaryRow
-
-if TYPE_CHECKING:
-    from dockyard.builder.backends import Backend
-    from dockyard.builder.result import BuildResult, TargetResult
-    from dockyard.builder.run import BuildProgress, TargetCache
-    from dockyard.oci.registry import RegistryClient
-    from dockyard.plan.model import Plan, TargetPlan
-    from dockyard.publish.publish import PublishItem, PublishResult
-    from dockyard.verify.record import Record
-    from dockyard.verify.report import Report
+from dockyard.ref import parse_repository
+from dockyard.verify.image import verify_image
+from dockyard.verify.record import Record
+from dockyard.verify.report import Report
+from dockyard.workspace import Workspace
 
 Say = Callable[[str], None]
 
@@ -127,6 +128,8 @@ def _record_json(record: Record | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class ReleaseResult:
+    """What a release did: the build, each target's verification and the publish, or where it stopped."""
+
     plan: Plan
     build: BuildResult
     verify: tuple[TargetVerify, ...] = ()
@@ -167,46 +170,51 @@ class ReleaseResult:
 
 
 def release(
-    plan: Plan,
+    ws: Workspace,
     *,
-    client: RegistryClient,
-    output: Path = Path("dist"),
-    backend: Backend | None = None,
-    jobs: int | None = None,
-    no_cache: bool = False,
     dry_run: bool = False,
-    caches: Mapping[str, TargetCache] | None = None,
-    insecure_registries: Sequence[str] = (),
     build_progress: BuildProgress | None = None,
     say: Say | None = None,
 ) -> ReleaseResult:
-    """Build, verify and publish the plan (see the module docstring)."""
-    from dockyard.builder.run import build_plan
-    from dockyard.errors import PublishFailed
-    from dockyard.publish.publish import publish
+    """Build, verify and publish the workspace's plan, then the GitHub files (see the module docstring)."""
+    backend = ws.backend  # config, then builder, then plan: the order errors are told in
+    plan = ws.plan
+    _check_registries(plan)
+    result = _release(ws, plan, backend, dry_run=dry_run, build_progress=build_progress, say=say)
+    if result.stopped != BUILD:
+        write_github_files(result, environ=ws.environ)
+    return result
 
+
+def _release(
+    ws: Workspace,
+    plan: Plan,
+    backend: Backend,
+    *,
+    dry_run: bool,
+    build_progress: BuildProgress | None,
+    say: Say | None,
+) -> ReleaseResult:
     say = say or (lambda _: None)
     started = time.monotonic()
-    _check_registries(plan)
+    s = ws.settings
+    client = ws.registry
     built = build_plan(
         plan,
-        output=output,
+        output=s.output,
         backend=backend,
-        jobs=jobs,
-        no_cache=no_cache,
+        jobs=s.jobs,
+        no_cache=s.no_cache,
         client=client,
         progress=build_progress,
-        caches=caches,
-        insecure_registries=insecure_registries,
+        caches=ws.caches,
     )
     done = ReleaseResult(plan=plan, build=built, dry_run=dry_run)
     if not built.ok:
         return _stop(done, BUILD, f"build failed: {built.summary()}; nothing was published", started,
                      code=built.exit_code)  # fmt: skip
-    from dockyard.publish.records import recorded_everywhere
-
     digests = {t.name: t.index_digest for t in built.targets}
-    recorded = {} if no_cache else recorded_everywhere(plan.targets, digests, client)
+    recorded = {} if s.no_cache else recorded_everywhere(plan.targets, digests, client)
     verified = tuple(
         TargetVerify(target.name, None, recorded=recorded[target.name])
         if target.name in recorded
@@ -237,8 +245,6 @@ def _stop(result: ReleaseResult, stage: str, error: str, started: float, *, code
 def _check_registries(plan: Plan) -> None:
     """Every image must be under a registry prefix: the plan keeps a bare `fleet-api` (no
     registry configured) as written, and it must not go to Docker Hub by accident."""
-    from dockyard.ref import parse_repository
-
     for target in plan.targets:
         for image in target.images:
             if parse_repository(image).name != image:
@@ -255,10 +261,6 @@ def _pairs(plan: Plan, built: BuildResult) -> list[tuple[TargetPlan, TargetResul
 
 def _verify(target: TargetPlan, built: TargetResult, say: Say) -> TargetVerify:
     """The target's index in its layout, checked against its policy (smoke when configured)."""
-    from dockyard.oci.layout import LayoutStore
-    from dockyard.publish.records import new_record, verify_options
-    from dockyard.verify.image import verify_image
-
     started = time.monotonic()
     expect = verify_options(target)
     say(f"verify {target.name}: oci:{built.layout}:{built.tag}")
@@ -308,10 +310,6 @@ def publish_items(
     The plan's tags are `repository:tag` for each repository; the tag engine
     gives every repository the same tags, so normally one item per target.
     """
-    from dockyard.oci.layout import LayoutStore
-    from dockyard.publish.publish import PublishItem
-    from dockyard.ref import parse_repository
-
     results = {t.name: t for t in built.targets}
     items = []
     for target in plan.targets:
@@ -392,76 +390,8 @@ def _target_seconds(result: ReleaseResult) -> dict[str, float]:
 
 def write_github_files(result: ReleaseResult, *, environ: Mapping[str, str] | None = None) -> None:
     """$GITHUB_STEP_SUMMARY (Markdown) and $GITHUB_OUTPUT (digest-/tags-<target>, json), when set."""
-    from dockyard.publish.publish import write_github
-
     title = "dockyard release" + (" (dry run)" if result.dry_run else "")
     published = result.ok and not result.dry_run
     write_github(
         result.rows(), document=result.to_json(), environ=environ, title=title, outputs=published
     )
-
-
-# ---------------------------------------------------------------- from the files (CLI)
-
-
-def release_from_files(
-    config_file: Path | None,
-    *,
-    select: Sequence[str] = (),
-    platforms: Sequence[str] = (),
-    ref: str | None = None,
-    sha: str | None = None,
-    event: str | None = None,
-    registries: Sequence[str] = (),
-    output: Path = Path("dist"),
-    builder: str | None = None,
-    jobs: int | None = None,
-    no_cache: bool = False,
-    dry_run: bool = False,
-    insecure_registries: Sequence[str] = (),
-    ca_cert: str | None = None,
-    build_progress: BuildProgress | None = None,
-    say: Say | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> ReleaseResult:
-    """`dockyard release`: plan from dockyard.toml, then `release`, then the GitHub files."""
-    from dockyard.builder.backends import get_backend
-    from dockyard.builder.run import TargetCache
-    from dockyard.config.loader import load_config
-    from dockyard.config.model import chosen_builder
-    from dockyard.oci.registry import RegistryClient, RegistryOptions
-    from dockyard.oci.retry import RetryPolicy
-    from dockyard.plan.load import plan_from_config, with_registries
-
-    if jobs is not None and jobs < 1:
-        raise InputError(f"--jobs {jobs}: expected at least 1")
-    config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
-    backend = get_backend(chosen_builder(builder, config.project))
-    plan = plan_from_config(
-        config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
-    )
-    caches = {
-        name: TargetCache(cache_from=target.cache_from, cache_to=target.cache_to)
-        for name, target in config.targets.items()
-    }
-    retry = RetryPolicy.from_config(config.retry)
-    options = RegistryOptions(
-        insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert, retry=retry
-    )
-    with RegistryClient(options=options, environ=environ) as client:
-        result = release(
-            plan,
-            client=client,
-            output=output,
-            backend=backend,
-            jobs=jobs,
-            no_cache=no_cache,
-            dry_run=dry_run,
-            caches=caches,
-            insecure_registries=insecure_registries,
-            build_progress=build_progress,
-            say=say,
-        )
-    if result.stopped != BUILD:
-        write_github_files(result, environ=environ)
-    return result

@@ -43,6 +43,8 @@ class Job:
 
 @dataclass(frozen=True)
 class TargetPlan:
+    """One target of the plan: its build inputs, platforms, repositories, tags, policy and jobs."""
+
     name: str
     context: Path
     dockerfile: Path
@@ -58,6 +60,8 @@ class TargetPlan:
 
 @dataclass(frozen=True)
 class Plan:
+    """Every selected target with its platforms, jobs, tags and labels, for one git context."""
+
     project: str
     version: str
     context: GitContext

@@ -75,6 +75,8 @@ PARALLEL_TARGETS = 4
 
 @dataclass(frozen=True)
 class PublishItem:
+    """One target's index to publish: where it is read from, the repositories and the tags."""
+
     target: str
     source: Store
     reference: str  # the index in the source (a layout tag, a digest)
@@ -161,6 +163,8 @@ class RepositoryResult:
 
 @dataclass(frozen=True)
 class PublishResult:
+    """What publish did in every repository: content by digest, and where every tag is."""
+
     repositories: tuple[RepositoryResult, ...]
     dry_run: bool = False
     seconds: float = 0.0

@@ -38,7 +38,7 @@ from typing import Any
 from dockyard.digest import Digest
 from dockyard.errors import InputError, NotFound, OperationError, Unsupported
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config, parse_manifest
-from dockyard.ref import Reference, parse_repository
+from dockyard.ref import Reference
 
 # Why a tag is kept (RetainedTag.reason).
 NEWEST = "newest"
@@ -87,6 +87,8 @@ class RetentionPlan:
 
 @dataclass(frozen=True)
 class RetainResult:
+    """What retain kept and deleted (or would delete, on a dry run) in one repository."""
+
     repository: str
     plan: RetentionPlan
     dry_run: bool
@@ -311,24 +313,3 @@ def _cause(err: Unsupported) -> str:
     text = str(err)
     inner = re.search(r"\((.*)\)$", text)
     return inner.group(1) if inner else text
-
-
-def retain_location(
-    repository: str,
-    *,
-    keep: int,
-    match: str | None = None,
-    protect: Iterable[str] = (),
-    dry_run: bool = False,
-    insecure_registries: Iterable[str] = (),
-    ca_cert: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> RetainResult:
-    """`dockyard retain REPO`: parse the repository, open a client, retain."""
-    ref = parse_repository(repository)
-    from dockyard.oci.registry import RegistryClient
-    from dockyard.oci.session import RegistryOptions
-
-    options = RegistryOptions(insecure_registries=frozenset(insecure_registries), ca_cert=ca_cert)
-    with RegistryClient(options=options, environ=environ) as client:
-        return retain(ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=client)

@@ -69,6 +69,8 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 @dataclass(frozen=True)
 class TagResult:
+    """The tag engine's answer: the version, the tags (metadata-action's order), labels and annotations."""
+
     version: str
     tags: tuple[str, ...]  # "image:tag" (or bare tags without images), metadata-action order
     labels: Mapping[str, str] = field(hash=False)

@@ -22,17 +22,21 @@ from typing import Any
 
 from dockyard.config.model import Policy
 from dockyard.digest import sha256_digest
-from dockyard.errors import DigestMismatch, ManifestInvalid, NotFound, Unsupported
+from dockyard.emulation import binfmt_status
+from dockyard.errors import DigestMismatch, InputError, ManifestInvalid, NotFound, Unsupported
 from dockyard.findings import Finding
 from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest, parse_manifest
+from dockyard.oci.open import open_store
 from dockyard.oci.store import Store
 from dockyard.platform import Platform
+from dockyard.ref import LayoutRef, is_loopback_host, parse_location
 from dockyard.verify import checks
 from dockyard.verify.archscan import ScanLimits, ScanResult, scan_manifest
-from dockyard.verify.passwd import resolve_user
+from dockyard.verify.passwd import parse_user, resolve_user
 from dockyard.verify.report import PlatformReport, Report
-from dockyard.verify.smoke import DEFAULT_TIMEOUT, SmokeOptions
+from dockyard.verify.rootfile import read_final_file
+from dockyard.verify.smoke import DEFAULT_TIMEOUT, SmokeOptions, SmokeSession
 
 Progress = Callable[[str], None]
 
@@ -82,16 +86,16 @@ def verify_image(
     name: str = "",
     smoke_image: str | None = None,
     insecure_registries: Iterable[str] = (),
-    ca_cert: str | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Verify what `location` names: `oci:DIR[:TAG]`, a registry reference, or (store, reference).
+    """Verify what `location` names: a layout (`oci:DIR[:TAG]`) or (store, reference).
 
-    `smoke_image`: what buildah pulls for smoke runs (`oci:DIR:TAG`,
-    `docker://host/repo@digest`); derived from the location when None.
+    A registry image comes as (store, reference) from a workspace
+    (`Workspace.open`, or `pipeline.locations.verify_location`), which owns the client.
+    `insecure_registries` says which registries the smoke run reaches without
+    verified TLS. `smoke_image`: what buildah pulls for smoke runs
+    (`oci:DIR:TAG`, `docker://host/repo@digest`); derived from the location when None.
     """
-    from dockyard.ref import LayoutRef, is_loopback_host, parse_location
-
     insecure = frozenset(insecure_registries)
     if isinstance(location, tuple):
         store, reference = location
@@ -99,26 +103,14 @@ def verify_image(
         plain = ref is not None and (is_loopback_host(ref.registry) or ref.registry in insecure)
         name = name or _describe(store, reference)
         return _verify(store, reference, expect, name, smoke_image, plain, progress)
-    from dockyard.oci.open import open_store
-
     parsed = parse_location(location)
-    client = None
     if not isinstance(parsed, LayoutRef):
-        from dockyard.oci.registry import RegistryClient
-        from dockyard.oci.session import RegistryOptions
-
-        client = RegistryClient(
-            options=RegistryOptions(insecure_registries=insecure, ca_cert=ca_cert)
+        raise InputError(
+            f"{location}: verify_image opens layouts (oci:DIR[:TAG]); open a registry image "
+            "with a workspace (Workspace.open, or dockyard.pipeline.locations.verify_location)"
         )
-    try:
-        store, reference = open_store(parsed, client=client)
-        plain = not isinstance(parsed, LayoutRef) and (
-            is_loopback_host(parsed.registry) or parsed.registry in insecure
-        )
-        return _verify(store, reference, expect, name or location, smoke_image, plain, progress)
-    finally:
-        if client is not None:
-            client.close()
+    store, reference = open_store(parsed)
+    return _verify(store, reference, expect, name or location, smoke_image, False, progress)
 
 
 def _describe(store: Store, reference: str) -> str:
@@ -299,12 +291,8 @@ def _policy(
 
 
 def _resolve_user(store: Store, manifest: Manifest, user: str, expect: VerifyOptions):
-    from dockyard.verify.passwd import parse_user
-
     passwd = None
     if parse_user(user).needs_lookup:
-        from dockyard.verify.rootfile import read_final_file
-
         data = read_final_file(store, manifest, "etc/passwd", limits=expect.limits)
         passwd = None if data is None else data.decode("utf-8", "replace")
     return resolve_user(user, passwd)
@@ -367,8 +355,6 @@ def _smoke_all(
     *,
     ca_cert: str | None = None,
 ) -> tuple[list[_Verified], list[Finding]]:
-    from dockyard.emulation import binfmt_status
-    from dockyard.verify.smoke import SmokeSession
 
     out: list[_Verified] = []
     findings: list[Finding] = []

@@ -86,6 +86,8 @@ class PlatformReport:
 
 @dataclass(frozen=True)
 class Report:
+    """What verify found for one image or index: each platform's facts and every finding (`ok`)."""
+
     reference: str
     digest: str  # what the reference resolved to (index or single manifest)
     media_type: str

@@ -1,0 +1,102 @@
+"""The commands that name images directly (copy, verify, retain): a location in, one call out.
+
+They read no dockyard.toml: their Settings carry the registry options and a
+retry policy, and the workspace gives them its one registry client.
+
+    with Workspace(Settings(retry=RetryPolicy())) as ws:
+        result = copy_location(ws, "oci:dist/oci/api:1.2.3", "ghcr.io/acme/api:1.2.3")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dockyard.digest import Digest
+from dockyard.oci.copy import DEFAULT_JOBS, CopyResult, Progress, copy_image
+from dockyard.platform import parse_platform
+from dockyard.publish.retain import RetainResult, retain
+from dockyard.ref import LayoutRef, Reference, parse_location, parse_repository
+from dockyard.verify.image import VerifyOptions, verify_image
+from dockyard.verify.report import Report
+from dockyard.workspace import Workspace
+
+
+def copy_location(
+    ws: Workspace,
+    source: str,
+    destination: str,
+    *,
+    platform: str | None = None,
+    jobs: int = DEFAULT_JOBS,
+    progress: Progress | None = None,
+) -> CopyResult:
+    """`dockyard copy SRC DST`: parse both locations, open their stores, copy.
+
+    A layout destination without a tag takes the source's tag, else `latest`.
+    Both registry ends share the workspace's client (one connection pool, one
+    token cache).
+    """
+    src_loc, dst_loc = parse_location(source), parse_location(destination)
+    wanted = parse_platform(platform) if platform else None
+    src, reference = ws.open(src_loc)
+    dst, _ = ws.open(dst_loc, push=True)
+    tag, digest = _destination(src_loc, dst_loc)
+    return copy_image(
+        src,
+        reference,
+        dst,
+        tag=tag,
+        digest=digest,
+        platform=wanted,
+        jobs=jobs,
+        retry=ws.registry_options.retry,
+        progress=progress,
+        names=(str(src_loc), str(dst_loc)),
+    )
+
+
+def _destination(
+    src: Reference | LayoutRef, dst: Reference | LayoutRef
+) -> tuple[str | None, Digest | None]:
+    """(tag, digest) the destination names."""
+    if isinstance(dst, Reference):
+        return dst.tag, dst.digest
+    return dst.tag or src.tag or "latest", None
+
+
+def verify_location(
+    ws: Workspace,
+    location: str,
+    *,
+    expect: VerifyOptions | None = None,
+    smoke_image: str | None = None,
+    progress=None,
+) -> Report:
+    """`dockyard verify LOCATION`: the image or index a location names, checked."""
+    parsed = parse_location(location)
+    store, reference = ws.open(parsed)
+    return verify_image(
+        (store, reference),
+        expect=expect,
+        name=location,
+        smoke_image=smoke_image,
+        insecure_registries=ws.settings.insecure_registries,
+        progress=progress,
+    )
+
+
+def retain_repository(
+    ws: Workspace,
+    repository: str,
+    *,
+    keep: int,
+    match: str | None = None,
+    protect: Iterable[str] = (),
+    dry_run: bool = False,
+) -> RetainResult:
+    """`dockyard retain REPO`: parse the repository, retain with the workspace's client."""
+    ref = parse_repository(repository)
+    return retain(ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=ws.registry)
+
+
+
