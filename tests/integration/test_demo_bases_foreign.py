@@ -24,7 +24,8 @@ from dockyard.oci.models import parse_config, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from dockyard.platform import parse_platform
 from dockyard.verify.elf import matches_platform, parse_elf_header
-from dockyard.verify.image import VerifyOptions, verify_image
+from dockyard.verify.image import VerifyOptions
+from tests.helpers.locations import verify_location
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +110,7 @@ def test_arm64_base_from_mmdebstrap_through_the_demo_path(tmp_path, registry):
     assert files["home/nonroot"].uid == 65532  # the demo's customize hook ran
 
     # dockyard's own reading: every ELF file in the layer is arm64.
-    report = verify_image(
+    report = verify_location(
         f"{prefix}/essential:arm64-test", expect=VerifyOptions(platforms=(ARM64,))
     )
     assert [f.rule for f in report.findings if f.is_error] == []

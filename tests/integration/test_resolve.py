@@ -284,11 +284,12 @@ def test_the_cache_is_shared_across_jobs(client, bases) -> None:
     assert len(asked) == 2
 
 
-def test_without_a_client_one_is_made_for_the_call(bases) -> None:
-    [r] = resolve_bases(
-        parse_dockerfile(f"FROM {bases.ref('multi')}\n"), build=AMD64, target=ARM64, args={}
-    )
-    assert r.digest == bases.children[ARM64]
+def test_without_a_client_the_call_is_refused_before_any_request(bases) -> None:
+    # The run's one client (the workspace's) is passed in; resolve makes none of its own.
+    with pytest.raises(TypeError, match="needs client="):
+        resolve_bases(
+            parse_dockerfile(f"FROM {bases.ref('multi')}\n"), build=AMD64, target=ARM64, args={}
+        )
 
 
 def test_to_json(client, bases) -> None:
