@@ -1,0 +1,158 @@
+"""Publish phase 2: the tags move, in a stable order, and are rolled back on failure.
+
+It starts only when every registry holds every index (phase 1). Each tag's
+current digest and exact bytes are journalled first; then the tags move, in
+a stable order with `latest` last (journal.plan_moves). A tag already at the
+new index is left alone, so a re-run converges and immutable-tag registries
+accept it. If a move still fails after the client's retries, every tag this
+run moved (the failed one included: its PUT may have landed) is put back: to
+its journalled bytes, or, for a tag this run created, removed only by
+deleting the new index by digest when nothing else points at it
+(journal.deletable); otherwise it is reported as left on the new, verified
+index. The decisions are journal.py's (pure); this module does the reads and
+writes they call for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from dockyard.digest import Digest
+from dockyard.errors import OperationError, PublishFailed, Unsupported
+from dockyard.publish import journal as jn
+from dockyard.publish.journal import TagMove, TagOutcome
+from dockyard.publish.slot import Slot, publish_result
+
+
+def move_tags(slots: Sequence[Slot], started: float) -> None:
+    """Journal, then move every tag of every slot; PublishFailed (after the rollback) on failure."""
+    by_key = {(s.item.target, s.name): s for s in slots}
+    try:
+        wanted = [_journal(slot, tag) for slot in slots for tag in slot.item.tags]
+    except OperationError as err:
+        result = publish_result(slots, None, started, ok=False)
+        raise PublishFailed(
+            f"publish failed reading the tags before moving them ({err}); "
+            "no tag was changed on any registry; every index is complete by digest, untagged",
+            result=result,
+        ) from None
+    for move in wanted:
+        if move.unchanged:
+            by_key[(move.target, move.repository)].outcomes[move.tag] = TagOutcome(
+                move.repository, move.tag, jn.UNCHANGED, move.digest, move.previous.digest
+            )
+    moves = jn.plan_moves(wanted)
+    done: list[TagMove] = []
+    for move in moves:
+        slot = by_key[(move.target, move.repository)]
+        tick = time.monotonic()
+        try:
+            slot.store.manifest_put(slot.image.root.raw, slot.image.root.media_type, tag=move.tag)
+        except OperationError as err:
+            slot.seconds += time.monotonic() - tick
+            _rollback([*done, move], by_key)
+            result = publish_result(slots, None, started, ok=False)
+            states = "; ".join(
+                jn.describe(s.name, [s.outcomes[t] for t in s.item.tags if t in s.outcomes])
+                for s in slots
+            )
+            raise PublishFailed(
+                f"publish failed moving tag {move.name} ({err}); every tag this run moved "
+                f"was rolled back where possible, the state now: {states}",
+                result=result,
+            ) from None
+        slot.seconds += time.monotonic() - tick
+        slot.outcomes[move.tag] = TagOutcome(
+            move.repository, move.tag, jn.MOVED, move.digest, move.previous.digest
+        )
+        done.append(move)
+
+
+def _journal(slot: Slot, tag: str) -> TagMove:
+    """The tag as it is now: its digest and, unless it is already ours, its exact bytes."""
+    digest = slot.image.root.digest
+    head = slot.store.manifest_head(tag)
+    if head is None:
+        previous = jn.ABSENT
+    elif head[0] == digest:
+        previous = jn.Previous(digest)
+    else:
+        data, media_type = slot.store.manifest_get(str(head[0]))
+        previous = jn.Previous(head[0], data, media_type)
+    return TagMove(slot.item.target, slot.name, tag, digest, previous)
+
+
+def _rollback(attempted: Sequence[TagMove], by_key: Mapping[tuple[str, str], Slot]) -> None:
+    """Put back every tag of `attempted` still on our digest (latest first: reverse order)."""
+    created: dict[tuple[str, str], list[TagMove]] = {}
+    for move in reversed(attempted):
+        slot = by_key[(move.target, move.repository)]
+        slot.outcomes[move.tag] = outcome = _undo(slot, move)
+        if outcome is None:
+            created.setdefault((move.target, move.repository), []).append(move)
+    for key, moves in created.items():
+        _remove_created(by_key[key], moves)
+
+
+def _undo(slot: Slot, move: TagMove) -> TagOutcome | None:
+    """The outcome of putting one tag back; None for a tag this run created (decided later)."""
+    prev = move.previous
+
+    def outcome(kind: str, digest: Digest | None, detail: str = "") -> TagOutcome:
+        return TagOutcome(move.repository, move.tag, kind, digest, prev.digest, detail)
+
+    try:
+        head = slot.store.manifest_head(move.tag)
+    except OperationError as err:
+        return outcome(jn.ROLLBACK_FAILED, move.digest, f"could not read the tag: {err}")
+    current = head[0] if head else None
+    action = jn.undo_action(move, current)
+    if action == jn.SKIP:
+        return outcome(jn.NOT_MOVED, current)
+    if action == jn.CONFLICT:
+        return outcome(jn.CONFLICT, current)
+    if action == jn.REMOVE:
+        return None
+    assert prev.data is not None and prev.media_type is not None
+    try:
+        slot.store.manifest_put(prev.data, prev.media_type, tag=move.tag)
+    except OperationError as err:
+        return outcome(jn.ROLLBACK_FAILED, move.digest, str(err))
+    return outcome(jn.RESTORED, prev.digest)
+
+
+def _remove_created(slot: Slot, moves: Sequence[TagMove]) -> None:
+    """Tags this run created on `slot`: delete the new index by digest when that removes
+    nothing else (journal.deletable), else report them left on the new, verified index."""
+    digest = slot.image.root.digest
+    created = {m.tag for m in moves}
+    existed = bool(slot.copy and slot.copy.up_to_date)
+    detail = ""
+    if existed:
+        detail = "the index was in the repository before this run"
+    else:
+        try:
+            others = sorted(t for t in slot.store.tag_list() if t not in created and _at(slot, t, digest))
+        except OperationError as err:
+            others, detail = [], f"could not list the repository's tags: {err}"
+        if others:
+            detail = "deleting the index by digest would also remove tag " + ", ".join(others)
+    if not detail and jn.deletable(created=created, tags_on_digest=created, index_existed=existed):
+        try:
+            slot.store.manifest_delete(digest)
+        except Unsupported:
+            detail = "the registry refuses deletes"
+        except OperationError as err:
+            detail = f"deleting the index failed: {err}"
+    for move in moves:
+        if detail:
+            kind, now = jn.LEFT, digest
+        else:
+            kind, now = jn.DELETED, None
+        slot.outcomes[move.tag] = TagOutcome(move.repository, move.tag, kind, now, None, detail)
+
+
+def _at(slot: Slot, tag: str, digest: Digest) -> bool:
+    head = slot.store.manifest_head(tag)
+    return head is not None and head[0] == digest
