@@ -27,8 +27,9 @@ from dockyard.platform import (
     EM_X86_64,
     parse_platform,
 )
-from dockyard.verify.archscan import ScanLimits, layer_compression, scan_layers
+from dockyard.verify.archscan import ScanLimits, scan_layers
 from dockyard.verify.elf import ET_REL
+from dockyard.verify.layerstream import layer_compression
 from tests.unit.test_elf import elf_bytes
 
 ARM64 = elf_bytes(EM_AARCH64, 2, True) + b"\0" * 200

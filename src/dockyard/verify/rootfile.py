@@ -20,7 +20,9 @@ from typing import IO, Any
 from dockyard.errors import DigestMismatch, OperationError
 from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
-from dockyard.verify.archscan import OPAQUE, WHITEOUT, ScanLimits, layer_compression
+from dockyard.verify.archscan import ScanLimits
+from dockyard.verify.layerstream import layer_compression
+from dockyard.verify.layerview import OPAQUE, WHITEOUT
 
 CHUNK = 1 << 20
 # /etc/passwd of a real image is a few KiB; anything bigger is not read.
