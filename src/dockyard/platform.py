@@ -87,6 +87,11 @@ class Platform:
         return f"{self.os}/{self.architecture}" + (f"/{self.variant}" if self.variant else "")
 
     @property
+    def slug(self) -> str:
+        """One file-name-safe word: `linux-arm64`, `linux-arm-v7` (job keys, layout and file names)."""
+        return f"{self.os}-{self.architecture}" + (f"-{self.variant}" if self.variant else "")
+
+    @property
     def oci(self) -> dict[str, str]:
         """The `platform` object of an OCI index entry."""
         doc = {"os": self.os, "architecture": self.architecture}

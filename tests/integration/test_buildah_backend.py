@@ -60,6 +60,7 @@ def context(tmp_path) -> Path:
 def request(tmp_path: Path, context: Path, platform: Platform, dockerfile: str, **kw) -> BuildRequest:
     key = "-".join(["api", *str(platform).split("/")])
     return BuildRequest(
+        target="api",
         job_key=key,
         platform=platform,
         context=context,

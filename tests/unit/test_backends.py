@@ -40,6 +40,7 @@ Error: building at STEP "RUN exit 3": exit status 3
 
 def req(**kw) -> BuildRequest:
     base = {
+        "target": "api",
         "job_key": "api-linux-arm64",
         "platform": ARM64,
         "context": Path("ctx"),
@@ -105,8 +106,11 @@ def test_failure_without_output_and_with_a_long_line():
     ("job_key", "target"),
     [("api-linux-arm64", "api"), ("my-api-linux-arm64", "my-api"), ("odd", "odd")],
 )
-def test_request_target_is_the_job_key_without_the_platform(job_key, target):
-    assert req(job_key=job_key).target == target
+def test_request_target_is_the_jobs_target_whatever_the_key(job_key, target):
+    # The job's target is carried, not cut back out of its key.
+    request = req(target=target, job_key=job_key)
+    assert request.target == target
+    assert str(failure(request, 1, [])).startswith(f"build {target} linux/arm64 failed (exit 1)")
 
 
 def test_get_backend_refuses_unknown_names():

@@ -114,6 +114,7 @@ def test_str_and_oci_form():
     assert str(ARMV7) == "linux/arm/v7"
     assert ARMV7.oci == {"os": "linux", "architecture": "arm", "variant": "v7"}
     assert ARM64.oci == {"os": "linux", "architecture": "arm64"}
+    assert (ARMV7.slug, ARM64.slug) == ("linux-arm-v7", "linux-arm64")
 
 
 def test_platforms_sort_by_os_arch_variant():
@@ -327,6 +328,8 @@ def test_known_platforms_round_trip(platform):
     assert parse_platform(str(platform)) == platform
     assert parse_platform(str(platform).upper()) == platform
     assert matches(platform, platform.oci)
+    # The name-safe word is the canonical form with '-' for '/' (job keys, file names).
+    assert platform.slug == str(platform).replace("/", "-")
 
 
 _PLATFORM_ALPHABET = "linuxwdoamd64rv7/86_-.39 LA"

@@ -42,7 +42,7 @@ DEFAULT_LAYOUT_TAG = "latest"
 
 def platform_tag(platform: Platform) -> str:
     """The per-platform image's name in the target's layout: `linux-arm64`, `linux-arm-v7`."""
-    return "-".join(str(platform).split("/"))
+    return platform.slug
 
 
 def layout_tag(version: str) -> str:

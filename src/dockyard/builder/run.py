@@ -316,6 +316,7 @@ class _Run:
         if self.plan.context.timestamp:
             timestamp = source_date_epoch(self.plan.created)
         request = BuildRequest(
+            target=job.target,
             job_key=job.key,
             platform=job.platform,
             context=job.context,

@@ -129,7 +129,7 @@ class DigestRecord:
 
 def platform_file(platform: Platform) -> str:
     """`linux-arm64.json`, `linux-arm-v7.json`: the platform's file name."""
-    return "-".join(str(platform).split("/")) + SUFFIX
+    return platform.slug + SUFFIX
 
 
 def record_name(target: str, platform: Platform) -> str:

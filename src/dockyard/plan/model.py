@@ -38,7 +38,7 @@ class Job:
     @property
     def key(self) -> str:
         """A file-name-safe id: `api-linux-arm64-v8`-style, used for logs and digest files."""
-        return "-".join([self.target, *str(self.platform).split("/")])
+        return f"{self.target}-{self.platform.slug}"
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
 class BuildRequest:
     """Everything a backend needs for one job; nothing is read from the plan again."""
 
+    target: str  # the target's name (Job.target): what a failure names
     job_key: str  # "api-linux-arm64", Job.key: names the log and the local image
     platform: Platform
     context: Path
@@ -68,12 +69,6 @@ class BuildRequest:
     # too (a loopback registry is otherwise assumed to speak plain http).
     tls_registries: tuple[str, ...] = ()
     ca_cert: Path | None = None  # --ca-cert (PEM), trusted by the builder as well
-
-    @property
-    def target(self) -> str:
-        """The target's name: the job key without its platform suffix."""
-        suffix = "-" + "-".join(str(self.platform).split("/"))
-        return self.job_key.removesuffix(suffix) or self.job_key
 
 
 @dataclass(frozen=True)
