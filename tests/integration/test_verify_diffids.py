@@ -118,7 +118,7 @@ def test_releases_verify_step_fails_it_too(image, tmp_path):
     digest = store.manifest_head("release")[0]
     target = TargetPlan(
         name="api", context=tmp_path, dockerfile=tmp_path / "Dockerfile",
-        platforms=parse_platforms("linux/amd64,linux/arm64"), images=(), tags=(), labels={},
+        platforms=parse_platforms("linux/amd64,linux/arm64"), image="api", repositories=(), tag_names=(), labels={},
         annotations={}, policy=Policy(), smoke=(), jobs=(),
     )  # fmt: skip
     built = TargetResult("api", store.path, "release", (), index_digest=digest)

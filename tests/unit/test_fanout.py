@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from dockyard.builder.inputs import INPUT_HASH_ANNOTATION
 from dockyard.builder.result import BasePin
 from dockyard.builder.targetlayout import index_child, target_index
-from dockyard.config.model import Policy
+from dockyard.config.model import Config, Policy, Project, TagsConfig, Target
 from dockyard.context import GitContext
 from dockyard.digest import Digest
 from dockyard.errors import InputError
@@ -30,13 +31,12 @@ from dockyard.pipeline.fanout import (
     write_record,
 )
 from dockyard.pipeline.merge import (
-    bare_tags,
     check_records,
     index_for,
     missing_platforms,
     publish_repositories,
 )
-from dockyard.plan.model import Plan, TargetPlan
+from dockyard.plan.model import Plan, TargetPlan, make_plan
 from dockyard.platform import Platform
 from dockyard.ref import parse_repository
 
@@ -82,12 +82,12 @@ def doc(**changes) -> bytes:
 _DROP = object()
 
 
-def target_plan(platforms=(AMD64, ARM64), images=("127.0.0.1:5000/acme/api", "127.0.0.1:5001/acme/api"),
-                tags=None) -> TargetPlan:
-    tags = tags if tags is not None else tuple(f"{i}:{t}" for t in ("1.2.3", "1.2", "latest") for i in images)
+def target_plan(platforms=(AMD64, ARM64), repositories=("127.0.0.1:5000/acme/api", "127.0.0.1:5001/acme/api"),
+                tags=("1.2.3", "1.2", "latest"), image="acme/api") -> TargetPlan:
     return TargetPlan(
         name="api", context=Path("api"), dockerfile=Path("api/Dockerfile"), platforms=platforms,
-        images=images, tags=tags, labels={}, annotations={"org.opencontainers.image.version": "1.2.3"},
+        image=image, repositories=tuple(parse_repository(r) for r in repositories), tag_names=tags,
+        labels={}, annotations={"org.opencontainers.image.version": "1.2.3"},
         policy=Policy(), smoke=(), jobs=(),
     )
 
@@ -262,9 +262,24 @@ def test_missing_platforms_in_plan_order():
     assert missing_platforms(plan, {"api": {AMD64: record(AMD64), ARM64: record()}}) == []
 
 
-def test_bare_tags_keep_the_engine_order_once_each():
-    assert bare_tags(target_plan()) == ("1.2.3", "1.2", "latest")
-    assert bare_tags(target_plan(tags=())) == ()
+def _planned(*rules: str) -> TargetPlan:
+    root = Path("/repo")
+    config = Config(
+        path=root / "dockyard.toml", root=root,
+        project=Project("t", (AMD64,), ("127.0.0.1:5000/acme", "127.0.0.1:5001/acme")),
+        tags=TagsConfig(rules=rules),
+        targets={"api": Target("api", root / "api", root / "api/Dockerfile", "api", platforms=(AMD64,))},
+    )  # fmt: skip
+    context = GitContext(event="push", ref=STAMP.ref, sha=STAMP.sha)
+    return make_plan(config, context, build_platform=AMD64, now=datetime(2026, 1, 2, tzinfo=UTC)).targets[0]
+
+
+def test_merge_publishes_the_plans_tags_in_the_engine_order_once_each():
+    # merge hands publish the plan's tags as they are: bare, in the engine's order, once
+    # each, although the engine lists `latest` twice here (the raw rule's and its own).
+    rules = ("type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}", "type=raw,value=latest")
+    assert _planned(*rules).tag_names == ("1.2.3", "1.2", "latest")
+    assert _planned("type=raw,value=x,enable=false").tag_names == ()
 
 
 def test_publish_repositories_need_a_registry():
@@ -272,7 +287,7 @@ def test_publish_repositories_need_a_registry():
         "127.0.0.1:5000/acme/api", "127.0.0.1:5001/acme/api",
     ]
     with pytest.raises(InputError) as err:
-        publish_repositories(target_plan(images=("fleet-api",)))
+        publish_repositories(target_plan(repositories=(), image="fleet-api"))
     assert str(err.value) == (
         "target 'api': no registry to publish to (image fleet-api; "
         "set [project] registries in dockyard.toml or pass --registry)"

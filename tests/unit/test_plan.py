@@ -1,5 +1,6 @@
 """The plan: config + git context -> jobs with their args, images and tags (pure, no I/O)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from dockyard.context import GitContext
 from dockyard.errors import InputError
 from dockyard.plan.model import DEV_VERSION, make_plan, platform_args
 from dockyard.platform import parse_platform
+from dockyard.ref import parse_repository
 
 AMD64 = parse_platform("linux/amd64")
 ARM64 = parse_platform("linux/arm64")
@@ -93,9 +95,12 @@ def test_images_one_per_registry_and_tags_from_the_tag_engine():
     cfg = config(registries=("127.0.0.1:5000/fleet", "ghcr.io/acme"))
     plan = make_plan(cfg, TAG_CONTEXT, build_platform=AMD64, now=NOW)
     api = plan.targets[0]
-    assert api.images == ("127.0.0.1:5000/fleet/fleet-api", "ghcr.io/acme/fleet-api")
+    assert api.repositories == (
+        parse_repository("127.0.0.1:5000/fleet/fleet-api"), parse_repository("ghcr.io/acme/fleet-api"),
+    )
     # metadata-action's default rules on a tag push: the tag, then latest, per image.
-    assert api.tags == (
+    assert api.tag_names == ("v1.2.3", "latest")
+    assert tuple(str(r) for r in api.references) == (
         "127.0.0.1:5000/fleet/fleet-api:v1.2.3",
         "127.0.0.1:5000/fleet/fleet-api:latest",
         "ghcr.io/acme/fleet-api:v1.2.3",
@@ -104,18 +109,39 @@ def test_images_one_per_registry_and_tags_from_the_tag_engine():
     assert plan.version == "v1.2.3"
 
 
+@pytest.mark.parametrize(
+    ("image", "repositories"),
+    [
+        ("fleet-api", ()),  # would mean Docker Hub: no registry
+        ("acme/fleet-api", ()),
+        ("docker.io/fleet-api", ()),  # Docker Hub spelled short: not as written, no registry
+        ("ghcr.io/acme/fleet-api", ("ghcr.io/acme/fleet-api",)),  # names its registry in full
+        ("docker.io/acme/fleet-api", ("docker.io/acme/fleet-api",)),
+    ],
+)
+def test_without_registries_only_an_image_written_in_full_has_a_repository(image, repositories):
+    cfg = config(registries=())
+    cfg.targets["api"] = replace(cfg.targets["api"], image=image)
+    api = make_plan(cfg, TAG_CONTEXT, build_platform=AMD64, now=NOW).targets[0]
+    assert tuple(r.name for r in api.repositories) == repositories
+    # Shown as written either way; the tags follow the image as the tag engine lists them.
+    assert api.shown_images() == (image,)
+    assert api.shown_tags() == (f"{image}:v1.2.3", f"{image}:latest")
+    assert len(api.references) == 2 * len(repositories)
+
+
 def test_semver_rules_give_the_version_arg():
     tags = TagsConfig(rules=("type=semver,pattern={{version}}", "type=sha"))
     plan = make_plan(config(tags=tags), TAG_CONTEXT, build_platform=AMD64, now=NOW)
     assert plan.version == "1.2.3"
     assert plan.targets[0].jobs[0].args["VERSION"] == "1.2.3"
-    assert "127.0.0.1:5000/fleet/fleet-api:sha-0123456" in plan.targets[0].tags
+    assert "127.0.0.1:5000/fleet/fleet-api:sha-0123456" in [str(r) for r in plan.targets[0].references]
 
 
 def test_outside_git_the_version_is_dev_and_not_an_error():
     plan = make_plan(config(), NO_GIT, build_platform=AMD64, now=NOW)
     assert plan.version == DEV_VERSION
-    assert plan.targets[0].tags == ("127.0.0.1:5000/fleet/fleet-api:dev",)
+    assert [str(r) for r in plan.targets[0].references] == ["127.0.0.1:5000/fleet/fleet-api:dev"]
     assert plan.targets[0].jobs[0].args["VCS_REF"] == ""
     assert plan.targets[0].labels["org.opencontainers.image.version"] == "dev"
 

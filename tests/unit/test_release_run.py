@@ -3,6 +3,7 @@ cell, the --registry override, and a plan that is the same on every run of one c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockyard.builder.result import BuildResult, TargetResult
 from dockyard.config.model import Config, Project, TagsConfig, Target
 from dockyard.context import GitContext
+from dockyard.digest import Digest
 from dockyard.errors import InputError
 from dockyard.findings import Finding
-from dockyard.pipeline.release import TargetVerify, bare_tags
+from dockyard.pipeline.release import TargetVerify, publish_items
 from dockyard.plan.load import with_registries
 from dockyard.plan.model import make_plan
 from dockyard.platform import parse_platform
@@ -22,27 +25,59 @@ from dockyard.verify.report import PlatformReport, Report, SmokeResult
 
 AMD64 = parse_platform("linux/amd64")
 SHA = "0123456789abcdef0123456789abcdef01234567"
+_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+_INDEX = Digest("sha256", "c" * 64)
+
+
+def _items(config: Config, rules: tuple[str, ...]):
+    """publish_items of a plan of `config` with these tag rules (a built index for every target)."""
+    config = replace(config, tags=TagsConfig(rules=rules))
+    plan = make_plan(config, GitContext("push", "refs/tags/v1.0.0", SHA), build_platform=AMD64, now=_NOW)
+    built = BuildResult(Path("dist"), "test", tuple(
+        TargetResult(t.name, Path("dist/oci") / t.name, "v1.0.0", (), index_digest=_INDEX)
+        for t in plan.targets
+    ))  # fmt: skip
+    return plan, publish_items(plan, built)
 
 
 @pytest.mark.parametrize(
-    ("image", "tags", "expected"),
+    ("rules", "expected"),
     [
-        ("h:5000/ns/api", ["h:5000/ns/api:1.0", "h:5000/ns/api:latest"], ("1.0", "latest")),
-        # another repository's tags, and a repository whose name extends this one's, are not ours
-        ("h:5000/ns/api", ["h:5000/ns/api-x:1", "ghcr.io/a/api:2", "h:5000/ns/api:3"], ("3",)),
-        ("ghcr.io/a/api", ["ghcr.io/a/api:1", "ghcr.io/a/api:1"], ("1",)),  # once each
-        ("ghcr.io/a/api", [], ()),
+        (("type=raw,value=1.0", "type=raw,value=latest"), ("1.0", "latest")),
+        (("type=raw,value=1", "type=raw,value=1"), ("1",)),  # once each
+        (("type=raw,value=1,enable=false",), ()),
     ],
 )
-def test_bare_tags(image, tags, expected):
-    assert bare_tags(image, tags) == expected
+def test_every_repository_gets_its_targets_tags(rules, expected):
+    plan, items = _items(_config(registries=("h:5000/ns", "ghcr.io/a")), rules)
+    (item,) = items
+    assert [r.name for r in item.repositories] == ["h:5000/ns/fleet-api", "ghcr.io/a/fleet-api"]
+    assert item.tags == expected
+    # What `plan` shows: the same tags on each repository.
+    assert plan.to_json()["targets"][0]["tags"] == [
+        f"{r}:{t}" for r in ("h:5000/ns/fleet-api", "ghcr.io/a/fleet-api") for t in expected
+    ]
 
 
-@given(st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True), max_size=6))
-def test_bare_tags_round_trip(tags):
-    image = "127.0.0.1:5000/fleet/api"
-    full = [f"{image}:{t}" for t in tags] + [f"other.io/x:{t}" for t in tags]
-    assert bare_tags(image, full) == tuple(dict.fromkeys(tags))
+def test_another_targets_repository_and_tags_are_not_ours():
+    # `api-x` is under the same registry and its name extends `api`'s: each item has its own.
+    config = _config(registries=("h:5000/ns",))
+    other = Target("api-x", Path("/repo/x"), Path("/repo/x/Dockerfile"), "fleet-api-x", platforms=(AMD64,))
+    config = replace(config, targets={**config.targets, "api-x": other})
+    _, items = _items(config, ("type=raw,value=3",))
+    assert [(i.target, [r.name for r in i.repositories], i.tags) for i in items] == [
+        ("api", ["h:5000/ns/fleet-api"], ("3",)),
+        ("api-x", ["h:5000/ns/fleet-api-x"], ("3",)),
+    ]
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True), min_size=1, max_size=6))
+def test_tags_round_trip(tags):
+    """The plan's shown `repository:tag` strings and the tags publish moves agree, each once."""
+    plan, (item,) = _items(_config(registries=("127.0.0.1:5000/fleet",)), tuple(f"type=raw,value={t}" for t in tags))
+    assert item.tags == tuple(dict.fromkeys(tags))
+    image = "127.0.0.1:5000/fleet/fleet-api"
+    assert plan.to_json()["targets"][0]["tags"] == [f"{image}:{t}" for t in dict.fromkeys(tags)]
 
 
 def _report(*findings: Finding, smoke: bool = False) -> Report:

@@ -1,6 +1,7 @@
 """A fresh machine's shortcut: find an image with the same input hash in the target's registries.
 
-For each of the target's tags ("repo:tag", the tag engine's), the index is
+For each of the target's tagged references (TargetPlan.references: every
+repository the target is published to, with every tag), the index is
 HEADed then fetched, once per run however many platforms ask; a child for
 the job's platform whose INPUT_HASH_ANNOTATION equals the job's hash is
 copied into the local layout by digest instead of being built. A registry
@@ -30,22 +31,12 @@ from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, parse_manifest
 from dockyard.platform import Platform
-from dockyard.ref import Reference, parse_ref
+from dockyard.ref import Reference
 
 if TYPE_CHECKING:
     from dockyard.oci.registry import RegistryClient
 
 log = logging.getLogger("dockyard.build")
-
-
-def names_registry(text: str) -> bool:
-    """Does this image name start with a registry host (rather than implying docker.io)?
-
-    A target without configured registries has images named like `fleet-api`:
-    nothing was published there, and docker.io is not worth a lookup.
-    """
-    first, sep, _ = text.partition("/")
-    return bool(sep) and ("." in first or ":" in first or first == "localhost")
 
 
 class RegistryReuse:
@@ -59,13 +50,14 @@ class RegistryReuse:
         self._tag_locks: dict[str, threading.Lock] = {}
 
     def find(
-        self, tags: Sequence[str], platform: Platform, digest: Digest
+        self, references: Sequence[Reference], platform: Platform, digest: Digest
     ) -> tuple[Reference, Digest] | None:
-        """(the tag's reference, the child's digest) of the first match, or None."""
-        for text in tags:
-            if not names_registry(text):
-                continue
-            ref = parse_ref(text)
+        """(the tag's reference, the child's digest) of the first match, or None.
+
+        A target without a registry has no references: nothing was published, and
+        Docker Hub is not worth a lookup.
+        """
+        for ref in references:
             index = self.index(ref)
             child = child_with(index, platform, digest) if index is not None else None
             if child is not None:

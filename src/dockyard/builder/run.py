@@ -277,7 +277,7 @@ class _Run:
             found = find_in_layout(layout, job.platform, prep.hash.digest)
             if found is not None:
                 return _with(done, state="skipped", digest=found, stats=image_stats(layout, found))
-            match = self.registries.find(target.tags, job.platform, prep.hash.digest)
+            match = self.registries.find(target.references, job.platform, prep.hash.digest)
             if match is not None:
                 ref, digest = match
                 source = f"{ref.name}@{digest}"

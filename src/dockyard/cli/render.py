@@ -37,7 +37,7 @@ def render_plan(plan) -> None:
         grid.add_row("dockerfile", _short(target.dockerfile))
         grid.add_row("context", _short(target.context))
         grid.add_row("platforms", ", ".join(str(p) for p in target.platforms))
-        grid.add_row("tags", "\n".join(target.tags) or "(none)")
+        grid.add_row("tags", "\n".join(target.shown_tags()) or "(none)")
         # Args every job shares are shown once; the per-platform ones per job.
         shared = _shared_args(target.jobs)
         grid.add_row("args", "\n".join(f"{k}={v}" for k, v in shared.items()))

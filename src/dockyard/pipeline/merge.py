@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from dockyard.builder.reuse import names_registry
 from dockyard.builder.targetlayout import index_child, target_index
 from dockyard.digest import Digest
 from dockyard.errors import (
@@ -52,7 +51,7 @@ from dockyard.plan.model import Plan, TargetPlan
 from dockyard.platform import Platform
 from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
 from dockyard.publish.summary import SummaryRow
-from dockyard.ref import Reference, parse_ref, parse_repository
+from dockyard.ref import Reference
 from dockyard.verify.image import VerifyOptions, verify_image
 from dockyard.verify.report import Report
 from dockyard.workspace import Workspace
@@ -262,23 +261,12 @@ def missing_platforms(
 
 def publish_repositories(target: TargetPlan) -> tuple[Reference, ...]:
     """The target's repositories (one per registry) as publish takes them."""
-    unnamed = [image for image in target.images if not names_registry(image)]
-    if unnamed or not target.images:
+    if not target.repositories:
         raise InputError(
-            f"target '{target.name}': no registry to publish to (image {unnamed[0] if unnamed else '-'}; "
+            f"target '{target.name}': no registry to publish to (image {target.image}; "
             "set [project] registries in dockyard.toml or pass --registry)"
         )
-    return tuple(parse_repository(image) for image in target.images)
-
-
-def bare_tags(target: TargetPlan) -> tuple[str, ...]:
-    """The tag engine's tags ("repository:tag") as bare names, in its order, once each."""
-    tags: list[str] = []
-    for text in target.tags:
-        tag = parse_ref(text, default_tag=None).tag
-        if tag is not None and tag not in tags:
-            tags.append(tag)
-    return tuple(tags)
+    return target.repositories
 
 
 def index_for(target: TargetPlan, records: Mapping[Platform, DigestRecord]) -> tuple[bytes, Descriptor]:
@@ -319,7 +307,7 @@ def _prepare(
         source=_WithIndex(store, raw, desc),
         reference=str(desc.digest),
         repositories=repositories,
-        tags=bare_tags(target),
+        tags=target.tag_names,
     )
     merged = MergedTarget(target.name, source.name, desc.digest, children, tuple(reports))
     return item, merged

@@ -45,7 +45,6 @@ from dockyard.plan.model import Plan, TargetPlan
 from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
 from dockyard.publish.summary import SummaryRow
-from dockyard.ref import parse_repository
 from dockyard.verify.image import verify_image
 from dockyard.verify.record import Record
 from dockyard.verify.report import Report
@@ -243,12 +242,10 @@ def _stop(result: ReleaseResult, stage: str, error: str, started: float, *, code
 
 
 def _check_registries(plan: Plan) -> None:
-    """Every image must be under a registry prefix: the plan keeps a bare `fleet-api` (no
-    registry configured) as written, and it must not go to Docker Hub by accident."""
-    for target in plan.targets:
-        for image in target.images:
-            if parse_repository(image).name != image:
-                raise InputError(NO_REGISTRY)
+    """Every target must have a repository: a bare `fleet-api` (no registry configured)
+    has none in the plan, and it must not go to Docker Hub by accident."""
+    if any(not target.repositories for target in plan.targets):
+        raise InputError(NO_REGISTRY)
 
 
 def _pairs(plan: Plan, built: BuildResult) -> list[tuple[TargetPlan, TargetResult]]:
@@ -304,39 +301,24 @@ def _verify_message(failed: Sequence[TargetVerify]) -> str:
 def publish_items(
     plan: Plan, built: BuildResult, *, records: Mapping[str, Record | None] | None = None
 ) -> list[PublishItem]:
-    """One PublishItem per target and tag set: the built index, by digest, to every repository,
-    with the target's new verification record (`records`, by target) to attach.
-
-    The plan's tags are `repository:tag` for each repository; the tag engine
-    gives every repository the same tags, so normally one item per target.
-    """
+    """One PublishItem per target: the built index, by digest, to every repository with the
+    target's tags, and the target's new verification record (`records`, by target) to attach."""
     results = {t.name: t for t in built.targets}
     items = []
     for target in plan.targets:
         result = results[target.name]
         assert result.index_digest is not None  # a target without an index stopped the build
-        source = LayoutStore(result.layout)
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for image in target.images:
-            groups.setdefault(bare_tags(image, target.tags), []).append(image)
-        for tags, images in groups.items():
-            repositories = tuple(parse_repository(image) for image in images)
-            record = (records or {}).get(target.name)
-            digest = str(result.index_digest)
-            items.append(PublishItem(target.name, source, digest, repositories, tags, record))
+        items.append(
+            PublishItem(
+                target=target.name,
+                source=LayoutStore(result.layout),
+                reference=str(result.index_digest),
+                repositories=target.repositories,
+                tags=target.tag_names,
+                record=(records or {}).get(target.name),
+            )
+        )
     return items
-
-
-def bare_tags(image: str, tags: Sequence[str]) -> tuple[str, ...]:
-    """The tag names of `image` among `repository:tag` strings, in their order, once each."""
-    prefix = image + ":"
-    out: list[str] = []
-    for full in tags:
-        if full.startswith(prefix):
-            tag = full[len(prefix):]
-            if tag and "/" not in tag and tag not in out:
-                out.append(tag)
-    return tuple(out)
 
 
 def _publish_line(items: Sequence[PublishItem], *, dry_run: bool) -> str:
@@ -364,12 +346,12 @@ def summary_rows(result: ReleaseResult) -> list[SummaryRow]:
     for target in result.plan.targets:
         t = built.get(target.name)
         size = sum(j.stats.size_compressed for j in t.jobs) if t else 0
-        for image in target.images:
+        for repository in target.repositories:
             rows.append(
                 SummaryRow(
                     target=target.name,
-                    repository=image,
-                    tags=bare_tags(image, target.tags),
+                    repository=repository.name,
+                    tags=target.tag_names,
                     digest=str(t.index_digest) if t and t.index_digest else "",
                     platforms=tuple(str(p) for p in target.platforms),
                     size=size,

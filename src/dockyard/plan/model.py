@@ -16,7 +16,7 @@ from dockyard.config.model import Config, Policy, Target
 from dockyard.context import GitContext
 from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platforms, platform_args
-from dockyard.ref import join_image
+from dockyard.ref import Reference, join_image, parse_repository
 from dockyard.tags import TagResult, compute_tags
 
 # The version a build gets when there is no git context at all (a tarball, a
@@ -43,19 +43,44 @@ class Job:
 
 @dataclass(frozen=True)
 class TargetPlan:
-    """One target of the plan: its build inputs, platforms, repositories, tags, policy and jobs."""
+    """One target of the plan: its build inputs, platforms, repositories, tags, policy and jobs.
+
+    Every repository gets the same tags (the tag engine gives each image the
+    same list), so they are held once, bare; `references` pairs them up.
+    """
 
     name: str
     context: Path
     dockerfile: Path
     platforms: tuple[Platform, ...]
-    images: tuple[str, ...]  # one repository per registry, no tag
-    tags: tuple[str, ...]  # "repository:tag", the tag engine's order
+    image: str  # the config's image as written ("fleet-api"): shown when there is no registry
+    # Where the target is published: one repository per registry, no tag. Empty
+    # when no registry is configured and `image` does not name one in full: a
+    # bare `fleet-api` would mean Docker Hub, and nothing goes there by accident.
+    repositories: tuple[Reference, ...]
+    tag_names: tuple[str, ...]  # bare tags ("1.2.3", "latest"): the tag engine's order, once each
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     policy: Policy
     smoke: tuple[str, ...]
     jobs: tuple[Job, ...]
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        """Every repository with every tag, repository by repository in the engine's order, once each."""
+        return tuple(
+            dict.fromkeys(r.with_tag(tag) for r in self.repositories for tag in self.tag_names)
+        )
+
+    def shown_images(self) -> tuple[str, ...]:
+        """The repositories as `dockyard plan` shows them; the image as written when there is none."""
+        return tuple(r.name for r in self.repositories) or (self.image,)
+
+    def shown_tags(self) -> tuple[str, ...]:
+        """`repository:tag`, image by image as metadata-action lists them, each once."""
+        return tuple(
+            dict.fromkeys(f"{image}:{tag}" for image in self.shown_images() for tag in self.tag_names)
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +116,8 @@ def _target_json(t: TargetPlan) -> dict:
         "context": str(t.context),
         "dockerfile": str(t.dockerfile),
         "platforms": [str(p) for p in t.platforms],
-        "images": list(t.images),
-        "tags": list(t.tags),
+        "images": list(t.shown_images()),
+        "tags": list(t.shown_tags()),
         "labels": dict(t.labels),
         "annotations": dict(t.annotations),
         "policy": {
@@ -128,8 +153,8 @@ def make_plan(
     version = DEV_VERSION
     for name in names:
         target = config.targets[name]
-        images = _images(config, target)
-        result = _tag_result(config, context, target, images, now)
+        repositories = _repositories(config, target)
+        result = _tag_result(config, context, target, now)
         if not targets:
             version = result.version or DEV_VERSION
         targets.append(
@@ -137,7 +162,7 @@ def make_plan(
                 config,
                 target,
                 result,
-                images,
+                repositories,
                 context=context,
                 build=build_platform,
                 created=created,
@@ -161,23 +186,29 @@ def _created(context: GitContext, now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _images(config: Config, target: Target) -> tuple[str, ...]:
-    if not config.project.registries:
-        return (target.image,)
-    return tuple(join_image(registry, target.image).name for registry in config.project.registries)
+def _repositories(config: Config, target: Target) -> tuple[Reference, ...]:
+    """One repository per registry prefix; without any, the image itself if it names its registry."""
+    if config.project.registries:
+        return tuple(join_image(registry, target.image) for registry in config.project.registries)
+    # No registry configured: an image written in full and in canonical form
+    # (`ghcr.io/acme/api`) names its own. Anything docker would complete
+    # (`fleet-api`, `acme/api`, `docker.io/api`) is Docker Hub by default: none.
+    try:
+        ref = parse_repository(target.image)
+    except InputError:
+        return ()
+    return (ref,) if ref.name == target.image else ()
 
 
-def _tag_result(
-    config: Config, context: GitContext, target: Target, images: tuple[str, ...], now: datetime
-) -> TagResult:
+def _tag_result(config: Config, context: GitContext, target: Target, now: datetime) -> TagResult:
+    """The tag engine's answer with bare tags (no images): every repository gets them all."""
     if not context.known:
         # Outside git: no ref to derive tags from; the dev version only.
-        tags = tuple(f"{image}:{DEV_VERSION}" for image in images)
-        return TagResult(version=DEV_VERSION, tags=tags, labels={}, annotations={})
+        return TagResult(version=DEV_VERSION, tags=(DEV_VERSION,), labels={}, annotations={})
     labels = {**config.tags.labels, **target.labels}
     return compute_tags(
         context,
-        images=images,
+        images=(),
         rules=config.tags.rules,
         flavor=config.tags.flavor,
         labels=labels,
@@ -191,7 +222,7 @@ def _plan_target(
     config: Config,
     target: Target,
     result: TagResult,
-    images: tuple[str, ...],
+    repositories: tuple[Reference, ...],
     *,
     context: GitContext,
     build: Platform,
@@ -242,9 +273,10 @@ def _plan_target(
         context=target.context,
         dockerfile=target.dockerfile,
         platforms=platforms,
-        images=images,
+        image=target.image,
+        repositories=repositories,
         # The engine lists tags as metadata-action does, repeats included; one of each is pushed.
-        tags=tuple(dict.fromkeys(result.tags)),
+        tag_names=tuple(dict.fromkeys(result.tags)),
         labels=labels,
         annotations=annotations,
         policy=target.policy,

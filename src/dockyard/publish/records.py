@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard import __version__
 from dockyard.errors import OperationError
-from dockyard.ref import parse_repository
 from dockyard.verify.attach import attach_record, find_record
 from dockyard.verify.image import VerifyOptions
 from dockyard.verify.record import Record, applied_settings, make_record, settings_hash
@@ -72,13 +71,13 @@ def recorded_everywhere(
     out: dict[str, Record] = {}
     for target in targets:
         digest = digests.get(target.name)
-        if digest is None or not target.images:
+        if digest is None or not target.repositories:
             continue
         wanted = settings_hash(target_settings(target))
         try:
             found = [
-                find_record(client.store(parse_repository(image)), digest, wanted)
-                for image in target.images
+                find_record(client.store(repository), digest, wanted)
+                for repository in target.repositories
             ]
         except OperationError:
             continue  # cannot tell: verify
