@@ -215,7 +215,7 @@ def test_summary_rows_and_json(layout, registry, client):
 
 
 def test_github_files_are_appended(layout, registry, client, tmp_path):
-    from dockyard.publish.publish import write_github
+    from dockyard.pipeline.github import write_github
 
     repo = new_repo()
     result = publish([item(layout, "v1", (registry.host,), repo, ("1.0", "latest"))], client=client)

@@ -47,9 +47,10 @@ from dockyard.errors import (
 from dockyard.oci.models import Descriptor
 from dockyard.oci.registry import RegistryClient
 from dockyard.pipeline.fanout import DigestRecord, PlanStamp, plan_stamp, read_records, record_name
+from dockyard.pipeline.github import write_github
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.platform import Platform
-from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
+from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.summary import SummaryRow
 from dockyard.ref import Reference
 from dockyard.verify.image import VerifyOptions, verify_image

@@ -41,8 +41,9 @@ from dockyard.builder.result import BuildResult, TargetResult
 from dockyard.builder.run import BuildProgress, build_plan
 from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError, PublishFailed
 from dockyard.oci.layout import LayoutStore
+from dockyard.pipeline.github import write_github
 from dockyard.plan.model import Plan, TargetPlan
-from dockyard.publish.publish import PublishItem, PublishResult, publish, write_github
+from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
 from dockyard.publish.summary import SummaryRow
 from dockyard.verify.image import verify_image

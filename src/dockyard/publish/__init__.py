@@ -1,7 +1,7 @@
 """Publish stage: the atomic multi-registry publish, its tag journal, records, retention.
 
     publish.py   the entry point: publish() (phase 1, then phase 2, or a dry run),
-                 its input and result types re-exported, write_github ($GITHUB_* files)
+                 its input and result types re-exported
     model.py     PublishItem, and the results: states, PlannedAction, RepositoryResult,
                  PublishResult (their JSON and summary rows)
     slot.py      one target on one repository during a run: its source image, its state

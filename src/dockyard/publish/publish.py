@@ -20,27 +20,25 @@ PublishFailed.result carries the same per repository for the JSON summary
 would move; nothing is written (publish/dryrun.py).
 
 This module is the stage's entry point: it exports publish, its input and
-result types, and write_github (the $GITHUB_* files).
+result types.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from dockyard.errors import InputError, OperationError, PublishFailed
+from dockyard.errors import InputError, PublishFailed
 from dockyard.oci.copy import DEFAULT_JOBS, Progress
 from dockyard.publish.content import phase1_message, push_by_digest
 from dockyard.publish.dryrun import dry_run_slot
 from dockyard.publish.model import DRY_RUN, PublishItem, PublishResult
 from dockyard.publish.slot import Slot, load_image, publish_result
-from dockyard.publish.summary import SummaryRow, github_outputs, markdown
 from dockyard.publish.tagmoves import move_tags
 
 # Callers import the entry point together with its input and result types.
-__all__ = ["PublishItem", "PublishResult", "publish", "write_github"]
+__all__ = ["PublishItem", "PublishResult", "publish"]
 
 
 def publish(
@@ -95,36 +93,3 @@ def _open(items: Sequence[PublishItem], client: Any, *, push: bool) -> list[Slot
         for repo in item.repositories:
             slots.append(Slot(item, repo, image, client.store(repo, push=push)))
     return slots
-
-
-# ---------------------------------------------------------------- GitHub files
-
-
-def write_github(
-    rows: Sequence[SummaryRow],
-    *,
-    document: Mapping[str, Any],
-    environ: Mapping[str, str] | None = None,
-    title: str = "dockyard release",
-    outputs: bool = True,
-) -> None:
-    """Append the Markdown summary to $GITHUB_STEP_SUMMARY and the outputs to $GITHUB_OUTPUT
-    (each only when set, as GitHub Actions sets them).
-
-    `outputs=False` (nothing was published: a dry run, a stopped release)
-    writes the summary only, so no later step reads a digest that is not there.
-    """
-    env = os.environ if environ is None else environ
-    for variable, text in (
-        ("GITHUB_STEP_SUMMARY", lambda: markdown(rows, title=title)),
-        ("GITHUB_OUTPUT", lambda: github_outputs(rows, document=document)),
-    ):
-        path = env.get(variable)
-        if not path or (variable == "GITHUB_OUTPUT" and not outputs):
-            continue
-        try:
-            with open(path, "a", encoding="utf-8") as out:
-                out.write(text())
-        except OSError as exc:
-            raise OperationError(f"${variable} ({path}): cannot append: {exc.strerror}") from None
-
