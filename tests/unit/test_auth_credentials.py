@@ -8,7 +8,11 @@ import stat
 import pytest
 
 from dockyard.errors import RegistryError
-from dockyard.oci.auth import Credential, credential_files, find_credential, run_helper
+from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.credentials.env import env_credential_names
+from dockyard.oci.credentials.files import config_key_for
+from dockyard.oci.credentials.helper import run_helper
+from dockyard.oci.credentials.sources import credential_files, find_credential
 
 HOST = "127.0.0.1:5000"
 
@@ -199,3 +203,46 @@ def test_bad_config_files(tmp_path, content, message):
 
 def test_no_sources_no_credential(tmp_path):
     assert find_credential(HOST, environ={"HOME": str(tmp_path)}) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        (
+            "127.0.0.1:5000",
+            ("DOCKYARD_REGISTRY_127_0_0_1_5000_USER", "DOCKYARD_REGISTRY_127_0_0_1_5000_PASSWORD"),
+        ),
+        ("ghcr.io", ("DOCKYARD_REGISTRY_GHCR_IO_USER", "DOCKYARD_REGISTRY_GHCR_IO_PASSWORD")),
+        (
+            "my-reg.example.com",
+            (
+                "DOCKYARD_REGISTRY_MY_REG_EXAMPLE_COM_USER",
+                "DOCKYARD_REGISTRY_MY_REG_EXAMPLE_COM_PASSWORD",
+            ),
+        ),
+    ],
+)
+def test_env_credential_names(host, expected):
+    assert env_credential_names(host) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("docker.io", "https://index.docker.io/v1/"),
+        ("index.docker.io", "https://index.docker.io/v1/"),
+        ("ghcr.io", "ghcr.io"),
+        ("127.0.0.1:5000", "127.0.0.1:5000"),
+    ],
+)
+def test_config_key_for(host, expected):
+    assert config_key_for(host) == expected
+
+
+def test_credential_repr_hides_secrets():
+    cred = Credential("bob", "hunter22", source="env")
+    tok = Credential("", identity_token="refresh-xyz", source="helper")
+    assert repr(cred) == "Credential(username='bob', password=REDACTED, source='env')"
+    assert str(tok) == "Credential(username='', identity token=REDACTED, source='helper')"
+    assert "hunter22" not in repr(cred) and "refresh-xyz" not in repr(tok)
+    assert cred.secrets() == ("hunter22", "Ym9iOmh1bnRlcjIy")

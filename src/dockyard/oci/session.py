@@ -7,7 +7,7 @@ keeps that host's `Authenticator`. `request()` sends one logical request:
 
 - the Authorization header comes from `ScopedAuth` (registry origin only);
 - every URL that is not the registry's own (token realm, blob redirect, upload
-  Location, tag page) is judged by `auth.endpoint_trust` and sent through the
+  Location, tag page) is judged by `endpoints.endpoint_trust` and sent through the
   verified client: an --insecure-registry's unverified TLS and plain http stop
   at that host:port (loopback to loopback excepted);
 - a certificate that does not verify is an UntrustedCertificate naming the
@@ -41,16 +41,11 @@ import httpx
 
 from dockyard.digest import Digest
 from dockyard.errors import InputError, RegistryError, UntrustedCertificate
-from dockyard.oci.auth import (
-    Authenticator,
-    Challenge,
-    Credential,
-    ScopedAuth,
-    Trust,
-    check_endpoint,
-    find_credential,
-    parse_www_authenticate,
-)
+from dockyard.oci.auth import Authenticator, ScopedAuth
+from dockyard.oci.challenge import Challenge, parse_www_authenticate
+from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.credentials.sources import find_credential
+from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
 from dockyard.oci.verifying import VerifyingReader
@@ -332,7 +327,7 @@ class RegistrySession:
         return host
 
     def client_for(self, host: Host, url: str, what: str) -> httpx.Client:
-        """The client that may reach `url` for `host` (auth.endpoint_trust); refused: RegistryError.
+        """The client that may reach `url` for `host` (endpoints.endpoint_trust); refused: RegistryError.
 
         Off the registry that is always the verified client: an --insecure-registry's
         unverified TLS never extends to its token realm or redirect targets.
