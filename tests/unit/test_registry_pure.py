@@ -4,7 +4,7 @@ import pytest
 
 from dockyard.digest import parse_digest
 from dockyard.oci.registry import parse_link_next, referrers_tag
-from dockyard.oci.session import parse_errors, resolve_location
+from dockyard.oci.responses import parse_errors, resolve_location
 
 HEX = "a" * 64
 

@@ -36,17 +36,9 @@ from dockyard.oci import referrers as refs
 from dockyard.oci.challenge import repository_scope
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, parse_manifest
 from dockyard.oci.referrers import referrers_tag
+from dockyard.oci.responses import CHUNK, blob_reader, read_capped, resolve_location
 from dockyard.oci.retry import restarts_upload
-from dockyard.oci.session import (
-    CHUNK,
-    Host,
-    RegistryOptions,
-    RegistrySession,
-    blob_reader,
-    check_location,
-    read_capped,
-    resolve_location,
-)
+from dockyard.oci.session import Host, RegistryOptions, RegistrySession, check_location
 from dockyard.ref import Reference, parse_repository
 
 __all__ = ["RegistryClient", "RegistryOptions", "RegistryStore", "parse_link_next", "referrers_tag"]

@@ -17,15 +17,16 @@ keeps that host's `Authenticator`. `request()` sends one logical request:
   honouring Retry-After (`retry=False` leaves that to the caller, e.g. the
   blob upload, which restarts as a whole);
 - every non-success is turned into a one-line RegistryError with status, the
-  spec error codes, method and a redacted URL; bodies are read bounded.
+  spec error codes, method and a redacted URL; bodies are read bounded
+  (`responses`).
 
-`blob_reader` gives the verifying stream blob GETs return.
+`RegistryOptions` is what a run configures about registries; `Host` is one
+registry as the run knows it; `check_location` judges a Location before it
+is requested.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import random
 import ssl
@@ -34,34 +35,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO
-from urllib.parse import urljoin
 
 import httpx
 
-from dockyard.digest import Digest
-from dockyard.errors import InputError, RegistryError, UntrustedCertificate
-from dockyard.oci.auth import Authenticator, ScopedAuth
+from dockyard.errors import InputError, RegistryError
+from dockyard.oci.auth import MAX_TOKEN_BODY, Authenticator, ScopedAuth
 from dockyard.oci.challenge import Challenge, parse_www_authenticate
 from dockyard.oci.credentials.credential import Credential
 from dockyard.oci.credentials.sources import find_credential
 from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
+from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
-from dockyard.oci.verifying import VerifyingReader
+from dockyard.oci.tls import TlsRefused, is_tls_failure, tls_verify_failure, untrusted
 from dockyard.ref import is_loopback_host
 
 log = logging.getLogger("dockyard.registry")
-
-# Error bodies are for a message; more than this is noise or an attack.
-MAX_ERROR_BODY = 1024 * 1024
-# Token responses: a few KiB in practice.
-MAX_TOKEN_BODY = 1024 * 1024
-# Read size for streamed bodies: large enough to keep syscalls cheap.
-CHUNK = 1024 * 1024
-# An error message quotes at most this much of the registry's own words.
-MAX_QUOTED = 200
-
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -114,78 +103,6 @@ class Host:
 
     def url(self, path: str) -> str:
         return self.base_url + path
-
-
-def parse_errors(body: bytes) -> tuple[tuple[str, ...], str]:
-    """(codes, first message) from an OCI error body; ((), text) for non-JSON bodies."""
-    try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        text = body[:MAX_QUOTED].decode("utf-8", "replace")
-        return (), " ".join(text.split())
-    errors = doc.get("errors") if isinstance(doc, dict) else None
-    if not isinstance(errors, list):
-        return (), ""
-    codes = tuple(str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code"))
-    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
-    return codes, " ".join((messages[0] if messages else "").split())[:MAX_QUOTED]
-
-
-def resolve_location(current_url: str, location: str) -> str:
-    """An upload or redirect Location, made absolute against the URL that returned it."""
-    return urljoin(current_url, location.strip())
-
-
-def read_capped(response: httpx.Response, cap: int, *, what: str, strict: bool = True) -> bytes:
-    """The body, at most `cap` bytes. strict: more is an error; else the rest is dropped."""
-    try:
-        declared = int(response.headers.get("content-length", "-1"))
-    except ValueError:
-        declared = -1
-    if strict and declared > cap:
-        response.close()
-        raise RegistryError(f"{what} is {declared} bytes, more than the {cap} allowed")
-    buf = bytearray()
-    try:
-        for chunk in response.iter_bytes(CHUNK):
-            buf += chunk
-            if len(buf) > cap:
-                if strict:
-                    raise RegistryError(f"{what} is more than the {cap} bytes allowed")
-                return bytes(buf[:cap])
-    except httpx.HTTPError as exc:
-        raise RegistryError(
-            f"{what}: connection lost while reading ({type(exc).__name__})", temporary=True
-        ) from None
-    finally:
-        response.close()
-    return bytes(buf)
-
-
-def _tls_verify_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    seen = exc
-    for _ in range(10):
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return seen
-        nxt = seen.__cause__ or seen.__context__
-        if nxt is None:
-            break
-        seen = nxt
-    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        return ssl.SSLCertVerificationError(str(exc))
-    return None
-
-
-def _is_tls_failure(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            break
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    return "SSL" in text or "WRONG_VERSION_NUMBER" in text or "record layer" in text
 
 
 class RegistrySession:
@@ -280,7 +197,7 @@ class RegistrySession:
         credential = find_credential(name, environ=self._environ)
         try:
             return self._ping(name, "https", client, credential, insecure)
-        except _TlsRefused:
+        except TlsRefused:
             if not plain_ok:
                 raise RegistryError(
                     f"registry {name} does not speak TLS; plain http is only used for loopback "
@@ -309,10 +226,10 @@ class RegistrySession:
         try:
             response = client.get(url)
         except httpx.HTTPError as exc:
-            if scheme == "https" and (bad := _tls_verify_failure(exc)) is not None:
+            if scheme == "https" and (bad := tls_verify_failure(exc)) is not None:
                 raise untrusted(f"registry {name}", bad, host=name) from None
-            if scheme == "https" and _is_tls_failure(exc):
-                raise _TlsRefused() from None
+            if scheme == "https" and is_tls_failure(exc):
+                raise TlsRefused() from None
             # Not TLS: let the retrying path produce the error (and retry transient ones).
             response = self.request(host, "GET", url, expect=(200, 401), ping=True)
         status = response.status_code
@@ -341,7 +258,7 @@ class RegistrySession:
         try:
             response = client.send(request, stream=True)
         except httpx.HTTPError as exc:
-            if (bad := _tls_verify_failure(exc)) is not None:
+            if (bad := tls_verify_failure(exc)) is not None:
                 netloc = request.url.netloc.decode()
                 raise untrusted(
                     f"token server {where}", bad, host=netloc, registry=host.name
@@ -385,7 +302,7 @@ class RegistrySession:
                 self._wait(decision.delay, method, url, decision.reason, attempt)
                 continue
             except httpx.HTTPError as exc:
-                if (bad := _tls_verify_failure(exc)) is not None:  # a CA problem: no retry helps
+                if (bad := tls_verify_failure(exc)) is not None:  # a CA problem: no retry helps
                     where = f"registry {host.name}: {method} {redact_url(url)}"
                     netloc = httpx.URL(url).netloc.decode()
                     raise untrusted(where, bad, host=netloc, registry=host.name) from None
@@ -502,10 +419,6 @@ class RegistrySession:
         )
 
 
-class _TlsRefused(Exception):
-    """The host answered a TLS handshake with something that is not TLS."""
-
-
 def _challenge(response: httpx.Response) -> Challenge | None:
     return parse_www_authenticate(response.headers.get("www-authenticate"))
 
@@ -516,75 +429,3 @@ def check_location(url: str, host: Host, what: str) -> str:
     return url
 
 
-def untrusted(
-    what: str, bad: ssl.SSLCertVerificationError, *, host: str, registry: str | None = None
-) -> UntrustedCertificate:
-    """The one-line error for a certificate that did not verify: a CA problem, named as such.
-
-    `host` is the host:port whose certificate failed; `registry` the registry it
-    was reached for, when that is another host (a token realm, a redirect):
-    --insecure-registry cannot help there, only the CA can.
-    """
-    reason = getattr(bad, "verify_message", "") or "verification failed"
-    if registry is None or registry == host:
-        fix = f"pass --ca-cert FILE, or --insecure-registry {host} to skip verification"
-    else:
-        fix = (
-            f"pass --ca-cert FILE (--insecure-registry {registry} does not extend to {host}, "
-            "another host)"
-        )
-    return UntrustedCertificate(
-        f"{what}: TLS certificate not trusted ({reason}); {fix}", reason=reason, host=host
-    )
-
-
-class ResponseStream(io.RawIOBase):
-    """The body of an HTTP response as a raw stream; the response closes at EOF or close.
-
-    A connection lost mid-body becomes a temporary RegistryError, so callers
-    (and the retry loop) see one exception tree.
-    """
-
-    def __init__(self, response: httpx.Response, *, name: str) -> None:
-        super().__init__()
-        self._response = response
-        self._chunks = response.iter_bytes(CHUNK)
-        self._pending = b""
-        self._name = name
-        self._count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        if not self._pending:
-            self._pending = self._next()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def _next(self) -> bytes:
-        try:
-            chunk = next(self._chunks, b"")
-        except httpx.HTTPError as exc:
-            self._response.close()
-            raise RegistryError(
-                f"{self._name}: connection lost after {self._count} bytes ({type(exc).__name__})",
-                temporary=True,
-            ) from None
-        if not chunk:
-            self._response.close()
-        self._count += len(chunk)
-        return chunk
-
-    def close(self) -> None:
-        self._response.close()
-        super().close()
-
-
-def blob_reader(
-    response: httpx.Response, digest: Digest, size: int | None, *, name: str
-) -> IO[bytes]:
-    """The verifying stream a blob GET returns: hashed and counted as it arrives."""
-    return VerifyingReader(ResponseStream(response, name=name), digest, size, name=name)
