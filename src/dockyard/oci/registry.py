@@ -15,13 +15,13 @@ start, so a destination needs one token, not two.
 Each verb is a short sequence of protocol steps; the decisions (scopes,
 Location resolution, Link parsing, retry classification) are pure functions.
 Reads are digest-checked and size-capped; blob bodies stream both ways.
+The upload protocol behind `blob_put` (POST, PATCH, PUT, restarts) is
+upload.py; reading responses (caps, error bodies, blob streams) responses.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -36,20 +36,16 @@ from dockyard.oci import referrers as refs
 from dockyard.oci.challenge import repository_scope
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, parse_manifest
 from dockyard.oci.referrers import referrers_tag
-from dockyard.oci.responses import CHUNK, blob_reader, read_capped, resolve_location
-from dockyard.oci.retry import restarts_upload
+from dockyard.oci.responses import blob_reader, read_capped, resolve_location
 from dockyard.oci.session import Host, RegistryOptions, RegistrySession, check_location
+from dockyard.oci.upload import BlobUploads
 from dockyard.ref import Reference, parse_repository
 
 __all__ = ["RegistryClient", "RegistryOptions", "RegistryStore", "parse_link_next", "referrers_tag"]
 
-# Registries (and GHCR in particular) refuse chunks above 4 MiB; ECR wants at
-# least 5 MiB and says so in OCI-Chunk-Min-Length. The larger wins.
-DEFAULT_CHUNK = 4 * 1024 * 1024
 # Redirect hops a blob GET may take (registry -> CDN -> signed URL).
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
-OCTET = "application/octet-stream"
 
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*rel="?next"?', re.IGNORECASE)
 
@@ -98,8 +94,14 @@ class RegistryStore:
         self.client = client
         self._session = client.session
         self._write = push
-        # Upload sessions a refused mount opened (202): reused by the next blob_put.
-        self._pending: dict[Digest, str] = {}
+        self._uploads = BlobUploads(
+            name=self.ref.name,
+            session=self._session,
+            request=self._request,
+            url=self._url,
+            host=lambda: self._host,
+            exists=self.blob_exists,
+        )
 
     def __repr__(self) -> str:
         return f"RegistryStore({self.ref.name})"
@@ -192,7 +194,7 @@ class RegistryStore:
         # 202: the registry opened an upload session instead; keep it for blob_put.
         location = response.headers.get("location")
         if location:
-            self._pending[digest] = resolve_location(url, location)
+            self._uploads.keep(digest, resolve_location(url, location))
         return False
 
     def _same_registry_repo(self, source: str) -> str | None:
@@ -205,153 +207,8 @@ class RegistryStore:
         return source
 
     def blob_put(self, digest: Digest, size: int, stream: IO[bytes]) -> None:
-        """Upload a blob; the whole upload restarts with a new session on a temporary failure.
-
-        A stream that cannot seek back is uploaded once (no retry). `size` < 0
-        means unknown (a chunked-encoding PATCH).
-        """
-        start = _tell(stream)
-        attempts = self._session.options.retry.attempts
-        chunked = self._session.options.chunk_size
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self._upload(digest, size, stream, chunked)
-                return
-            except RegistryError as err:
-                restart = restarts_upload(err.status, err.codes)
-                if err.status == 413 and not chunked:
-                    chunked, restart = DEFAULT_CHUNK, True  # one big PATCH refused: use chunks
-                if start is None or attempt >= attempts or not (err.temporary or restart):
-                    raise
-                decision = self._session.decide_again(err, attempt)
-                if err.temporary and not decision.retry:
-                    raise  # e.g. a Retry-After longer than we wait
-                self._session.backoff(
-                    decision.delay if decision.retry else 0.0,
-                    "upload",
-                    f"{self}: blob {digest}",
-                    decision.reason,
-                    attempt,
-                )
-            # A lost response to a committed PUT: the blob may be there already.
-            if (found := self.blob_exists(digest)) is not None and found in (size, -1):
-                return
-            stream.seek(start)
-
-    def _upload(self, digest: Digest, size: int, stream: IO[bytes], chunked: int | None) -> None:
-        small = 0 <= size <= self._session.options.monolithic_max
-        if small and not chunked:
-            data = _read_verified(stream, digest, size, name=f"{self}: blob {digest}")
-            location, _ = self._start_upload(digest)
-            self._finish_upload(location, digest, data)
-            return
-        location, min_chunk = self._start_upload(digest)
-        hasher = hashlib.new(digest.algorithm)
-        if chunked:
-            chunk = max(chunked, min_chunk or 0)
-            location, sent = self._patch_chunks(location, stream, hasher, chunk)
-        else:
-            location, sent = self._patch_stream(location, stream, hasher, size)
-        if hasher.hexdigest() != digest.hex or (size >= 0 and sent != size):
-            self._cancel(location)
-            raise DigestMismatch(
-                f"{self}: blob {digest}: the source gave {sent} bytes hashing to "
-                f"{digest.algorithm}:{hasher.hexdigest()}, expected {size} bytes of {digest}"
-            )
-        self._finish_upload(location, digest, b"")
-
-    def _start_upload(self, digest: Digest) -> tuple[str, int | None]:
-        pending = self._pending.pop(digest, None)
-        if pending:
-            return check_location(pending, self._host, "upload Location"), None
-        url = self._url("blobs/uploads/")
-        response = self._request(
-            "POST", url, write=True, headers={"Content-Length": "0"}, content=b"", expect=(202,)
-        )
-        response.close()
-        location = response.headers.get("location")
-        if not location:
-            raise RegistryError(f"{self}: upload start answered 202 without a Location")
-        min_chunk = response.headers.get("oci-chunk-min-length", "")
-        return (
-            check_location(resolve_location(url, location), self._host, "upload Location"),
-            int(min_chunk) if min_chunk.isdigit() else None,
-        )
-
-    def _patch_stream(self, location: str, stream: IO[bytes], hasher, size: int) -> tuple[str, int]:
-        counter = [0]
-
-        def body() -> Iterator[bytes]:
-            while chunk := stream.read(CHUNK):
-                hasher.update(chunk)
-                counter[0] += len(chunk)
-                yield chunk
-
-        headers = {"Content-Type": OCTET}
-        if size >= 0:
-            headers["Content-Length"] = str(size)
-        response = self._request(
-            "PATCH",
-            location,
-            write=True,
-            headers=headers,
-            content=body,
-            expect=(202, 201),
-            retry=False,
-        )
-        response.close()
-        return self._next_location(location, response), counter[0]
-
-    def _patch_chunks(
-        self, location: str, stream: IO[bytes], hasher, chunk: int
-    ) -> tuple[str, int]:
-        sent = 0
-        while data := stream.read(chunk):
-            hasher.update(data)
-            headers = {
-                "Content-Type": OCTET,
-                "Content-Length": str(len(data)),
-                "Content-Range": f"{sent}-{sent + len(data) - 1}",
-            }
-            response = self._request(
-                "PATCH",
-                location,
-                write=True,
-                headers=headers,
-                content=data,
-                expect=(202, 201),
-                retry=False,
-            )
-            response.close()
-            location = self._next_location(location, response)
-            sent += len(data)
-        return location, sent
-
-    def _next_location(self, current: str, response: httpx.Response) -> str:
-        location = response.headers.get("location")
-        if not location:
-            return current
-        return check_location(resolve_location(current, location), self._host, "upload Location")
-
-    def _finish_upload(self, location: str, digest: Digest, data: bytes) -> None:
-        url = str(httpx.URL(location).copy_merge_params({"digest": str(digest)}))
-        headers = {"Content-Type": OCTET, "Content-Length": str(len(data))}
-        response = self._request(
-            "PUT", url, write=True, headers=headers, content=data, expect=(201, 204), retry=False
-        )
-        response.close()
-        said = response.headers.get("docker-content-digest")
-        if said and said != str(digest):
-            raise DigestMismatch(f"{self}: registry stored blob {said}, we sent {digest}")
-
-    def _cancel(self, location: str) -> None:
-        # Best effort: the registry purges abandoned uploads anyway.
-        with contextlib.suppress(RegistryError):
-            self._request(
-                "DELETE", location, write=True, expect=(204, 202, 404), retry=False
-            ).close()
+        """Upload a blob (upload.BlobUploads: restarts, chunking, digest checks)."""
+        self._uploads.put(digest, size, stream)
 
     # -- manifests
 
@@ -507,25 +364,3 @@ def _as_digest(text: str) -> Digest | None:
         return parse_digest(text)
     except InputError:
         return None
-
-
-def _tell(stream: IO[bytes]) -> int | None:
-    try:
-        return stream.tell() if stream.seekable() else None
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _read_verified(stream: IO[bytes], digest: Digest, size: int, *, name: str) -> bytes:
-    """A small blob read whole (at most size + 1 bytes) and checked before it is sent."""
-    buf = io.BytesIO()
-    while buf.tell() <= size and (chunk := stream.read(min(CHUNK, size + 1 - buf.tell()))):
-        buf.write(chunk)
-    data = buf.getvalue()
-    got = hashlib.new(digest.algorithm, data).hexdigest()
-    if len(data) != size or got != digest.hex:
-        raise DigestMismatch(
-            f"{name}: the source gave {len(data)} bytes hashing to {digest.algorithm}:{got}, "
-            f"expected {size} bytes of {digest}"
-        )
-    return data
