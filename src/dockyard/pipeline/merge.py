@@ -346,7 +346,7 @@ class _WithIndex:
     """A repository's store plus one index held in memory: publish's read-only source.
 
     `ref` is the repository's, so copy mounts blobs between repositories of
-    one registry (oci.copy.mount_source); writes are refused.
+    one registry (oci.copier.mount_source); writes are refused.
     """
 
     def __init__(self, store: Any, raw: bytes, descriptor: Descriptor) -> None:
