@@ -44,6 +44,12 @@ def command_modules(args: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # httpx imports its own command-line client (httpx._main: rich + click,
+    # ~0.1 s) unless that import fails, which httpx tolerates; the dockyard
+    # command never uses it, and every registry command's start-up would pay
+    # for it. Done here, before any command module imports httpx, and not in
+    # the library: importing dockyard must not alter a host program's sys.modules.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:  # fast path: no Typer import
         from dockyard import __version__

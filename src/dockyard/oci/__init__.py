@@ -1,11 +1,26 @@
-"""OCI models (pure), the Store protocol, and its two implementations.
+"""OCI: the models, the one Store protocol, its two implementations, and copy over it.
 
-Pure: mediatypes, models. I/O edges: layout (disk), registry (HTTP).
+Pure (no I/O): `mediatypes`, `models` (manifests, indexes, configs that keep
+their raw bytes), `referrers` (the OCI 1.1 subject list), `retry` (when and
+how long to wait), `redact`, `verifying` (a digest- and size-checked stream),
+and the registry's decisions: `challenge` (WWW-Authenticate, scopes),
+`endpoints` (where a realm or redirect may be reached).
+
+The Store protocol and its stores: `store` (the protocol), `layout` (an OCI
+image layout on disk), `registry` (`RegistryClient` / `RegistryStore` over
+the Distribution API), `open` (a location -> its store), `fetch` (verified
+small reads through any store).
+
+The registry client's HTTP edge, one concept a module: `session` (one
+httpx.Client, hosts, retries, errors), `auth` (the challenge learnt, bearer
+tokens, `ScopedAuth`), `credentials/` (the ordered credential sources),
+`responses` (bounded bodies, error bodies, blob streams), `tls` (certificate
+failures named), `upload` (the blob upload protocol), `certdir` (--ca-cert
+for buildah).
+
+Over any two stores: `copy` (`copy_image`, `copy_location`) with `copier`
+(the transfers) and `copyresult` (progress and result); `inspect`;
+`imports` and `layer` (`dockyard import`: rootfs -> image).
+
+Importing any of these changes nothing in the host process.
 """
-
-import sys as _sys
-
-# httpx imports its own command-line client (rich + click, ~0.1 s) unless that
-# import fails, which httpx tolerates; dockyard never uses it, and start-up
-# time of every registry command pays for it.
-_sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
