@@ -13,7 +13,9 @@ a reader never finds a tag on something incomplete.
 from __future__ import annotations
 
 import io
+import json
 import os
+import shlex
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +34,10 @@ from dockyard.oci.models import (
     canonical_json,
     descriptor_of,
 )
+from dockyard.oci.open import open_store
 from dockyard.oci.store import Store
 from dockyard.platform import Platform, parse_platform
+from dockyard.ref import parse_location
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # docker's defaults, written out so every reader sees the same values.
@@ -132,9 +136,6 @@ def parse_key_values(items: Iterable[str], *, option: str) -> dict[str, str]:
 
 def parse_command(text: str, *, option: str) -> tuple[str, ...]:
     """A JSON array (`["/bin/sh","-c","x"]`, exec form) or shell words (`/bin/sh -c x`)."""
-    import json
-    import shlex
-
     if text.lstrip().startswith("["):
         try:
             words = json.loads(text)
@@ -185,9 +186,6 @@ def import_to_location(
     A location without a tag is written as `latest` (what docker assumes, and
     the only image of a layout, so `oci:DIR` reads it back).
     """
-    from dockyard.oci.open import open_store
-    from dockyard.ref import parse_location
-
     sources = [parse_source(spec) for spec in platform_specs]
     _check_sources(sources)
     for item in env:

@@ -18,6 +18,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from isal import isal_zlib
+
 from dockyard.digest import Digest, sha256_digest
 from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
@@ -29,6 +31,7 @@ from dockyard.oci.models import (
     Manifest,
     parse_manifest,
 )
+from dockyard.oci.open import open_location
 from dockyard.oci.store import Store
 
 CHUNK = 1 << 20
@@ -166,8 +169,6 @@ def layer_uncompressed_size(store: Store, layer: Descriptor, diff_id: Digest | N
     if layer.media_type in _PLAIN_LAYERS:
         decompress = None
     elif layer.media_type in _GZIP_LAYERS:
-        from isal import isal_zlib
-
         decompress = isal_zlib.decompressobj(wbits=31)
     else:
         return None
@@ -203,16 +204,12 @@ def inspect_location(
 
     `registry`: RegistryOptions fields (insecure_registries, ca_cert) for a registry REF.
     """
-    from dockyard.oci.open import open_location
-
     store, reference = open_location(text, **registry)
     return inspect_image(store, reference, name=text, uncompressed=uncompressed)
 
 
 def raw_manifest(text: str, **registry: Any) -> bytes:
     """`dockyard inspect --raw REF`: the exact bytes of the manifest the location names."""
-    from dockyard.oci.open import open_location
-
     store, reference = open_location(text, **registry)
     raw, _ = store.manifest_get(reference)
     _check_digest(raw, reference)

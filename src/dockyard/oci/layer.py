@@ -8,8 +8,11 @@ order. The same input and epoch give the same bytes, hence the same digests
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import os
 import shutil
 import stat
@@ -20,6 +23,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from isal import igzip
 
 from dockyard.digest import Digest, parse_digest
 from dockyard.errors import InputError, OperationError
@@ -60,8 +65,6 @@ class HashingWriter(io.RawIOBase):
 
 def write_layer(source: Path, out_path: Path, *, epoch: int) -> Layer:
     """Write `source` (rootfs dir or tarball) as a reproducible gzip layer to `out_path`."""
-    from isal import igzip  # heavy-ish C extension: only when importing
-
     with ExitStack() as stack:
         out = stack.enter_context(out_path.open("wb"))
         compressed = HashingWriter(out)
@@ -261,10 +264,6 @@ def _uncompressed(path: Path, stack: ExitStack) -> Path:
 
 
 def _decompress(path: Path, head: bytes, out: IO[bytes]) -> None:
-    import bz2
-    import gzip
-    import lzma
-
     opener = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ\x00": lzma.open, b"BZh": bz2.open}
     for magic, open_ in opener.items():
         if head.startswith(magic):

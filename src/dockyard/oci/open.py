@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dockyard.oci.layout import LayoutStore
 from dockyard.oci.store import Store
 from dockyard.ref import LayoutRef, Reference, parse_location
 
@@ -16,9 +17,10 @@ from dockyard.ref import LayoutRef, Reference, parse_location
 def open_store(location: Reference | LayoutRef, **options: Any) -> tuple[Store, str]:
     """The store a location names, and the reference within it."""
     if isinstance(location, LayoutRef):
-        from dockyard.oci.layout import LayoutStore
-
         return LayoutStore(Path(location.path), tag=location.tag), location.tag or ""
+    # Imported here, not at the top, on purpose: registry pulls in httpx (~0.15 s
+    # of start-up), which a layout location (`dockyard inspect oci:DIR`, copy or
+    # import into a layout) never uses; only this function knows which it got.
     from dockyard.oci.registry import RegistryClient, RegistryOptions
 
     # options: client= (a RegistryClient shared by the run), push= (ask for push
