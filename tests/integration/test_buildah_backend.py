@@ -14,8 +14,8 @@ from dockyard.builder.backends import BuildRequest, get_backend
 from dockyard.builder.backends.buildah import BuildahBackend, BuildahStorage
 from dockyard.emulation import ensure_emulation
 from dockyard.errors import BuildFailed
-from dockyard.oci.credentials.env import env_credential_names
-from dockyard.oci.credentials.sources import find_credential
+from dockyard.oci.auth.credentials.env import env_credential_names
+from dockyard.oci.auth.credentials.sources import find_credential
 from dockyard.oci.imports import RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Manifest, parse_manifest

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dockyard.errors import NotFound, RegistryError
+from dockyard.oci.auth.credentials.env import env_credential_names
 from dockyard.oci.copy import copy_image
-from dockyard.oci.credentials.env import env_credential_names
 from dockyard.oci.imports import ImportResult, RootfsSource, import_rootfs
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import parse_manifest

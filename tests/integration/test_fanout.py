@@ -400,7 +400,7 @@ def test_merge_verifies_each_child_against_its_platform(registry, fanout, env, t
 def test_merge_copies_the_children_to_every_registry(registry, auth_registry, fanout, env):
     """Two registries (the second with htpasswd): the staging repository's images reach both,
     the index and tags land on both, and skopeo reads the index and each child back."""
-    from dockyard.oci.credentials.env import env_credential_names
+    from dockyard.oci.auth.credentials.env import env_credential_names
 
     root, sha = fanout["root"], fanout["sha"]
     config = root / "dockyard.toml"

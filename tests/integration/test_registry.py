@@ -13,7 +13,7 @@ import pytest
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, NotFound, ReferrersInvalid, RegistryError
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.credentials.env import env_credential_names
+from dockyard.oci.auth.credentials.env import env_credential_names
 from dockyard.oci.models import (
     EMPTY_DESCRIPTOR,
     EMPTY_JSON,

@@ -12,7 +12,7 @@ import pytest
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, RegistryError
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.credentials.env import env_credential_names
+from dockyard.oci.auth.credentials.env import env_credential_names
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import (
     EMPTY_DESCRIPTOR,

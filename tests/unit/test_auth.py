@@ -4,9 +4,9 @@ import httpx
 import pytest
 
 from dockyard.errors import RegistryError
-from dockyard.oci.auth import Authenticator, ScopedAuth, same_origin
-from dockyard.oci.challenge import parse_www_authenticate
-from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.auth.challenge import parse_www_authenticate
+from dockyard.oci.auth.credentials.credential import Credential
+from dockyard.oci.auth.flow import Authenticator, ScopedAuth, same_origin
 
 
 def test_authenticator_refuses_an_off_host_plain_realm_of_an_insecure_registry():

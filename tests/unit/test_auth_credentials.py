@@ -8,11 +8,11 @@ import stat
 import pytest
 
 from dockyard.errors import RegistryError
-from dockyard.oci.credentials.credential import Credential
-from dockyard.oci.credentials.env import env_credential_names
-from dockyard.oci.credentials.files import config_key_for
-from dockyard.oci.credentials.helper import run_helper
-from dockyard.oci.credentials.sources import credential_files, find_credential
+from dockyard.oci.auth.credentials.credential import Credential
+from dockyard.oci.auth.credentials.env import env_credential_names
+from dockyard.oci.auth.credentials.files import config_key_for
+from dockyard.oci.auth.credentials.helper import run_helper
+from dockyard.oci.auth.credentials.sources import credential_files, find_credential
 
 HOST = "127.0.0.1:5000"
 

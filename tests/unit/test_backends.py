@@ -280,7 +280,7 @@ def test_buildx_plain_progress_counts():
 
 
 def test_authfile_doc_carries_what_dockyard_finds():
-    from dockyard.oci.credentials.credential import Credential
+    from dockyard.oci.auth.credentials.credential import Credential
 
     found = {
         "127.0.0.1:5000": Credential("ci", "pw", source="env"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dockyard.oci.challenge import Challenge, parse_www_authenticate, repository_scope
+from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate, repository_scope
 
 
 @pytest.mark.parametrize(

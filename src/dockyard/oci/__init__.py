@@ -3,7 +3,7 @@
 Pure (no I/O): `mediatypes`, `models` (manifests, indexes, configs that keep
 their raw bytes), `referrers` (the OCI 1.1 subject list), `retry` (when and
 how long to wait), `redact`, `verifying` (a digest- and size-checked stream),
-and the registry's decisions: `challenge` (WWW-Authenticate, scopes),
+and the registry's decisions: `auth.challenge` (WWW-Authenticate, scopes),
 `endpoints` (where a realm or redirect may be reached).
 
 The Store protocol and its stores: `store` (the protocol), `layout` (an OCI
@@ -12,8 +12,8 @@ the Distribution API), `open` (a location -> its store), `fetch` (verified
 small reads through any store).
 
 The registry client's HTTP edge, one concept a module: `session` (one
-httpx.Client, hosts, retries, errors), `auth` (the challenge learnt, bearer
-tokens, `ScopedAuth`), `credentials/` (the ordered credential sources),
+httpx.Client, hosts, retries, errors), `auth/` (challenge, the token flow,
+`credentials/`: the ordered credential sources),
 `responses` (bounded bodies, error bodies, blob streams), `tls` (certificate
 failures named), `upload` (the blob upload protocol), `certdir` (--ca-cert
 for buildah).

@@ -33,7 +33,7 @@ from dockyard.digest import Digest, parse_digest
 from dockyard.errors import DigestMismatch, InputError, NotFound, RegistryError, Unsupported
 from dockyard.oci import mediatypes as mt
 from dockyard.oci import referrers as refs
-from dockyard.oci.challenge import repository_scope
+from dockyard.oci.auth.challenge import repository_scope
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Descriptor, parse_manifest
 from dockyard.oci.referrers import referrers_tag
 from dockyard.oci.responses import blob_reader, read_capped, resolve_location

@@ -39,10 +39,10 @@ from datetime import UTC, datetime
 import httpx
 
 from dockyard.errors import InputError, RegistryError
-from dockyard.oci.auth import MAX_TOKEN_BODY, Authenticator, ScopedAuth
-from dockyard.oci.challenge import Challenge, parse_www_authenticate
-from dockyard.oci.credentials.credential import Credential
-from dockyard.oci.credentials.sources import find_credential
+from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
+from dockyard.oci.auth.credentials.credential import Credential
+from dockyard.oci.auth.credentials.sources import find_credential
+from dockyard.oci.auth.flow import MAX_TOKEN_BODY, Authenticator, ScopedAuth
 from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped

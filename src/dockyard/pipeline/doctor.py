@@ -289,7 +289,7 @@ def registry_rows(
 
 
 def _registry_and_credentials(client, name: str, env: Mapping[str, str]) -> list[Row]:
-    from dockyard.oci.credentials.sources import find_credential
+    from dockyard.oci.auth.credentials.sources import find_credential
 
     needed: bool | None = None
     try:

@@ -62,7 +62,7 @@ from dockyard.oci.certdir import write_cert_dir
 from dockyard.ref import is_loopback_host
 
 if TYPE_CHECKING:
-    from dockyard.oci.credentials.credential import Credential
+    from dockyard.oci.auth.credentials.credential import Credential
 
 # Where each job's image keeps its name in builder storage (see the docstring).
 LOCAL_NAMESPACE = "localhost/dockyard"
@@ -282,7 +282,7 @@ def _write_authfile(path: Path, doc: dict | None) -> Path | None:
 
 
 def _default_find_credential(host: str) -> Credential | None:
-    from dockyard.oci.credentials.sources import find_credential
+    from dockyard.oci.auth.credentials.sources import find_credential
 
     return find_credential(host)
 

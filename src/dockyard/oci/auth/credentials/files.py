@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.errors import RegistryError
-from dockyard.oci.credentials.credential import Credential
-from dockyard.oci.credentials.helper import run_helper
+from dockyard.oci.auth.credentials.credential import Credential
+from dockyard.oci.auth.credentials.helper import run_helper
 
 # Docker keeps Docker Hub credentials under this legacy key.
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"

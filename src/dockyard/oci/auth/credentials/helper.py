@@ -11,7 +11,7 @@ import re
 import subprocess
 
 from dockyard.errors import RegistryError
-from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.auth.credentials.credential import Credential
 from dockyard.oci.redact import redact_text
 
 # A helper that hangs (waiting for a GUI keychain prompt, say) must not hang us.

@@ -1,4 +1,4 @@
-"""Registry authentication flow: the challenge learnt, bearer tokens fetched and cached.
+"""The authentication flow: the challenge learnt, bearer tokens fetched and cached.
 
 Shape (style.md §5):
 
@@ -18,7 +18,7 @@ A 401 on a request is handed back by the client to `Authenticator.challenged`
 (which drops the stale token and learns the new challenge), and the client
 re-sends once: doing the resend in the client, not inside the httpx flow,
 lets streamed upload bodies be rebuilt and bounds every body we read.
-Where the credentials come from is `credentials/`.
+Where the credentials come from is `auth/credentials/`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from dockyard.errors import RegistryError
-from dockyard.oci.challenge import Challenge, parse_www_authenticate
-from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
+from dockyard.oci.auth.credentials.credential import Credential
 from dockyard.oci.endpoints import check_endpoint, default_port
 from dockyard.oci.redact import redact_url
 from dockyard.oci.retry import is_retryable

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from dockyard.oci.credentials.credential import Credential
+from dockyard.oci.auth.credentials.credential import Credential
 
 
 def env_credential_names(host: str) -> tuple[str, str]:

@@ -10,9 +10,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from dockyard.oci.credentials.credential import Credential, CredentialSource
-from dockyard.oci.credentials.env import from_env
-from dockyard.oci.credentials.files import (
+from dockyard.oci.auth.credentials.credential import Credential, CredentialSource
+from dockyard.oci.auth.credentials.env import from_env
+from dockyard.oci.auth.credentials.files import (
     DOCKER_CONFIG,
     PODMAN_AUTH_FILE,
     PODMAN_RUNTIME_AUTH,
