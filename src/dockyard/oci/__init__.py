@@ -18,8 +18,8 @@ httpx.Client, hosts, retries, errors), `auth/` (challenge, the token flow,
 failures named), `upload` (the blob upload protocol), `certdir` (--ca-cert
 for buildah).
 
-Over any two stores: `copy` (`copy_image`, `copy_location`) with `copier`
-(the transfers) and `copyresult` (progress and result); `inspect`;
+Over any two stores: `copy` (`copy_image`) with `copier` (the transfers)
+and `copyresult` (progress and result); `inspect`;
 `imports` and `layer` (`dockyard import`: rootfs -> image).
 
 Importing any of these changes nothing in the host process.
