@@ -64,7 +64,7 @@ _EXPORTS = {
     "retain": "dockyard.publish.retain",
     "RetainResult": "dockyard.publish.retain",
     "copy_image": "dockyard.oci.copy",
-    "CopyResult": "dockyard.oci.copy",
+    "CopyResult": "dockyard.oci.copyresult",
     # stores
     "Store": "dockyard.oci.store",
     "LayoutStore": "dockyard.oci.layout",

@@ -78,7 +78,7 @@ def _progress():
 
 
 class _RichProgress:
-    """Total bytes and rate, plus one bar per blob in flight (Progress protocol of oci.copy)."""
+    """Total bytes and rate, plus one bar per blob in flight (the Progress protocol of oci.copyresult)."""
 
     def __enter__(self):
         from rich.progress import (

@@ -2,8 +2,8 @@
 
 Shape:
 
-    with RegistryClient(options=RegistryOptions(...)) as client:   # one per run
-        store = client.store(parse_ref("127.0.0.1:5000/team/app"), push=True)
+    with Workspace(Settings(...)) as ws:        # the run's one client: ws.registry
+        store = ws.registry.store(parse_ref("127.0.0.1:5000/team/app"), push=True)
         store.blob_put(digest, size, stream)
         store.manifest_put(data, media_type, tag="v1")
 
