@@ -28,6 +28,7 @@ from dockyard.builder.targetlayout import child_with
 from dockyard.digest import Digest
 from dockyard.errors import NotFound, OperationError, RegistryError
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.copy import copy_image
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Index, parse_manifest
 from dockyard.platform import Platform
@@ -41,7 +42,6 @@ log = logging.getLogger("dockyard.build")
 
 class RegistryReuse:
     """Lookups shared by the jobs of one run (thread-safe)."""
-
     def __init__(self, client: RegistryClient) -> None:
         self.client = client
         self.down: set[str] = set()  # registries that failed this run
@@ -69,8 +69,6 @@ class RegistryReuse:
 
         None when it was copied, else the reason it was not (the job builds).
         """
-        from dockyard.oci.copy import copy_image
-
         try:
             copy_image(
                 self.client.store(ref), str(digest), LayoutStore(layout), tag=tag, digest=digest

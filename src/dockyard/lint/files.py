@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.config.loader import load_config
 from dockyard.errors import InputError
 from dockyard.findings import Finding
+from dockyard.lint.hadolint import find_hadolint, run_hadolint
 from dockyard.lint.rules import LintReport, filter_ignored, lint_text
 
 __all__ = ["lint_files"]
@@ -39,8 +41,6 @@ def lint_files(
     `hadolint=False` skips hadolint even when it is installed. InputError when
     a Dockerfile cannot be read or parsed, or the config is wrong.
     """
-    from dockyard.lint.hadolint import find_hadolint, run_hadolint
-
     cwd = Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
     jobs = _jobs(dockerfiles, config_file, cwd)
     executable = find_hadolint() if hadolint else None
@@ -71,8 +71,6 @@ def _order(finding: Finding) -> tuple[str, int, str]:
 
 def _jobs(dockerfiles: Sequence[Path], config_file: Path | None, cwd: Path) -> list[_Job]:
     """Named Dockerfiles get the args of the config's target using them, when -f is given."""
-    from dockyard.config.loader import load_config
-
     targets = []
     if config_file is not None or not dockerfiles:
         targets = list(load_config(config_file, cwd=cwd).targets.values())

@@ -8,8 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dockyard import gitinfo
+from dockyard.config.loader import load_config
 from dockyard.config.model import Config
+from dockyard.errors import InputError
 from dockyard.plan.model import Plan, make_plan
+from dockyard.platform import host_platform
+from dockyard.ref import join_image
 
 
 def plan_from_files(
@@ -27,8 +32,6 @@ def plan_from_files(
     `registries`, when given, replace the config's [project] registries
     (`release --registry R…`): every image is then `<R>/<target.image>`.
     """
-    from dockyard.config.loader import load_config
-
     config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
     return plan_from_config(
         config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
@@ -45,9 +48,6 @@ def plan_from_config(
     event: str | None = None,
 ) -> Plan:
     """Plan a config already loaded (build, release and merge also read its other tables)."""
-    from dockyard import gitinfo
-    from dockyard.platform import host_platform
-
     context = gitinfo.detect(env=os.environ, cwd=config.root, ref=ref, sha=sha, event=event)
     return make_plan(
         config,
@@ -72,9 +72,6 @@ def with_registries(config: Config, registries: Sequence[str]) -> Config:
 
 
 def _registry_prefix(text: str) -> str:
-    from dockyard.errors import InputError
-    from dockyard.ref import join_image
-
     prefix = text.strip().rstrip("/")
     problem = not prefix or "@" in prefix
     if not problem:

@@ -31,6 +31,7 @@ from dockyard.digest import Digest
 from dockyard.errors import OperationError
 from dockyard.oci.certdir import write_cert_dir
 from dockyard.platform import Platform
+from dockyard.ref import parse_layout
 from dockyard.verify.report import SmokeResult, cap_output
 
 # How long a smoke command may run (qemu makes everything ~10x slower).
@@ -57,7 +58,6 @@ class SmokeOptions:
 
 class SmokeSession:
     """A private buildah store for one verify run; use as a context manager."""
-
     def __init__(self, options: SmokeOptions = SmokeOptions()) -> None:
         self.options = options
         self._dir: Path | None = None
@@ -129,8 +129,6 @@ class SmokeSession:
         """`oci:DIR[:TAG]` read through a link whose path buildah accepts as a name."""
         if not image.startswith("oci:"):
             return image
-        from dockyard.ref import parse_layout
-
         assert self._dir is not None, "SmokeSession used outside 'with'"
         layout = parse_layout(image)
         target = str(Path(layout.path).resolve())
