@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.builder.backends import BuildRequest, get_backend
+from dockyard.builder.backends import get_backend
 from dockyard.builder.backends.buildah import BuildahBackend, BuildahStorage
+from dockyard.builder.backends.request import BuildRequest
 from dockyard.emulation import ensure_emulation
 from dockyard.errors import BuildFailed
 from dockyard.oci.auth.credentials.env import env_credential_names

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.builder.backends import BuildRequest, failure, get_backend, summarize_log
+from dockyard.builder.backends import get_backend
 from dockyard.builder.backends.buildah import (
     authfile_doc,
     build_flags,
@@ -22,6 +22,8 @@ from dockyard.builder.backends.buildx import (
     plain_progress_counts,
     uses_containerd_store,
 )
+from dockyard.builder.backends.common import failure, summarize_log
+from dockyard.builder.backends.request import BuildRequest
 from dockyard.errors import BuildFailed, InputError, OperationError
 from dockyard.platform import Platform
 

@@ -96,5 +96,5 @@ def test_chosen_builder_flag_then_config_then_default(flag, project, expected):
 
 def test_config_knows_the_backends_build_has():
     # config sits below build and cannot import its list; the two must not drift.
-    assert BUILDERS == BACKENDS
+    assert tuple(BACKENDS) == BUILDERS
     assert DEFAULT_BUILDER == DEFAULT_BACKEND

@@ -8,5 +8,6 @@
     targetlayout.py  the target's layout: find by input hash, write/restore index.json
     reproducible.py  pure: per-run ids cleared from Docker-format configs
     result.py        pure: JobResult / TargetResult / BuildResult and their JSON
-    backends/        the builders (buildah, buildx) behind one Backend protocol
+    backends/        the builders (buildah, buildx) behind one Backend protocol, named in
+                     one dict (backends.BACKENDS): a new builder is a module + one line
 """

@@ -63,7 +63,8 @@ from dockyard.errors import BuildFailed, DockyardError, InputError
 from dockyard.plan.model import Job, Plan, TargetPlan
 
 if TYPE_CHECKING:
-    from dockyard.builder.backends import Backend, BuildOutput
+    from dockyard.builder.backends import Backend
+    from dockyard.builder.backends.request import BuildOutput
     from dockyard.builder.resolve import ResolvedBase
     from dockyard.oci.registry import RegistryClient
 
@@ -300,7 +301,7 @@ class _Run:
         )
 
     def build(self, target: TargetPlan, job: Job, prep: _Prepared, layout: Path) -> BuildOutput:
-        from dockyard.builder.backends import BuildRequest
+        from dockyard.builder.backends.request import BuildRequest
         from dockyard.emulation import BINFMT_ROOT, ensure_emulation
 
         host = self.plan.build_platform

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from dockyard.builder.backends import BACKENDS
 from dockyard.cli.app import app
 from dockyard.cli.options import CaCert, ConfigFile, InsecureRegistries, JsonFlag
 
@@ -19,7 +20,7 @@ def doctor_command(
         str | None,
         typer.Option(
             "--builder",
-            metavar="buildah|buildx",
+            metavar="|".join(BACKENDS),
             help="The builder you will use (default: the config's builder, else buildah).",
         ),
     ] = None,

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+# The registry is a dict of names (the backends' modules load when used): cheap at start-up.
+from dockyard.builder.backends import BACKENDS
+
 ConfigFile = Annotated[
     Path | None,
     typer.Option("-f", "--file", metavar="FILE", help="dockyard.toml to use (default: found by walking up from here)."),
@@ -57,7 +60,7 @@ Registries = Annotated[
 BuilderOpt = Annotated[
     str | None,
     typer.Option(
-        "--builder", metavar="buildah|buildx",
+        "--builder", metavar="|".join(BACKENDS),
         help="Builder backend (default: the config's [project] builder, else buildah).",
     ),
 ]  # fmt: skip

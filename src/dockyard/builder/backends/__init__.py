@@ -1,83 +1,36 @@
-"""The builder backend interface: one (target, platform) job in, one image in a layout out.
+"""The builder backends: what one is (the Backend protocol), and the one dict naming them.
 
     backend = get_backend("buildah")
     out = backend.build(BuildRequest(...))   # BuildFailed (exit 1) on failure
     out.digest                               # the image manifest in req.output, tagged req.tag
 
-The request carries an already-pinned Dockerfile (dockerfile/parse.py) as
-text; a backend writes it to a temporary file outside the context, so the
-context (and the input hash over it) never changes. Every backend writes its
-whole output to `log_path` and, on failure, raises one BuildFailed whose
-message is one line: the job, the exit status, the last error line and the
-log's path. The log's last lines ride along as `BuildFailed.log_tail`.
+One (target, platform) job in, one image in a layout out: the request and
+its output are in request.py; what the backends share (the logged run, the
+one-line BuildFailed, the copy into the layout) in common.py.
 
-Backends: "buildah" (the default, daemonless) and "buildx" (needs a Docker
-engine with the buildx plugin). Modules are imported on demand.
+Adding a builder: one module here with a class that implements `Backend`,
+and one line in `BACKENDS`: `--builder` accepts the dict's keys.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import MappingProxyType
-from typing import Literal, Protocol
+import importlib
+from typing import TYPE_CHECKING, Protocol
 
-from dockyard.digest import Digest
-from dockyard.errors import BuildFailed, InputError, OperationError
-from dockyard.platform import Platform
+from dockyard.errors import InputError
 
+if TYPE_CHECKING:
+    from dockyard.builder.backends.request import BuildOutput, BuildRequest
+
+# name -> "module:Class". Named, not imported: the CLI lists these names in
+# every command's --builder help, and importing the backends' modules (the
+# oci package, tarfile, tempfile) would add ~50 ms to every start-up; a
+# backend's module is imported when it is asked for.
+BACKENDS: dict[str, str] = {
+    "buildah": "dockyard.builder.backends.buildah:BuildahBackend",  # daemonless
+    "buildx": "dockyard.builder.backends.buildx:BuildxBackend",  # a Docker engine + buildx
+}
 DEFAULT_BACKEND = "buildah"
-BACKENDS = ("buildah", "buildx")
-Format = Literal["oci", "docker"]
-# Lines of the log kept on a BuildFailed for the caller to show.
-LOG_TAIL_LINES = 20
-# A message quotes at most this much of the builder's error line.
-MAX_QUOTED = 500  # buildah's pull errors name the image twice; the cause comes last
-
-
-def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
-    return MappingProxyType(dict(mapping or {}))
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    """Everything a backend needs for one job; nothing is read from the plan again."""
-
-    target: str  # the target's name (Job.target): what a failure names
-    job_key: str  # "api-linux-arm64", Job.key: names the log and the local image
-    platform: Platform
-    context: Path
-    dockerfile_text: str  # the pinned Dockerfile, not a path: never written into the context
-    args: Mapping[str, str] = field(default_factory=_frozen, hash=False)
-    target_stage: str | None = None
-    output: Path = Path("dist/oci")  # an OCI layout directory (shared by the target's platforms)
-    tag: str = "latest"  # ref.name of the image in `output`, e.g. "linux-arm64"
-    log_path: Path = Path("build.log")
-    format: Format = "oci"  # "docker" keeps HEALTHCHECK (OCI configs have no such field)
-    timestamp: int | None = None  # SOURCE_DATE_EPOCH: created time of the image and layers
-    no_cache: bool = False
-    labels: Mapping[str, str] = field(default_factory=_frozen, hash=False)
-    cache_from: tuple[str, ...] = ()
-    cache_to: tuple[str, ...] = ()
-    insecure_registries: tuple[str, ...] = ()  # host[:port] reached over plain HTTP / no TLS check
-    # Loopback registries dockyard reached over verified https: verified by the builder
-    # too (a loopback registry is otherwise assumed to speak plain http).
-    tls_registries: tuple[str, ...] = ()
-    ca_cert: Path | None = None  # --ca-cert (PEM), trusted by the builder as well
-
-
-@dataclass(frozen=True)
-class BuildOutput:
-    digest: Digest  # of the image manifest written to the layout (under BuildRequest.tag)
-    log_path: Path
-    seconds: float
-    cache_hits: int  # steps the builder reused from its cache
-    steps: int  # steps in the build (every stage)
 
 
 class Backend(Protocol):
@@ -92,157 +45,8 @@ class Backend(Protocol):
 
 def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
     """The backend called `name`; InputError naming the valid ones otherwise."""
-    if name == "buildah":
-        from dockyard.builder.backends.buildah import BuildahBackend
-
-        return BuildahBackend()
-    if name == "buildx":
-        from dockyard.builder.backends.buildx import BuildxBackend
-
-        return BuildxBackend()
-    raise InputError(f"unknown builder '{name}' (valid: {', '.join(BACKENDS)})")
-
-
-# ------------------------------------------------------------ shared by backends
-
-
-# A multi-stage build prefixes each stage's steps with "[stage/stages] ".
-_STEP = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP \d+/(\d+):")
-_CACHE_HIT = re.compile(r"^--> Using cache ")
-_ERROR = re.compile(r"^(?:error\b|ERROR\b|Error:)")
-
-
-@dataclass(frozen=True)
-class LogSummary:
-    steps: int
-    cache_hits: int
-    error_line: str  # the builder's last error line, or its last line; "" for no output
-
-
-def summarize_log(lines: Sequence[str]) -> LogSummary:
-    """Steps, cache hits and the last error line of a builder's output (buildah's wording)."""
-    steps_per_stage: dict[str, int] = {}
-    hits = 0
-    error = ""
-    last = ""
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        last = line
-        if m := _STEP.match(line):
-            steps_per_stage[m.group(1) or "1"] = int(m.group(2))
-        elif _CACHE_HIT.match(line):
-            hits += 1
-        elif _ERROR.match(line):
-            error = line
-    return LogSummary(
-        steps=sum(steps_per_stage.values()), cache_hits=hits, error_line=error or last
-    )
-
-
-def failure(req: BuildRequest, status: int | str, lines: Sequence[str]) -> BuildFailed:
-    """The one-line BuildFailed of a job, with the log's tail attached."""
-    summary = summarize_log(lines)
-    said = " ".join(summary.error_line.split())
-    if len(said) > MAX_QUOTED:
-        said = said[: MAX_QUOTED - 1] + "…"
-    exit_text = f"exit {status}" if isinstance(status, int) else status
-    message = f"build {req.target} {req.platform} failed ({exit_text})"
-    if said:
-        message += f": {said}"
-    tail = tuple(line.rstrip("\n") for line in lines[-LOG_TAIL_LINES:])
-    return BuildFailed(f"{message}; log: {req.log_path}", log_tail=tail)
-
-
-@dataclass
-class LoggedRun:
-    """A command's exit status and output lines (also appended to the job's log)."""
-
-    returncode: int
-    lines: list[str]
-    seconds: float
-
-
-def run_logged(
-    argv: Sequence[str],
-    log_path: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> LoggedRun:
-    """Run `argv` with stdout+stderr appended to `log_path` (and kept); never raises on status.
-
-    The command line is logged first; backends never put secrets on it.
-    """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    try:
-        with log_path.open("a", encoding="utf-8", errors="replace") as log:
-            log.write("$ " + " ".join(argv) + "\n")
-            log.flush()
-            proc = subprocess.Popen(
-                list(argv),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, **(env or {})},
-                cwd=cwd,
-                text=True,
-                errors="replace",
-            )
-            lines = _tee(proc, log)
-    except FileNotFoundError:
-        raise OperationError(f"{argv[0]} is not installed (not found on PATH)") from None
-    except OSError as exc:
-        raise OperationError(
-            f"cannot run {argv[0]} (log {log_path}): {exc.strerror or exc}"
-        ) from None
-    return LoggedRun(proc.returncode, lines, time.monotonic() - started)
-
-
-def _tee(proc: subprocess.Popen, log) -> list[str]:
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        log.write(line)
-        log.flush()  # a tail -f on the log follows the build live
-    proc.wait()
-    return lines
-
-
-def transfer(source: Path, output: Path, tag: str, *, source_ref: str = "") -> Digest:
-    """Copy one image from layout `source` into layout `output` under `tag`; its digest.
-
-    `source_ref` names it in `source` ("" = the layout's only image). Going
-    through LayoutStore keeps `output`'s index.json writes locked, so the
-    platforms of one target may finish at the same time. A config carrying
-    the builder run's own ids is written without them (build.reproducible),
-    so the same inputs give the same image on any machine.
-    """
-    from dockyard.builder.reproducible import reproducible_config, with_config
-    from dockyard.digest import sha256_digest
-    from dockyard.oci.layout import LayoutStore
-    from dockyard.oci.models import Manifest, parse_manifest
-
-    src = LayoutStore(source)
-    dst = LayoutStore(output)
-    data, media_type = src.manifest_get(source_ref)
-    manifest = parse_manifest(data, media_type)
-    if not isinstance(manifest, Manifest):
-        raise OperationError(f"the builder wrote an index, not one image, to {src}")
-    with src.blob_open(manifest.config.digest) as stream:
-        config = stream.read()
-    fixed = reproducible_config(config, manifest.config.media_type)
-    blobs = manifest.blobs
-    if fixed != config:
-        digest = sha256_digest(fixed)
-        dst.blob_put_bytes(fixed, digest)
-        data = with_config(data, digest, len(fixed))
-        blobs = manifest.layers  # the builder's own config stays behind
-    for desc in blobs:
-        if dst.blob_exists(desc.digest) is None:
-            with src.blob_open(desc.digest) as stream:
-                dst.blob_put(desc.digest, desc.size, stream)
-    return dst.manifest_put(data, media_type, tag=tag)
+    where = BACKENDS.get(name)
+    if where is None:
+        raise InputError(f"unknown builder '{name}' (valid: {', '.join(BACKENDS)})")
+    module, _, cls = where.partition(":")
+    return getattr(importlib.import_module(module), cls)()

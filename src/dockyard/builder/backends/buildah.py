@@ -49,17 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockyard.builder.backends import (
-    BuildOutput,
-    BuildRequest,
-    failure,
-    run_logged,
-    summarize_log,
-    transfer,
-)
+from dockyard.builder.backends.common import failure, run_logged, summarize_log, transfer
+from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import InputError, OperationError
 from dockyard.oci.certdir import write_cert_dir
-from dockyard.ref import is_loopback_host
+from dockyard.ref import is_loopback_host, parse_ref
 
 if TYPE_CHECKING:
     from dockyard.oci.auth.credentials.credential import Credential
@@ -237,8 +231,6 @@ def cache_repository(spec: str) -> str:
         ref = fields.get("ref", "")
         if not ref:
             raise InputError(f"cache '{spec}': no ref= (expected type=registry,ref=REPO)")
-    from dockyard.ref import parse_ref
-
     parsed = parse_ref(ref, default_tag=None)
     if parsed.digest is not None:
         raise InputError(f"cache '{spec}': a cache repository cannot be a digest")
@@ -293,8 +285,6 @@ def registry_hosts(dockerfile_text: str, repositories: Iterable[str] = ()) -> se
     Stage names and `scratch` are not images; an unqualified name is Docker
     Hub's. FROMs still holding `$` are left out (a pinned Dockerfile has none).
     """
-    from dockyard.ref import parse_ref
-
     hosts: set[str] = set()
     stages: set[str] = set()
     for match in _FROM.finditer(dockerfile_text):

@@ -30,7 +30,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from dockyard.builder.backends import BuildOutput, BuildRequest, failure, run_logged, transfer
+from dockyard.builder.backends.common import failure, run_logged, transfer
+from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import OperationError
 
 _VERSION = re.compile(r"\bv?(\d+\.\d+\.\d+\S*)")
