@@ -1,13 +1,16 @@
-"""The one dict of builder backends: every name loads, and the CLI names them cheaply."""
+"""The one dict of builder backends: lookup and what each backend answers."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 from dockyard.builder.backends import BACKENDS, DEFAULT_BACKEND, get_backend
 from dockyard.builder.backends.buildah import BuildahBackend
 from dockyard.builder.backends.buildx import BuildxBackend
+from dockyard.ref import parse_ref
 
 
 def test_every_registered_name_loads_a_backend_of_that_name():
@@ -16,9 +19,26 @@ def test_every_registered_name_loads_a_backend_of_that_name():
     for name in BACKENDS:
         backend = get_backend(name)
         assert backend.name == name
+        assert isinstance(backend.emulates_on_host, bool)
     assert isinstance(get_backend("buildah"), BuildahBackend)
     assert isinstance(get_backend("buildx"), BuildxBackend)
     assert get_backend().name == DEFAULT_BACKEND
+
+
+@pytest.mark.parametrize(
+    ("name", "ref", "expected"),
+    [
+        # buildah ignores a cache tag (one tag per step): the repository is per platform.
+        ("buildah", "ghcr.io/acme/api:cache", "ghcr.io/acme/api-cache-linux-arm64"),
+        ("buildah", "ghcr.io/acme/api", "ghcr.io/acme/api-linux-arm64"),
+        # buildx: the tag is.
+        ("buildx", "ghcr.io/acme/api:cache", "ghcr.io/acme/api:cache-linux-arm64"),
+        ("buildx", "ghcr.io/acme/api", "ghcr.io/acme/api:linux-arm64"),
+    ],
+)
+def test_each_backend_names_its_registry_cache_per_platform(name, ref, expected):
+    parsed = parse_ref(ref, default_tag=None)
+    assert get_backend(name).registry_cache(parsed, "linux-arm64") == expected
 
 
 def test_the_cli_names_the_builders_without_importing_them():

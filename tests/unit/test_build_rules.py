@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockyard.builder.backends import get_backend
 from dockyard.builder.jobrules import (
     declared_args,
     emulated_platforms,
@@ -82,7 +83,7 @@ def test_layout_tag_is_always_a_valid_layout_name(version):
     ],
 )  # fmt: skip
 def test_platform_cache(spec, backend, platform, expected):
-    assert platform_cache(spec, platform, backend=backend) == expected
+    assert platform_cache(spec, platform, backend=get_backend(backend)) == expected
 
 
 @pytest.mark.parametrize(
@@ -98,13 +99,13 @@ def test_platform_cache(spec, backend, platform, expected):
 )  # fmt: skip
 def test_platform_cache_refuses(spec, message):
     with pytest.raises(InputError) as info:
-        platform_cache(spec, AMD64, backend="buildah")
+        platform_cache(spec, AMD64, backend=get_backend("buildah"))
     assert str(info.value) == message
 
 
 def test_target_caches_maps_every_spec():
     specs = ("r.io/a:c", "type=local,dest=d")
-    assert target_caches(specs, ARM64, backend="buildx") == (
+    assert target_caches(specs, ARM64, backend=get_backend("buildx")) == (
         "type=registry,ref=r.io/a:c-linux-arm64",
         "type=local,dest=d/linux-arm64",
     )

@@ -2,7 +2,8 @@
 
 `builder.run` asks these for each job: which args and labels go into the input
 hash, which platforms must be emulated, the image format, the layout names,
-and the per-platform form of a cache spec.
+and the per-platform form of a cache spec (a registry cache's ref as the
+backend names it: Backend.registry_cache).
 
 What the input hash leaves out, and why: an image that is unchanged in
 everything but the moment and commit it was built from must be found again
@@ -20,12 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from dockyard.dockerfile.parse import Dockerfile
 from dockyard.dockerfile.pinning import stage_platforms
 from dockyard.errors import InputError
 from dockyard.platform import Platform, needs_emulation
 from dockyard.ref import parse_ref
+
+if TYPE_CHECKING:
+    from dockyard.builder.backends import Backend
 
 # Labels whose value changes with every commit or run, not with the image's inputs.
 VOLATILE_LABELS = frozenset(
@@ -117,13 +122,13 @@ def source_date_epoch(timestamp: str) -> int | None:
 # ---------------------------------------------------------------- cache specs
 
 
-def platform_cache(spec: str, platform: Platform, *, backend: str) -> str:
+def platform_cache(spec: str, platform: Platform, *, backend: Backend) -> str:
     """A cache spec (buildx syntax) made specific to one platform, so arches never mix.
 
-    - `type=registry,ref=REPO[:TAG]` (or a bare `REPO[:TAG]`): for buildx the
-      tag gets the platform (`:cache` -> `:cache-linux-arm64`); buildah keeps
-      one tag per step in a repository and ignores a tag, so for buildah the
-      repository does instead (`REPO:cache` -> `REPO-cache-linux-arm64`).
+    - `type=registry,ref=REPO[:TAG]` (or a bare `REPO[:TAG]`): the backend
+      names the ref per platform (`Backend.registry_cache`): buildx puts the
+      platform in the tag (`:cache` -> `:cache-linux-arm64`), buildah in the
+      repository (`REPO:cache` -> `REPO-cache-linux-arm64`).
     - `type=local,dest=DIR` / `src=DIR`: `DIR/linux-arm64`.
     - other types are passed unchanged (the backend accepts or refuses them).
     """
@@ -158,19 +163,14 @@ def _fields(text: str, spec: str) -> dict[str, str]:
     return fields
 
 
-def _registry_spec(fields: dict[str, str], suffix: str, backend: str, spec: str) -> str:
+def _registry_spec(fields: dict[str, str], suffix: str, backend: Backend, spec: str) -> str:
     ref_text = fields.get("ref", "")
     if not ref_text:
         raise InputError(f"cache spec '{spec}': no ref= (expected type=registry,ref=REPO:TAG)")
     ref = parse_ref(ref_text, default_tag=None)
     if ref.digest is not None:
         raise InputError(f"cache spec '{spec}': a cache cannot be a digest (name REPO:TAG)")
-    if backend == "buildah":
-        middle = f"-{ref.tag}" if ref.tag else ""
-        fields["ref"] = parse_ref(f"{ref.name}{middle}-{suffix}", default_tag=None).name
-    else:
-        tag = f"{ref.tag}-{suffix}" if ref.tag else suffix
-        fields["ref"] = str(ref.with_tag(tag))
+    fields["ref"] = backend.registry_cache(ref, suffix)
     return _join({"type": "registry", **fields})
 
 
@@ -178,6 +178,8 @@ def _join(fields: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in fields.items())
 
 
-def target_caches(specs: Iterable[str], platform: Platform, *, backend: str) -> tuple[str, ...]:
+def target_caches(
+    specs: Iterable[str], platform: Platform, *, backend: Backend
+) -> tuple[str, ...]:
     """Every spec of a target, made per platform."""
     return tuple(platform_cache(s, platform, backend=backend) for s in specs)

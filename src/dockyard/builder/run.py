@@ -308,11 +308,10 @@ class _Run:
         foreign = emulated_platforms(
             prep.df, build=host, target=job.platform, args=job.args, host=host
         )
-        if foreign:
+        if foreign and self.backend.emulates_on_host:
             ensure_emulation(foreign, host=host, root=self.binfmt_root or BINFMT_ROOT)
         self.progress.state(job, "building")
         cache = self.caches.get(target.name, TargetCache())
-        name = self.backend.name
         timestamp = None
         if self.plan.context.timestamp:
             timestamp = source_date_epoch(self.plan.created)
@@ -330,8 +329,8 @@ class _Run:
             timestamp=timestamp,
             no_cache=self.no_cache,
             labels=target.labels,
-            cache_from=target_caches(cache.cache_from, job.platform, backend=name),
-            cache_to=target_caches(cache.cache_to, job.platform, backend=name),
+            cache_from=target_caches(cache.cache_from, job.platform, backend=self.backend),
+            cache_to=target_caches(cache.cache_to, job.platform, backend=self.backend),
             insecure_registries=self.insecure,
             tls_registries=tuple(sorted(self.client.session.verified_hosts())),
             ca_cert=Path(self.ca_cert) if self.ca_cert else None,

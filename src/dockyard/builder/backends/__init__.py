@@ -9,7 +9,9 @@ its output are in request.py; what the backends share (the logged run, the
 one-line BuildFailed, the copy into the layout) in common.py.
 
 Adding a builder: one module here with a class that implements `Backend`,
-and one line in `BACKENDS`: `--builder` accepts the dict's keys.
+and one line in `BACKENDS`. Everything else asks the backend: `--builder`
+accepts the dict's keys, the build run asks it how to name a cache per
+platform and whether foreign RUN steps need this host's emulation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dockyard.errors import InputError
 
 if TYPE_CHECKING:
     from dockyard.builder.backends.request import BuildOutput, BuildRequest
+    from dockyard.ref import Reference
 
 # name -> "module:Class". Named, not imported: the CLI lists these names in
 # every command's --builder help, and importing the backends' modules (the
@@ -35,9 +38,21 @@ DEFAULT_BACKEND = "buildah"
 
 class Backend(Protocol):
     name: str
+    # True when a foreign platform's RUN steps run on this host under qemu, so
+    # the build run checks binfmt_misc (dockyard.emulation) before building.
+    emulates_on_host: bool
 
     def version(self) -> str:
         """The builder's version ("1.28.2"); OperationError when it is not usable here."""
+        ...
+
+    def registry_cache(self, ref: Reference, suffix: str) -> str:
+        """A registry cache `REPO[:TAG]` as this builder names it for one platform.
+
+        `suffix` is the platform's tag (`linux-arm64`): the caches of two
+        platforms never mix. The rest of a cache spec's grammar is shared
+        (builder.jobrules.platform_cache).
+        """
         ...
 
     def build(self, req: BuildRequest) -> BuildOutput: ...

@@ -53,7 +53,7 @@ from dockyard.builder.backends.common import failure, run_logged, summarize_log,
 from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import InputError, OperationError
 from dockyard.oci.certdir import write_cert_dir
-from dockyard.ref import is_loopback_host, parse_ref
+from dockyard.ref import Reference, is_loopback_host, parse_ref
 
 if TYPE_CHECKING:
     from dockyard.oci.auth.credentials.credential import Credential
@@ -87,6 +87,8 @@ class BuildahStorage:
 
 class BuildahBackend:
     name = "buildah"
+    # A foreign platform's RUN steps run in a chroot here, under this host's qemu binfmt entry.
+    emulates_on_host = True
 
     def __init__(
         self,
@@ -109,6 +111,15 @@ class BuildahBackend:
         if self._version is None:
             self._version = buildah_version(self.binary)
         return self._version
+
+    def registry_cache(self, ref: Reference, suffix: str) -> str:
+        """The platform goes into the repository: `REPO:cache` -> `REPO-cache-linux-arm64`.
+
+        buildah keeps one tag per step in its cache repository and ignores a
+        tag (cache_repository), so only the repository can keep arches apart.
+        """
+        middle = f"-{ref.tag}" if ref.tag else ""
+        return parse_ref(f"{ref.name}{middle}-{suffix}", default_tag=None).name
 
     def build(self, req: BuildRequest) -> BuildOutput:
         if not req.context.is_dir():

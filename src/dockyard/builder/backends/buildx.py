@@ -33,6 +33,7 @@ from pathlib import Path
 from dockyard.builder.backends.common import failure, run_logged, transfer
 from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import OperationError
+from dockyard.ref import Reference
 
 _VERSION = re.compile(r"\bv?(\d+\.\d+\.\d+\S*)")
 # BuildKit's plain progress: a vertex per Dockerfile step, `#N CACHED` when reused.
@@ -52,6 +53,9 @@ _OCI_HINT = (
 
 class BuildxBackend:
     name = "buildx"
+    # BuildKit runs a foreign platform's RUN steps under qemu on the kernel of the
+    # engine's builder: this host's, for the local docker and docker-container drivers.
+    emulates_on_host = True
 
     def __init__(self, *, binary: str = "docker") -> None:
         self.binary = binary
@@ -62,6 +66,10 @@ class BuildxBackend:
         if self._version is None:
             self._version = self._detect()
         return self._version
+
+    def registry_cache(self, ref: Reference, suffix: str) -> str:
+        """The platform goes into the tag: `REPO:cache` -> `REPO:cache-linux-arm64`."""
+        return str(ref.with_tag(f"{ref.tag}-{suffix}" if ref.tag else suffix))
 
     def build(self, req: BuildRequest) -> BuildOutput:
         self.version()
