@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dockyard.builder.backends import Backend, check_builder, get_backend
+from dockyard.builder.backends import Backend, get_backend
 from dockyard.builder.run import TargetCache
 from dockyard.config.loader import load_config
 from dockyard.config.model import Config, chosen_builder
@@ -98,9 +98,6 @@ class Workspace:
     def config(self) -> Config:
         """dockyard.toml (or the defaults without one), with --registry applied."""
         config = load_config(self.settings.config_file, cwd=self.cwd, env=self.environ)
-        # The config layer cannot know the builders' names: an unknown project.builder is
-        # refused here, worded as a config error, even when --builder overrides it.
-        check_builder(config)
         return with_registries(config, self.settings.registries)
 
     @cached_property

@@ -91,18 +91,6 @@ def test_bad_config_names_file_and_field(tmp_path):
     )
 
 
-def test_an_unknown_builder_in_the_config_is_refused_before_planning(tmp_path):
-    # config no longer knows the builders' names (builder.backends.BACKENDS does):
-    # what test_config_errors asserted at load time, asserted where it now shows.
-    (tmp_path / "dockyard.toml").write_text('[project]\nbuilder = "kaniko"\n[targets.app]\n')
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    proc = dockyard("plan", "--json", cwd=tmp_path)
-    assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == (
-        "error: dockyard.toml: project.builder: unknown builder 'kaniko' (valid: buildah, buildx)\n"
-    )
-
-
 def test_no_config_anywhere(tmp_path):
     proc = dockyard("plan", cwd=tmp_path)
     assert proc.returncode == 2

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.builder.backends import check_builder
 from dockyard.config.loader import load_config
 from dockyard.config.pathglob import GLOB_RULE
 from dockyard.errors import InputError
@@ -31,6 +30,7 @@ CASES = [
     ("section-type", 'project = "fleet"\n' + API, "dockyard.toml: project: expected a table, got a string"),
     # -- [project]
     ("project-unknown", "[project]\nfoo = 1\n" + API, "dockyard.toml: project.foo: unknown key (valid: name, platforms, registries, builder)"),
+    ("builder-unknown", '[project]\nbuilder = "docker"\n' + API, "dockyard.toml: project.builder: unknown builder 'docker' (valid: buildah, buildx)"),
     ("builder-type", "[project]\nbuilder = true\n" + API, "dockyard.toml: project.builder: expected a string, got a boolean"),
     ("builder-typo", '[project]\nbuidler = "buildx"\n' + API, "dockyard.toml: project.buidler: unknown key (did you mean 'builder'?)"),
     ("project-name-type", "[project]\nname = 5\n" + API, "dockyard.toml: project.name: expected a string, got an integer"),
@@ -123,32 +123,6 @@ def test_config_error_message(project: Path, text: str, message: str):
     with pytest.raises(InputError) as info:
         load_config(cwd=project, env={})
     assert str(info.value) == message
-
-
-def test_an_unknown_builder_is_refused_naming_the_file_and_field(project: Path):
-    # Was the CASES row "builder-unknown": config sits below builder and no longer
-    # knows the names, so the registry checks the loaded config (every command that
-    # reads it does so first: plan, build, release, merge, doctor).
-    (project / "dockyard.toml").write_text('[project]\nbuilder = "docker"\n' + API)
-    config = load_config(cwd=project, env={})
-    assert config.project.builder == "docker"  # a string; its meaning is the builder layer's
-    with pytest.raises(InputError) as info:
-        check_builder(config)
-    assert str(info.value) == (
-        "dockyard.toml: project.builder: unknown builder 'docker' (valid: buildah, buildx)"
-    )
-    # Named as the loader names the file: relative to cwd, or absolute outside it.
-    (project / "ci").mkdir()
-    (project / "ci" / "release.toml").write_text(
-        '[project]\nbuilder = "kaniko"\n[targets.api]\ncontext = "../services/api"\n'
-    )
-    with pytest.raises(InputError) as info:
-        check_builder(load_config(Path("ci/release.toml"), cwd=project, env={}))
-    assert str(info.value).startswith("ci/release.toml: project.builder: unknown builder 'kaniko'")
-    (project / "services" / "api" / "sub").mkdir()
-    with pytest.raises(InputError) as info:
-        check_builder(load_config(cwd=project / "services" / "api" / "sub", env={}))
-    assert str(info.value).startswith(f"{project / 'dockyard.toml'}: project.builder:")
 
 
 def test_file_is_named_relative_to_cwd(project: Path):

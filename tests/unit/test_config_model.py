@@ -8,6 +8,7 @@ import pytest
 
 from dockyard.builder.backends import BACKENDS, DEFAULT_BACKEND
 from dockyard.config.model import (
+    BUILDERS,
     DEFAULT_BUILDER,
     Config,
     Policy,
@@ -93,8 +94,7 @@ def test_chosen_builder_flag_then_config_then_default(flag, project, expected):
     assert chosen_builder(flag, project) == expected
 
 
-def test_the_configs_default_builder_is_the_registrys_default():
-    # config sits below builder and cannot import its registry: it names only the
-    # default (the valid names are BACKENDS', checked by builder.backends.check_builder).
-    assert DEFAULT_BUILDER in BACKENDS
+def test_config_knows_the_backends_build_has():
+    # config sits below build and cannot import its list; the two must not drift.
+    assert tuple(BACKENDS) == BUILDERS
     assert DEFAULT_BUILDER == DEFAULT_BACKEND

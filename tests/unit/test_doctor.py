@@ -217,19 +217,6 @@ def test_a_broken_config_found_is_a_fail_row_but_one_named_is_an_input_error(tmp
     assert str(info.value) == "missing.toml: file not found (give an existing file to -f)"
 
 
-def test_a_config_naming_an_unknown_builder_is_a_broken_config(tmp_path):
-    # As when config refused it at load time: a fail row when found, exit 2 when named.
-    (tmp_path / "dockyard.toml").write_text('[project]\nbuilder = "kaniko"\n[targets.app]\n')
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    message = "dockyard.toml: project.builder: unknown builder 'kaniko' (valid: buildah, buildx)"
-    inputs = doctor_inputs(None, cwd=tmp_path, env={})
-    assert inputs.config_row == Row("config", "fail", message)
-    assert inputs.builder == "buildah"  # the rows go on with the default, as for any broken config
-    with pytest.raises(InputError) as info:
-        doctor_inputs(Path("dockyard.toml"), cwd=tmp_path, env={})
-    assert str(info.value) == message
-
-
 def test_certificate_problem_names_the_ca_fix():
     detail = certificate_problem("reg.lan:5000", "self-signed certificate", ca_cert=None)
     assert detail == (

@@ -27,21 +27,13 @@ def plan_command(
     json_: JsonFlag = False,
 ) -> None:
     """Plan targets x platforms: contexts, Dockerfiles, build args, images, tags, labels."""
-    import os
-    from pathlib import Path
-
-    from dockyard.builder.backends import check_builder
     from dockyard.cli.output import emit_json
-    from dockyard.config.loader import load_config
-    from dockyard.plan.load import plan_from_config, with_registries
+    from dockyard.plan.load import plan_from_files
 
-    config = with_registries(load_config(file, cwd=Path.cwd(), env=os.environ), registry or ())
-    # A plan builds nothing, but `dockyard plan` is how a config is checked: a builder
-    # name no backend has is refused here too (the config layer cannot know the names).
-    check_builder(config)
-    plan = plan_from_config(
-        config, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event
-    )
+    plan = plan_from_files(
+        file, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event,
+        registries=registry or (),
+    )  # fmt: skip
     if json_:
         emit_json(plan.to_json())
     else:

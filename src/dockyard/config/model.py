@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from dockyard.platform import Platform
 
 
+# The builder backends dockyard.builder.backends implements (config sits below build,
+# so it names them here; a unit test keeps the two lists equal).
+BUILDERS = ("buildah", "buildx")
 # buildah: daemonless, the one installed on CI runners and Debian without Docker.
-# Which names are valid is the builder layer's: dockyard.builder.backends.BACKENDS
-# (checked by check_builder there; a unit test keeps this default one of them).
 DEFAULT_BUILDER = "buildah"
 
 
@@ -37,7 +38,7 @@ class Project:
     name: str
     platforms: tuple[Platform, ...]
     registries: tuple[str, ...] = ()  # prefixes: "ghcr.io/acme", "127.0.0.1:5000/fleet"
-    builder: str = DEFAULT_BUILDER  # a key of builder.backends.BACKENDS; --builder overrides it
+    builder: str = DEFAULT_BUILDER  # one of BUILDERS; --builder overrides it
 
 
 def chosen_builder(flag: str | None, project: Project | None) -> str:
@@ -106,16 +107,6 @@ class Config:
     retry: Retry = Retry()
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
-    # How errors name the file, as the loader did: relative to cwd ("ci/release.toml") or absolute.
-    display: str = field(default="", compare=False)
-
-    def error(self, path: str, what: str) -> InputError:
-        """An error about field `path` of this file, worded as the loader words its own
-        (config.fields): `<file>: <field path>: <what is wrong> (<what is valid>)`.
-
-        For checks a higher layer makes after loading (builder.backends.check_builder).
-        """
-        return InputError(f"{self.display or self.path.name}: {path}: {what}")
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.

@@ -21,6 +21,7 @@ from typing import Any
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.model import (
+    BUILDERS,
     DEFAULT_BUILDER,
     Config,
     Policy,
@@ -91,7 +92,6 @@ def config_from_dict(
         retry=retry,
         targets=MappingProxyType(targets),
         groups=MappingProxyType(groups),
-        display=fields.display,
     )
 
 
@@ -146,9 +146,11 @@ def _project(fields: Fields, value: object, root: Path) -> Project:
                 index_path("project.registries", i),
                 f"duplicate registry {prefix!r} (list each once)",
             )
-    # Only a string here: which builders exist is the builder layer's to say
-    # (builder.backends.check_builder, before anything is planned or built).
     builder = fields.string(table.get("builder", DEFAULT_BUILDER), "project.builder")
+    if builder not in BUILDERS:
+        raise fields.error(
+            "project.builder", f"unknown builder {builder!r} (valid: {', '.join(BUILDERS)})"
+        )
     return Project(name=name, platforms=platforms, registries=registries, builder=builder)
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dockyard.builder.backends import BACKENDS, check_builder, get_backend
 from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
 from dockyard.emulation import BINFMT_ROOT, BinfmtStatus, binfmt_status
 from dockyard.errors import DockyardError, InputError, UntrustedCertificate
@@ -229,12 +228,10 @@ def doctor_inputs(
             return DoctorInputs(row, defaults, (), cwd / OUTPUT_DIR)
         try:
             config = load_config(found, cwd=cwd, env=env)
-            check_builder(config)
         except DockyardError as exc:  # found, not asked for: report it rather than stop
             return DoctorInputs(Row("config", "fail", str(exc)), defaults, (), cwd / OUTPUT_DIR)
     else:
         config = load_config(config_path, cwd=cwd, env=env)
-        check_builder(config)
     platforms = _unique(
         [*config.project.platforms, *(p for t in config.targets.values() for p in t.platforms)]
     )
@@ -250,6 +247,8 @@ def doctor_inputs(
 
 
 def builder_rows(chosen: str) -> list[Row]:
+    from dockyard.builder.backends import BACKENDS, get_backend
+
     if chosen not in BACKENDS:
         get_backend(chosen)  # the InputError naming the valid ones
     rows = []

@@ -10,9 +10,8 @@ one-line BuildFailed, the copy into the layout) in common.py.
 
 Adding a builder: one module here with a class that implements `Backend`,
 and one line in `BACKENDS`. Everything else asks the backend: `--builder`
-and `project.builder` accept the dict's keys, the build run asks it how to
-name a cache per platform and whether foreign RUN steps need this host's
-emulation.
+accepts the dict's keys, the build run asks it how to name a cache per
+platform and whether foreign RUN steps need this host's emulation.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from dockyard.errors import InputError
 
 if TYPE_CHECKING:
     from dockyard.builder.backends.request import BuildOutput, BuildRequest
-    from dockyard.config.model import Config
     from dockyard.ref import Reference
 
 # name -> "module:Class". Named, not imported: the CLI lists these names in
@@ -67,17 +65,3 @@ def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
         raise InputError(f"unknown builder '{name}' (valid: {', '.join(BACKENDS)})")
     module, _, cls = where.partition(":")
     return getattr(importlib.import_module(module), cls)()
-
-
-def check_builder(config: Config) -> None:
-    """InputError when dockyard.toml's project.builder names no backend, worded as
-    every other error in the file (`dockyard.toml: project.builder: …`).
-
-    The config layer sits below this one and cannot know the names, so the
-    commands that read the config ask here before doing anything (the
-    workspace, as it loads the config; `dockyard plan`; doctor).
-    """
-    name = config.project.builder
-    if name not in BACKENDS:
-        valid = ", ".join(BACKENDS)
-        raise config.error("project.builder", f"unknown builder {name!r} (valid: {valid})")
