@@ -9,5 +9,5 @@
     reproducible.py  pure: per-run ids cleared from Docker-format configs
     result.py        pure: JobResult / TargetResult / BuildResult and their JSON
     backends/        the builders (buildah, buildx) behind one Backend protocol, named in
-                     one dict (backends.BACKENDS): a new builder is a module + one line
+                     one list (dockyard.builders): a new builder is a module + one line
 """

@@ -36,8 +36,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from dockyard.builder.backends import Backend, get_backend
+from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.builder.inputs import InputHash, input_hash
 from dockyard.builder.jobrules import (
     emulated_platforms,
@@ -49,6 +51,7 @@ from dockyard.builder.jobrules import (
     source_date_epoch,
     target_caches,
 )
+from dockyard.builder.resolve import ResolvedBase, base_stage, pins_for, resolve_bases
 from dockyard.builder.result import BasePin, BuildResult, JobResult, TargetResult
 from dockyard.builder.reuse import RegistryReuse
 from dockyard.builder.targetlayout import (
@@ -59,14 +62,11 @@ from dockyard.builder.targetlayout import (
     write_index,
 )
 from dockyard.dockerfile.parse import Dockerfile, parse_dockerfile
+from dockyard.dockerfile.pinning import pin
+from dockyard.emulation import BINFMT_ROOT, ensure_emulation
 from dockyard.errors import BuildFailed, DockyardError, InputError
+from dockyard.oci.registry import RegistryClient
 from dockyard.plan.model import Job, Plan, TargetPlan
-
-if TYPE_CHECKING:
-    from dockyard.builder.backends import Backend
-    from dockyard.builder.backends.request import BuildOutput
-    from dockyard.builder.resolve import ResolvedBase
-    from dockyard.oci.registry import RegistryClient
 
 log = logging.getLogger("dockyard.build")
 
@@ -126,8 +126,6 @@ def build_plan(
     from the Dockerfile as written: only for showing what pinning prevents.
     `binfmt_root` replaces /proc/sys/fs/binfmt_misc in the emulation check (tests).
     """
-    from dockyard.builder.backends import get_backend
-
     workers = default_jobs() if jobs is None else jobs
     if workers < 1:
         raise InputError(f"--jobs {workers}: expected at least 1")
@@ -233,9 +231,6 @@ class _Run:
         pinned = text
         image_base = None
         if self.pin_bases:
-            from dockyard.builder.resolve import base_stage, pins_for, resolve_bases
-            from dockyard.dockerfile.pinning import pin
-
             resolved = resolve_bases(
                 df,
                 build=self.plan.build_platform,
@@ -301,9 +296,6 @@ class _Run:
         )
 
     def build(self, target: TargetPlan, job: Job, prep: _Prepared, layout: Path) -> BuildOutput:
-        from dockyard.builder.backends.request import BuildRequest
-        from dockyard.emulation import BINFMT_ROOT, ensure_emulation
-
         host = self.plan.build_platform
         foreign = emulated_platforms(
             prep.df, build=host, target=job.platform, args=job.args, host=host

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dockyard.builder.backends import BACKENDS
+from dockyard.builders import BACKENDS
 from dockyard.cli.app import app
 from dockyard.cli.options import CaCert, ConfigFile, InsecureRegistries, JsonFlag
 

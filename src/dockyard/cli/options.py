@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 # The registry is a dict of names (the backends' modules load when used): cheap at start-up.
-from dockyard.builder.backends import BACKENDS
+from dockyard.builders import BACKENDS
 
 ConfigFile = Annotated[
     Path | None,

@@ -15,17 +15,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from dockyard.builders import DEFAULT_BACKEND
 from dockyard.errors import InputError
 
 if TYPE_CHECKING:
     from dockyard.platform import Platform
 
 
-# The builder backends dockyard.builder.backends implements (config sits below build,
-# so it names them here; a unit test keeps the two lists equal).
-BUILDERS = ("buildah", "buildx")
-# buildah: daemonless, the one installed on CI runners and Debian without Docker.
-DEFAULT_BUILDER = "buildah"
+# The one list of builders is dockyard.builders (a leaf, readable from here).
+DEFAULT_BUILDER = DEFAULT_BACKEND
 
 
 def _mapping() -> Mapping:
@@ -38,7 +36,7 @@ class Project:
     name: str
     platforms: tuple[Platform, ...]
     registries: tuple[str, ...] = ()  # prefixes: "ghcr.io/acme", "127.0.0.1:5000/fleet"
-    builder: str = DEFAULT_BUILDER  # one of BUILDERS; --builder overrides it
+    builder: str = DEFAULT_BUILDER  # a key of dockyard.builders.BACKENDS; --builder overrides it
 
 
 def chosen_builder(flag: str | None, project: Project | None) -> str:

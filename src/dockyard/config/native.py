@@ -18,10 +18,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from dockyard.builders import BACKENDS
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.model import (
-    BUILDERS,
     DEFAULT_BUILDER,
     Config,
     Policy,
@@ -147,9 +147,9 @@ def _project(fields: Fields, value: object, root: Path) -> Project:
                 f"duplicate registry {prefix!r} (list each once)",
             )
     builder = fields.string(table.get("builder", DEFAULT_BUILDER), "project.builder")
-    if builder not in BUILDERS:
+    if builder not in BACKENDS:
         raise fields.error(
-            "project.builder", f"unknown builder {builder!r} (valid: {', '.join(BUILDERS)})"
+            "project.builder", f"unknown builder {builder!r} (valid: {', '.join(BACKENDS)})"
         )
     return Project(name=name, platforms=platforms, registries=registries, builder=builder)
 

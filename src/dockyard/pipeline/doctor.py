@@ -24,10 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dockyard.builder.backends import get_backend
+from dockyard.builders import BACKENDS
+from dockyard.config.loader import find_config, load_config
 from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
 from dockyard.emulation import BINFMT_ROOT, BinfmtStatus, binfmt_status
 from dockyard.errors import DockyardError, InputError, UntrustedCertificate
+from dockyard.oci.auth.credentials.sources import find_credential
+from dockyard.oci.retry import RetryPolicy
+from dockyard.oci.session import Timeouts
 from dockyard.platform import Platform, host_platform, parse_platform
+from dockyard.ref import join_image
+from dockyard.workspace import Settings, Workspace
 
 Status = Literal["ok", "warn", "fail"]
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -213,9 +221,6 @@ def run_doctor(
 def doctor_inputs(
     config_path: Path | None, *, cwd: Path | None, env: Mapping[str, str]
 ) -> DoctorInputs:
-    from dockyard.config.loader import find_config, load_config
-    from dockyard.ref import join_image
-
     cwd = Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
     defaults = tuple(parse_platform(p) for p in DEFAULT_PLATFORMS)
     if config_path is None:
@@ -247,8 +252,6 @@ def doctor_inputs(
 
 
 def builder_rows(chosen: str) -> list[Row]:
-    from dockyard.builder.backends import BACKENDS, get_backend
-
     if chosen not in BACKENDS:
         get_backend(chosen)  # the InputError naming the valid ones
     rows = []
@@ -271,26 +274,20 @@ def registry_rows(
 ) -> list[Row]:
     if not hosts:
         return []
-    from dockyard.oci.registry import RegistryClient
-    from dockyard.oci.retry import RetryPolicy
-    from dockyard.oci.session import RegistryOptions, Timeouts
-
-    options = RegistryOptions(
+    settings = Settings(
         insecure_registries=insecure,
         ca_cert=ca_cert,
         retry=RetryPolicy(attempts=1),  # reachable now, not eventually
         timeouts=Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout),
     )
     rows: list[Row] = []
-    with RegistryClient(options=options, environ=env) as client:
+    with Workspace(settings, environ=env) as ws:
         for name in hosts:
-            rows += _registry_and_credentials(client, name, env)
+            rows += _registry_and_credentials(ws.registry, name, env)
     return rows
 
 
 def _registry_and_credentials(client, name: str, env: Mapping[str, str]) -> list[Row]:
-    from dockyard.oci.auth.credentials.sources import find_credential
-
     needed: bool | None = None
     try:
         host = client.session.host(name)

@@ -1,4 +1,4 @@
-"""The builder backends: what one is (the Backend protocol), and the one dict naming them.
+"""The builder backends: what one is (the Backend protocol), and how one is found.
 
     backend = get_backend("buildah")
     out = backend.build(BuildRequest(...))   # BuildFailed (exit 1) on failure
@@ -9,8 +9,9 @@ its output are in request.py; what the backends share (the logged run, the
 one-line BuildFailed, the copy into the layout) in common.py.
 
 Adding a builder: one module here with a class that implements `Backend`,
-and one line in `BACKENDS`. Everything else asks the backend: `--builder`
-accepts the dict's keys, the build run asks it how to name a cache per
+and one line in `dockyard.builders.BACKENDS` (the one list, a leaf the config
+also reads). Everything else asks the backend: `--builder` and
+`project.builder` accept the list's names, the build run asks it how to name a cache per
 platform and whether foreign RUN steps need this host's emulation.
 """
 
@@ -19,21 +20,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Protocol
 
+from dockyard.builders import BACKENDS, DEFAULT_BACKEND
 from dockyard.errors import InputError
 
 if TYPE_CHECKING:
     from dockyard.builder.backends.request import BuildOutput, BuildRequest
     from dockyard.ref import Reference
 
-# name -> "module:Class". Named, not imported: the CLI lists these names in
-# every command's --builder help, and importing the backends' modules (the
-# oci package, tarfile, tempfile) would add ~50 ms to every start-up; a
-# backend's module is imported when it is asked for.
-BACKENDS: dict[str, str] = {
-    "buildah": "dockyard.builder.backends.buildah:BuildahBackend",  # daemonless
-    "buildx": "dockyard.builder.backends.buildx:BuildxBackend",  # a Docker engine + buildx
-}
-DEFAULT_BACKEND = "buildah"
 
 
 class Backend(Protocol):

@@ -47,16 +47,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dockyard.builder.backends.common import failure, run_logged, summarize_log, transfer
 from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import InputError, OperationError
+from dockyard.oci.auth.credentials.credential import Credential
+from dockyard.oci.auth.credentials.sources import find_credential
 from dockyard.oci.certdir import write_cert_dir
 from dockyard.ref import Reference, is_loopback_host, parse_ref
-
-if TYPE_CHECKING:
-    from dockyard.oci.auth.credentials.credential import Credential
 
 # Where each job's image keeps its name in builder storage (see the docstring).
 LOCAL_NAMESPACE = "localhost/dockyard"
@@ -285,8 +283,6 @@ def _write_authfile(path: Path, doc: dict | None) -> Path | None:
 
 
 def _default_find_credential(host: str) -> Credential | None:
-    from dockyard.oci.auth.credentials.sources import find_credential
-
     return find_credential(host)
 
 
