@@ -37,7 +37,7 @@ from dockyard.oci.session import RegistryOptions, Timeouts
 from dockyard.oci.store import Store
 from dockyard.plan.load import plan_from_config, with_registries
 from dockyard.plan.model import Plan
-from dockyard.ref import LayoutRef, Reference, is_loopback_host, parse_location
+from dockyard.ref import LayoutRef, Reference, parse_location
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,6 @@ class Settings:
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
             raise InputError(f"--jobs {self.jobs}: expected at least 1")
-
-    def is_plain(self, location: Reference | LayoutRef) -> bool:
-        """A registry reached without verified TLS: loopback, or a host declared insecure."""
-        return isinstance(location, Reference) and (
-            is_loopback_host(location.registry) or location.registry in self.insecure_registries
-        )
 
 
 class Workspace:
