@@ -1,0 +1,10 @@
+"""Evidence stage: what a release carries besides its images (issue 13).
+
+    artifacts.py  an artefact (one document) attached to an image by digest as an OCI
+                  referrer (subject = the image), and read back digest-checked
+
+Every artefact is an OCI 1.1 image manifest whose `subject` is the index or
+platform image it describes, found through the referrers API or the
+`sha256-<hex>` fallback tag (oci/referrers.py): never an entry of the index,
+so tools that read platforms never see `unknown/unknown`.
+"""
