@@ -3,7 +3,9 @@
     DockyardError                      base; never raised directly
     ├── InputError          exit 2     bad input: usage, config, reference, rule
     │   ├── UnsetVariable               a Dockerfile's ${X:?message} met an unset X
-    │   └── TemplateError               a tag template Handlebars would refuse
+    │   ├── TemplateError               a tag template Handlebars would refuse
+    │   └── VersionInvalid              a package version an ecosystem's rules cannot read
+    │                                   (the scan's matcher notes it and goes on)
     └── OperationError      exit 1     the operation failed or found problems
         ├── RegistryError               an HTTP exchange with a registry failed, or a
         │   │                           token realm / redirect it named was refused
@@ -20,6 +22,8 @@
         ├── BuildFailed                 a builder job failed; .log_tail
         ├── VerificationFailed          verify found error findings
         ├── PublishFailed               publish failed; .result says where every tag is
+        ├── ScanFailed                  the vulnerability scan found a finding at or above
+        │                               the threshold, or the scanner itself failed
         └── Unsupported                 a store cannot do this; callers fall back
 
 Library code raises only these; third-party exceptions (httpx, subprocess,
@@ -104,6 +108,12 @@ class TemplateError(InputError):
     """An expression Handlebars would refuse (or that dockyard does not support)."""
 
 
+class VersionInvalid(InputError):
+    """A version string an ecosystem's ordering cannot read (`1.x`, a Debian version with a space).
+
+    The scan's matcher catches it and notes the package or advisory it could not judge."""
+
+
 class NotFound(OperationError):
     """The store has no such blob, manifest or tag (a registry's 404, a layout's missing file)."""
 
@@ -150,6 +160,10 @@ class PublishFailed(OperationError):
     def __init__(self, message: str, *, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class ScanFailed(OperationError):
+    """The vulnerability scan found a finding at or above the threshold, or the scanner failed."""
 
 
 class Unsupported(OperationError):

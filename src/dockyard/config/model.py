@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -77,6 +78,30 @@ class Retry:
     max_delay: float = 30.0  # cap on one delay (also caps a server's Retry-After)
 
 
+# Vulnerability severities, most severe first: `[scan] fail-on` and `--fail-on` take one of
+# them; "unknown" (no score, no word from the database) ranks lowest, as grype and trivy rank it.
+SCAN_SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+DEFAULT_FAIL_ON = "high"
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """`[scan] ignore` entry: an advisory (its id or any alias) not counted until a date."""
+
+    id: str  # "CVE-2024-1234", "GHSA-…", "DSA-5000-1"
+    reason: str  # why, for the reader of the report
+    until: date  # the last day it ignores; from the next day on the finding counts again
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """[scan]: the vulnerability gate `release` runs between verify and publish."""
+
+    osv_db: Path | None = None  # absolute; None: grype or trivy from PATH
+    fail_on: str = DEFAULT_FAIL_ON  # one of SCAN_SEVERITIES
+    ignore: tuple[IgnoreRule, ...] = ()
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -94,7 +119,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Config:
-    """A validated dockyard.toml: the project, targets, groups, tags, policy and retry (frozen)."""
+    """A validated dockyard.toml: the project, targets, groups, tags, policy, retry and scan (frozen)."""
 
     path: Path  # the config file, absolute
     root: Path  # its directory: relative paths in the file are relative to it
@@ -105,6 +130,7 @@ class Config:
     retry: Retry = Retry()
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
+    scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.

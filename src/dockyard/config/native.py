@@ -31,12 +31,13 @@ from dockyard.config.model import (
     Target,
 )
 from dockyard.config.pathglob import check_path_glob
+from dockyard.config.scantable import SCAN_KEYS, scan_config
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import join_image
 
-SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups")
+SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups", "scan")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
@@ -82,6 +83,9 @@ def config_from_dict(
     retry = _retry(fields, _section(fields, data, "retry", RETRY_KEYS))
     targets = _targets(fields, data.get("targets", {}), root, project, policy)
     groups = _groups(fields, data.get("groups", {}), targets)
+    scan = None  # no [scan]: release runs no vulnerability gate
+    if "scan" in data:
+        scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
     return Config(
         path=path,
         root=root,
@@ -92,6 +96,7 @@ def config_from_dict(
         retry=retry,
         targets=MappingProxyType(targets),
         groups=MappingProxyType(groups),
+        scan=scan,
     )
 
 
