@@ -89,8 +89,19 @@ def _render(result) -> None:
 
 
 def _render_findings(result, out) -> None:
-    """Every error and warning of every target (the ok checks are in the table's Verify column)."""
+    """Every error and warning of every target (the ok checks are in the table's Verify column),
+    then the scan's findings at or above its threshold and why a target's scan failed."""
     from rich.markup import escape
+
+    for s in result.scan:
+        if s.error:
+            out.print(f"[red]{escape(s.error)}[/red]")
+        for f in s.result.failing if s.result is not None else ():
+            out.print(
+                f"{s.target}  {f.platform or '-'}  scan  [red]{f.severity.level}[/red]  "
+                f"{escape(f.advisory)} in {escape(f.package)} {escape(f.installed)}"
+                + (f" (fixed in {escape(f.fixed)})" if f.fixed else "")
+            )
 
     for v in result.verify:
         if v.error:
@@ -108,12 +119,20 @@ def _render_findings(result, out) -> None:
 
 
 def _raise(result) -> None:
-    from dockyard.errors import BuildFailed, InputError, OperationError, VerificationFailed
+    from dockyard.errors import (
+        BuildFailed,
+        InputError,
+        OperationError,
+        ScanFailed,
+        VerificationFailed,
+    )
 
     if result.stopped == "build":
         error = InputError if result.exit_code == 2 else BuildFailed
     elif result.stopped == "verify":
         error = VerificationFailed
+    elif result.stopped == "scan":
+        error = ScanFailed
     else:
         error = OperationError
     raise error(result.error)

@@ -1,4 +1,4 @@
-"""`dockyard release`: plan -> build -> verify -> publish -> summary, or stop before publishing.
+"""`dockyard release`: plan -> build -> verify -> scan -> publish -> summary, or stop before publishing.
 
     with Workspace(Settings(registries=("ghcr.io/acme",), ref="v1.2.3", sha=sha)) as ws:
         result = release(ws)
@@ -16,6 +16,10 @@
    nothing is published anywhere. A target is not verified again only when
    every registry holds a verification record of the same index digest made
    with the same settings (publish/records.py); `no_cache` always verifies.
+   Then, when the config has [scan], the vulnerability gate (pipeline/scan.py:
+   its scanner is found before the build, so no database stops the release at
+   once, exit 2): every target's index is scanned in its layout, and a finding
+   at or above [scan] fail-on stops the release at "scan": nothing is published.
 4. Publish (publish.publish): every target to every registry, atomically;
    tags move only when every registry holds every index and the record of
    each index verified in this run. `dry_run` reports
@@ -42,6 +46,7 @@ from dockyard.builder.run import BuildProgress, build_plan
 from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError, PublishFailed
 from dockyard.oci.layout import LayoutStore
 from dockyard.pipeline.github import write_github
+from dockyard.pipeline.scan import ReleaseGate, TargetScan, gate_message, release_gate
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
@@ -54,7 +59,7 @@ from dockyard.workspace import Workspace
 Say = Callable[[str], None]
 
 # Stages a release can stop at (ReleaseResult.stopped).
-BUILD, VERIFY, PUBLISH = "build", "verify", "publish"
+BUILD, VERIFY, SCAN, PUBLISH = "build", "verify", "scan", "publish"
 
 NO_REGISTRY = (
     "no registry to release to: set [project] registries in dockyard.toml "
@@ -133,10 +138,11 @@ class ReleaseResult:
     plan: Plan
     build: BuildResult
     verify: tuple[TargetVerify, ...] = ()
+    scan: tuple[TargetScan, ...] = ()  # empty when the config has no [scan]
     publish: PublishResult | None = None
     dry_run: bool = False
     seconds: float = 0.0
-    stopped: str = ""  # "" when done; else the stage that failed: build | verify | publish
+    stopped: str = ""  # "" when done; else the stage that failed: build | verify | scan | publish
     error: str = ""  # one line: why it stopped
     exit_code: int = EXIT_OK
 
@@ -162,6 +168,7 @@ class ReleaseResult:
             "summary": [row.to_json() for row in self.rows()],
             "build": self.build.to_json(),
             "verify": [v.to_json() for v in self.verify],
+            "scan": [s.to_json() for s in self.scan],
             "publish": None if self.publish is None else self.publish.to_json(),
         }
 
@@ -180,7 +187,10 @@ def release(
     backend = ws.backend  # config, then builder, then plan: the order errors are told in
     plan = ws.plan
     _check_registries(plan)
-    result = _release(ws, plan, backend, dry_run=dry_run, build_progress=build_progress, say=say)
+    gate = release_gate(ws)  # [scan]: its scanner (or no database, exit 2) before any build
+    result = _release(
+        ws, plan, backend, gate, dry_run=dry_run, build_progress=build_progress, say=say
+    )
     if result.stopped != BUILD:
         write_github_files(result, environ=ws.environ)
     return result
@@ -190,6 +200,7 @@ def _release(
     ws: Workspace,
     plan: Plan,
     backend: Backend,
+    gate: ReleaseGate | None,
     *,
     dry_run: bool,
     build_progress: BuildProgress | None,
@@ -225,6 +236,11 @@ def _release(
     failed = [v for v in verified if not v.ok]
     if failed:
         return _stop(done, VERIFY, _verify_message(failed), started)
+    if gate is not None:
+        done = replace(done, scan=gate.run(plan, built, say=say))
+        unsafe = [s for s in done.scan if not s.ok]
+        if unsafe:
+            return _stop(done, SCAN, gate_message(unsafe), started)
     items = publish_items(plan, built, records={v.target: v.record for v in verified})
     say(_publish_line(items, dry_run=dry_run))
     try:
