@@ -11,7 +11,7 @@ The Python API, for programs that drive dockyard without its command line:
 
 A Workspace turns Settings into the config, the plan, one registry client
 and the builder; the drivers (build, release, merge, build_push_by_digest,
-copy_location, verify_location, retain_repository) each take one. The
+copy_location, verify_location, retain_repository, scan_location) each take one. The
 stages and values they are made of are exported too: the plan, build_plan,
 verify_image, copy_image, retain, the stores, references, platforms,
 digests, the tag engine, the config and the error tree (`dockyard.errors`).
@@ -45,6 +45,8 @@ _EXPORTS = {
     "copy_location": "dockyard.pipeline.locations",
     "verify_location": "dockyard.pipeline.locations",
     "retain_repository": "dockyard.pipeline.locations",
+    "scan_location": "dockyard.pipeline.scan",
+    "ScanResult": "dockyard.evidence.scan.result",
     # the plan
     "Plan": "dockyard.plan.model",
     "TargetPlan": "dockyard.plan.model",

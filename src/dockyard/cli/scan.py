@@ -99,7 +99,7 @@ def _render(result, *, table: bool) -> None:
         )
     for rule in result.expired:
         out.print(
-            f"[yellow]warning: [scan] ignore {escape(rule.id)} expired on {rule.until}: "
+            f"[yellow]warning: {escape('[scan]')} ignore {escape(rule.id)} expired on {rule.until}: "
             f"it no longer ignores anything ({escape(rule.reason)})[/yellow]"
         )
     for note in result.notes:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.builder.result import BuildResult
-from dockyard.config.loader import find_config
+from dockyard.config.loader import display_path, find_config
 from dockyard.config.model import DEFAULT_FAIL_ON, SCAN_SEVERITIES, IgnoreRule, ScanConfig
 from dockyard.errors import InputError, OperationError
 from dockyard.evidence.scan.external import ImageSource, find_scanner
@@ -83,10 +83,14 @@ def project_scan(ws: Workspace) -> ScanConfig | None:
     return ws.config.scan
 
 
-def choose_scanner(osv_db: Path | None, *, which: Which = shutil.which) -> Scanner:
-    """The OSV directory when given, else grype or trivy from PATH; InputError when none."""
+def choose_scanner(
+    osv_db: Path | None, *, which: Which = shutil.which, cwd: Path | None = None
+) -> Scanner:
+    """The OSV directory when given, else grype or trivy from PATH; InputError when none.
+    Errors name the directory relative to `cwd` when under it."""
     if osv_db is not None:
-        return OsvMatcher(load_osv_dir(osv_db))
+        shown = display_path(osv_db, cwd) if cwd is not None else str(osv_db)
+        return OsvMatcher(load_osv_dir(osv_db, shown=shown))
     found = find_scanner(which)
     if found is None:
         raise InputError(NO_SCANNER)
@@ -108,7 +112,7 @@ def scan_location(
     parsed = parse_location(location)
     wanted = parse_platforms(platforms)
     options = scan_options(ws, osv_db=osv_db, fail_on=fail_on)
-    scanner = choose_scanner(options.osv_db, which=which)
+    scanner = choose_scanner(options.osv_db, which=which, cwd=ws.cwd)
     store, reference = ws.open(parsed)
     return scan_image(
         store,
@@ -205,7 +209,7 @@ def release_gate(ws: Workspace, *, which: Which = shutil.which) -> ReleaseGate |
     if config is None:
         return None
     options = ScanOptions(osv_db=config.osv_db, fail_on=config.fail_on, ignore=config.ignore)
-    return ReleaseGate(choose_scanner(options.osv_db, which=which), options)
+    return ReleaseGate(choose_scanner(options.osv_db, which=which, cwd=ws.cwd), options)
 
 
 def gate_message(failed: Sequence[TargetScan]) -> str:

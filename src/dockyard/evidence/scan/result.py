@@ -19,6 +19,8 @@ from dockyard.evidence.scan.severity import RANK, UNKNOWN, Severity, at_least
 
 @dataclass(frozen=True)
 class Finding:
+    """One advisory affecting one package of one platform image."""
+
     platform: str  # "linux/arm64"
     package: str  # the installed (binary) package
     installed: str  # its version as installed
@@ -85,6 +87,8 @@ class PlatformScan:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """A scan of one image or index: its findings, what was ignored, and the gate's verdict."""
+
     reference: str  # as the user named it
     digest: str  # the index (or image) scanned
     scanner: str  # "osv DIR (N advisories)", "grype", "trivy"
