@@ -196,17 +196,24 @@ def _range(f: _Fields, item: object, where: str) -> Range:
             f"{where}.type", f"{kind!r} is not a range type (valid: {', '.join(RANGE_TYPES)})"
         )
     events = []
+    # Field paths are built only for an error: a large database has millions of events.
     for i, event in enumerate(f.array(item.get("events"), f"{where}.events")):
-        path = f"{where}.events[{i}]"
-        f.mapping(event, path)
-        assert isinstance(event, dict)
-        if len(event) != 1 or next(iter(event)) not in EVENT_KINDS:
-            raise f.error(
-                path, f"expected one key of {', '.join(EVENT_KINDS)}, got {sorted(event)}"
-            )
+        if not isinstance(event, dict) or len(event) != 1:
+            _bad_event(f, event, f"{where}.events[{i}]")
         ((event_kind, version),) = event.items()
-        events.append(Event(event_kind, f.string(version, f"{path}.{event_kind}")))
+        if event_kind not in EVENT_KINDS or not isinstance(version, str):
+            _bad_event(f, event, f"{where}.events[{i}]")
+        events.append(Event(event_kind, version))
     return Range(kind, tuple(events))
+
+
+def _bad_event(f: _Fields, event: object, path: str) -> None:
+    f.mapping(event, path)
+    assert isinstance(event, dict)
+    if len(event) != 1 or next(iter(event)) not in EVENT_KINDS:
+        raise f.error(path, f"expected one key of {', '.join(EVENT_KINDS)}, got {sorted(event)}")
+    ((kind, version),) = event.items()
+    f.string(version, f"{path}.{kind}")
 
 
 def _scores(f: _Fields, value: object, where: str) -> tuple[Score, ...]:
@@ -261,4 +268,8 @@ class _Fields:
         return value
 
     def strings(self, value: object, path: str) -> tuple[str, ...]:
-        return tuple(self.string(v, f"{path}[{i}]") for i, v in enumerate(self.array(value, path)))
+        items = self.array(value, path)
+        if all(isinstance(v, str) for v in items):
+            return tuple(items)
+        i = next(i for i, v in enumerate(items) if not isinstance(v, str))
+        raise self._wrong(f"{path}[{i}]", "a string", items[i])
