@@ -3,6 +3,7 @@
     artifacts.py  an artefact (one document) attached to an image by digest as an OCI
                   referrer (subject = the image), and read back digest-checked
     packages.py   pure: Package, what the SBOM lists and the scan judges
+    provenance.py pure: SLSA v1 provenance of one platform image as an in-toto v1 statement
     scan/         the vulnerability gate: OSV matching per ecosystem, grype/trivy, ignores
 
 Every artefact is an OCI 1.1 image manifest whose `subject` is the index or
