@@ -74,6 +74,13 @@ CASES = [
     ("retry-backoff-type", '[retry]\nbackoff = "1s"\n' + API, "dockyard.toml: retry.backoff: expected a number of seconds from 0 to 60, got a string"),
     ("retry-backoff-nan", "[retry]\nbackoff = nan\n" + API, "dockyard.toml: retry.backoff: nan is out of range (expected a number of seconds from 0 to 60)"),
     ("retry-max-delay", "[retry]\nbackoff = 2\nmax-delay = 0.5\n" + API, "dockyard.toml: retry.max-delay: 0.5 is less than backoff 2 (expected max-delay >= backoff)"),
+    # -- [sign]
+    ("sign-bare", '[sign]\nkey = "cosign.key"\n' + API, "dockyard.toml: sign.key: 'cosign.key' does not say where the key is (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),
+    ("sign-kind", '[sign]\nkey = "kms:gcp/key"\n' + API, "dockyard.toml: sign.key: 'kms:gcp/key' does not say where the key is (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),
+    ("sign-env-name", '[sign]\nkey = "env:COSIGN-KEY"\n' + API, "dockyard.toml: sign.key: 'env:COSIGN-KEY': 'COSIGN-KEY' is not an environment variable name (expected letters, digits and _, not starting with a digit)"),
+    ("sign-empty-path", '[sign]\nkey = "file:"\n' + API, "dockyard.toml: sign.key: 'file:': the path is empty (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),
+    ("sign-type", "[sign]\nkey = 1\n" + API, "dockyard.toml: sign.key: expected a string, got an integer"),
+    ("sign-unknown", '[sign]\npassword = "x"\n' + API, "dockyard.toml: sign.password: unknown key (valid: key)"),
     # -- [targets]
     ("no-targets", '[project]\nname = "x"\n', "dockyard.toml: targets: no targets defined (add a [targets.NAME] table, e.g. [targets.api])"),
     ("targets-type", "targets = 5\n", "dockyard.toml: targets: expected a table, got an integer"),
@@ -155,3 +162,13 @@ def test_unreadable_file(project: Path, name, setup, message):
     with pytest.raises(InputError) as info:
         load_config(Path(name), cwd=project, env={})
     assert str(info.value) == message
+
+
+def test_sign_key_sources_are_read_relative_to_the_config(project: Path):
+    (project / "dockyard.toml").write_text('[sign]\nkey = "file:keys/../cosign.key"\n' + API)
+    config = load_config(project / "dockyard.toml")
+    assert str(config.sign.key) == f"file:{project / 'cosign.key'}"
+    (project / "dockyard.toml").write_text('[sign]\nkey = "env:COSIGN_KEY"\n' + API)
+    assert str(load_config(project / "dockyard.toml").sign.key) == "env:COSIGN_KEY"
+    (project / "dockyard.toml").write_text(API)
+    assert load_config(project / "dockyard.toml").sign.key is None  # release signs nothing

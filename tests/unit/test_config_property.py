@@ -20,6 +20,7 @@ from dockyard.config.native import (
     PROJECT_KEYS,
     RETRY_KEYS,
     SECTIONS,
+    SIGN_KEYS,
     TAGS_KEYS,
     TARGET_KEYS,
     config_from_dict,
@@ -55,7 +56,7 @@ SCALARS = st.one_of(
     st.times(),
 )
 KEYS = st.sampled_from(
-    [*SECTIONS, *PROJECT_KEYS, *TAGS_KEYS, *POLICY_KEYS, *RETRY_KEYS, *TARGET_KEYS, "V", "A"]
+    [*SECTIONS, *PROJECT_KEYS, *TAGS_KEYS, *POLICY_KEYS, *RETRY_KEYS, *SIGN_KEYS, *TARGET_KEYS, "V", "A"]
 ) | st.text(max_size=6)
 VALUES = st.recursive(
     SCALARS,

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dockyard.builders import DEFAULT_BACKEND
+from dockyard.config.keysource import KeySource
 from dockyard.errors import InputError
 
 if TYPE_CHECKING:
@@ -103,6 +104,13 @@ class ScanConfig:
 
 
 @dataclass(frozen=True)
+class SignConfig:
+    """[sign]: the key release signs every published index and its children with."""
+
+    key: KeySource | None = None  # None: release signs nothing
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     context: Path  # absolute
@@ -119,7 +127,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Config:
-    """A validated dockyard.toml: the project, targets, groups, tags, policy, retry and scan (frozen)."""
+    """A validated dockyard.toml: the project, targets, groups, tags, policy, retry, scan and signing (frozen)."""
 
     path: Path  # the config file, absolute
     root: Path  # its directory: relative paths in the file are relative to it
@@ -128,6 +136,7 @@ class Config:
     tags: TagsConfig = TagsConfig()
     policy: Policy = Policy()
     retry: Retry = Retry()
+    sign: SignConfig = SignConfig()
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
     scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan

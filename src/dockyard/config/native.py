@@ -21,12 +21,14 @@ from typing import Any
 from dockyard.builders import BACKENDS
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
+from dockyard.config.keysource import parse_key_source
 from dockyard.config.model import (
     DEFAULT_BUILDER,
     Config,
     Policy,
     Project,
     Retry,
+    SignConfig,
     TagsConfig,
     Target,
 )
@@ -37,11 +39,12 @@ from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import join_image
 
-SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups", "scan")
+SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
 RETRY_KEYS = ("attempts", "backoff", "max-delay")
+SIGN_KEYS = ("key",)
 TARGET_KEYS = (
     "context", "dockerfile", "image", "args", "platforms", *POLICY_KEYS,
     "smoke", "labels", "cache-from", "cache-to",
@@ -81,6 +84,7 @@ def config_from_dict(
     tags = _tags(fields, _section(fields, data, "tags", TAGS_KEYS))
     policy = _policy(fields, _section(fields, data, "policy", POLICY_KEYS), "policy", Policy())
     retry = _retry(fields, _section(fields, data, "retry", RETRY_KEYS))
+    sign = _sign(fields, _section(fields, data, "sign", SIGN_KEYS), root)
     targets = _targets(fields, data.get("targets", {}), root, project, policy)
     groups = _groups(fields, data.get("groups", {}), targets)
     scan = None  # no [scan]: release runs no vulnerability gate
@@ -94,6 +98,7 @@ def config_from_dict(
         tags=tags,
         policy=policy,
         retry=retry,
+        sign=sign,
         targets=MappingProxyType(targets),
         groups=MappingProxyType(groups),
         scan=scan,
@@ -268,6 +273,17 @@ def _retry(fields: Fields, table: Mapping[str, Any]) -> Retry:
             f"{max_delay:g} is less than backoff {backoff:g} (expected max-delay >= backoff)",
         )
     return Retry(attempts=attempts, backoff=backoff, max_delay=max_delay)
+
+
+def _sign(fields: Fields, table: Mapping[str, Any], root: Path) -> SignConfig:
+    """[sign] key = "env:NAME" | "file:PATH" (relative to this file); read when release signs."""
+    if "key" not in table:
+        return SignConfig()
+    text = fields.string(table["key"], "sign.key")
+    try:
+        return SignConfig(key=parse_key_source(text, base=root))
+    except InputError as exc:
+        raise fields.error("sign.key", str(exc)) from None
 
 
 # -- [targets.X] -----------------------------------------------------------------
