@@ -18,6 +18,8 @@
         ├── LayoutInvalid               a directory is not a usable OCI image layout
         ├── ReferrersInvalid            a referrers fallback tag holds something else
         ├── RecordInvalid               a referrer claiming to be a verification record is not one
+        ├── SignatureInvalid            a signature or DSSE envelope does not verify with the key,
+        │                               is malformed, or names another image
         ├── Cancelled                   a transfer stopped because another one failed
         ├── BuildFailed                 a builder job failed; .log_tail
         ├── VerificationFailed          verify found error findings
@@ -136,6 +138,10 @@ class ReferrersInvalid(OperationError):
 
 class RecordInvalid(OperationError):
     """A referrer that claims to be a verification record and is not a usable one."""
+
+
+class SignatureInvalid(OperationError):
+    """A signature (cosign layer, DSSE envelope) is malformed, does not verify, or names another image."""
 
 
 class Cancelled(OperationError):

@@ -5,9 +5,12 @@
     packages.py   pure: Package, what the SBOM lists and the scan judges
     provenance.py pure: SLSA v1 provenance of one platform image as an in-toto v1 statement
     scan/         the vulnerability gate: OSV matching per ecosystem, grype/trivy, ignores
+    sign/         cosign-compatible signatures of the index and every child, DSSE envelopes
 
 Every artefact is an OCI 1.1 image manifest whose `subject` is the index or
 platform image it describes, found through the referrers API or the
 `sha256-<hex>` fallback tag (oci/referrers.py): never an entry of the index,
-so tools that read platforms never see `unknown/unknown`.
+so tools that read platforms never see `unknown/unknown`. Signatures are
+the exception, on purpose: they are stored as cosign stores them (a
+`sha256-<hex>.sig` tag, no subject), so cosign and its users find them.
 """
