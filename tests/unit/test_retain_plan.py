@@ -104,10 +104,29 @@ def test_a_referrers_tag_stays_with_its_subject_and_goes_with_it():
     assert d("refs-i3") not in plan.manifests and d("record3") not in plan.manifests
 
 
+def test_a_cosign_signature_tag_stays_with_its_subject_and_goes_with_it():
+    # sha256-<hex>.sig: its image's created is Go's zero time, the oldest of all, so
+    # as a candidate it would be the first deleted while its image stays.
+    def sig(subject: str) -> TagInfo:
+        return TagInfo(f"sha256-{d(subject).hex}.sig", d(f"sig-{subject}"), "0001-01-01T00:00:00Z")
+
+    signatures = [sig("i1"), sig("i3"), sig("c3a"), sig("c1a")]
+    matched = {"v1", "v2", "v3", *(t.tag for t in signatures)}  # no --match: every tag
+    plan = plan_retention([*TAGS, *signatures], keep=1, matched=matched, children=CHILDREN)
+    kept = {t.tag: t.reason for t in plan.kept}
+    assert kept[f"sha256-{d('i3').hex}.sig"] == REFERRERS
+    assert kept[f"sha256-{d('c3a').hex}.sig"] == REFERRERS
+    deleted = [t.tag for t in plan.deleted]
+    assert f"sha256-{d('i1').hex}.sig" in deleted and f"sha256-{d('c1a').hex}.sig" in deleted
+    assert d("sig-i1") in plan.manifests and d("sig-c1a") in plan.manifests
+    assert d("sig-i3") not in plan.manifests and d("sig-c3a") not in plan.manifests
+
+
 def test_a_tag_that_only_looks_like_a_referrers_tag_is_an_ordinary_tag():
-    tags = [TagInfo("sha256-abc", d("x"), day(1)), TagInfo("v2", d("y"), day(2))]
-    plan = plan_retention(tags, keep=1, matched={"sha256-abc", "v2"})
-    assert [t.tag for t in plan.deleted] == ["sha256-abc"]
+    tags = [TagInfo("sha256-abc", d("x"), day(1)), TagInfo("sha256-abc.sig", d("z"), day(1)),
+            TagInfo("v2", d("y"), day(2))]  # fmt: skip
+    plan = plan_retention(tags, keep=1, matched={"sha256-abc", "sha256-abc.sig", "v2"})
+    assert [t.tag for t in plan.deleted] == ["sha256-abc.sig", "sha256-abc"]
 
 
 def test_negative_keep_is_refused():

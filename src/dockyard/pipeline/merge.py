@@ -19,7 +19,9 @@ every step passed for every target:
    base pin, the plan's platform order), so the same plan and the same
    images give the same index digest as a one-go `build` + `release`;
 5. publish.publish: children, then the index by digest on every registry,
-   then the plan's tags, all or nothing. The index is served to publish from
+   then the plan's tags, all or nothing; with `[sign] key`, the index and
+   every child are signed on every registry before any tag moves, as in
+   release (the key is read first: a bad key is bad input). The index is served to publish from
    memory on top of the children's repository (`_WithIndex`), so copies
    within one registry mount the blobs, and the staging repository is only
    read.
@@ -48,8 +50,10 @@ from dockyard.oci.models import Descriptor
 from dockyard.oci.registry import RegistryClient
 from dockyard.pipeline.fanout import DigestRecord, PlanStamp, plan_stamp, read_records, record_name
 from dockyard.pipeline.github import write_github
+from dockyard.pipeline.sign import publish_signer, release_key
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.platform import Platform
+from dockyard.publish.content import SignHook
 from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.summary import SummaryRow
 from dockyard.ref import Reference
@@ -158,10 +162,17 @@ def merge(
     InputError; any other failure is returned: `ok` False, `stopped` and `error`."""
     plan = ws.plan
     found = read_records(digest_dir, [t.name for t in plan.targets])
+    key = release_key(ws)
     started = time.monotonic()
     try:
         result = merge_records(
-            plan, found, client=ws.registry, dry_run=dry_run, smoke=smoke, progress=progress
+            plan,
+            found,
+            client=ws.registry,
+            dry_run=dry_run,
+            smoke=smoke,
+            progress=progress,
+            sign=publish_signer(key) if key is not None else None,
         )
     except InputError:
         raise
@@ -194,6 +205,7 @@ def merge_records(
     dry_run: bool = False,
     smoke: bool = False,
     progress: Progress | None = None,
+    sign: SignHook | None = None,
 ) -> MergeResult:
     """Merge every target of `plan` from its digest records (see the module docstring).
 
@@ -220,7 +232,7 @@ def merge_records(
             f"first: {first.platform}: {first.message}"
         )
     say(f"publishing {len(prepared)} targets" + (" (dry run)" if dry_run else ""))
-    published = publish([item for item, _ in prepared], client=client, dry_run=dry_run)
+    published = publish([item for item, _ in prepared], client=client, dry_run=dry_run, sign=sign)
     return MergeResult(tuple(m for _, m in prepared), published, seconds=time.monotonic() - started)
 
 

@@ -22,7 +22,10 @@
    at or above [scan] fail-on stops the release at "scan": nothing is published.
 4. Publish (publish.publish): every target to every registry, atomically;
    tags move only when every registry holds every index and the record of
-   each index verified in this run. `dry_run` reports
+   each index verified in this run. With `[sign] key`, every index and
+   child is signed on every registry between publish's two phases (the key
+   is read before the build: a bad key is bad input, nothing is built), so
+   no tag points at an unsigned image. `dry_run` reports
    what would move and moves nothing.
 5. The summary rows (target x registry), appended to $GITHUB_STEP_SUMMARY and
    $GITHUB_OUTPUT when those are set (also for a failed publish: the rows say
@@ -44,9 +47,11 @@ from dockyard.builder.backends import Backend
 from dockyard.builder.result import BuildResult, TargetResult
 from dockyard.builder.run import BuildProgress, build_plan
 from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError, PublishFailed
+from dockyard.evidence.sign.keys import SigningKey
 from dockyard.oci.layout import LayoutStore
 from dockyard.pipeline.github import write_github
 from dockyard.pipeline.scan import ReleaseGate, TargetScan, gate_message, release_gate
+from dockyard.pipeline.sign import publish_signer, release_key
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
@@ -188,8 +193,9 @@ def release(
     plan = ws.plan
     _check_registries(plan)
     gate = release_gate(ws)  # [scan]: its scanner (or no database, exit 2) before any build
+    key = release_key(ws)  # [sign]: the key is read now (bad key: exit 2) before any build
     result = _release(
-        ws, plan, backend, gate, dry_run=dry_run, build_progress=build_progress, say=say
+        ws, plan, backend, gate, key, dry_run=dry_run, build_progress=build_progress, say=say
     )
     if result.stopped != BUILD:
         write_github_files(result, environ=ws.environ)
@@ -201,6 +207,7 @@ def _release(
     plan: Plan,
     backend: Backend,
     gate: ReleaseGate | None,
+    key: SigningKey | None,
     *,
     dry_run: bool,
     build_progress: BuildProgress | None,
@@ -244,7 +251,8 @@ def _release(
     items = publish_items(plan, built, records={v.target: v.record for v in verified})
     say(_publish_line(items, dry_run=dry_run))
     try:
-        published = publish(items, client=client, dry_run=dry_run)
+        sign = publish_signer(key) if key is not None else None
+        published = publish(items, client=client, dry_run=dry_run, sign=sign)
     except PublishFailed as exc:
         return _stop(replace(done, publish=exc.result), PUBLISH, str(exc), started)
     except InputError:

@@ -9,23 +9,34 @@ run) is attached to the index after those HEADs and before any tag moves,
 unless a matching record is there already (publish/records.py); a failure to
 attach fails phase 1. A failure here leaves every tag as it was, everywhere:
 it is written into its slot, and phase1_message says where each target is.
+
+sign_content runs after all of that succeeded everywhere (publish.py calls
+it between the phases): a signing hook per target and registry; its failure
+is written into the slot like any other phase 1 failure, so no tag moves.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from dockyard.errors import OperationError
 from dockyard.oci.copy import copy_image
+from dockyard.oci.models import Descriptor
+from dockyard.oci.store import Store
 from dockyard.publish import journal as jn
 from dockyard.publish.records import attach_missing
 from dockyard.publish.slot import Slot
+from dockyard.ref import Reference
 
 # Targets pushed at once in phase 1 (each copy runs `jobs` transfers itself):
 # different registries are different hosts, so this mostly overlaps latency.
 PARALLEL_TARGETS = 4
+
+# sign(store, repository, descriptors: children first, the index last) -> counts by outcome
+# ({"signed": 2, "present": 1}); raises OperationError on failure.
+SignHook = Callable[[Store, Reference, Sequence[Descriptor]], Mapping[str, int]]
 
 
 def push_by_digest(slots: Sequence[Slot], *, jobs: int, retry, progress, sleep) -> None:
@@ -57,6 +68,22 @@ def push_by_digest(slots: Sequence[Slot], *, jobs: int, retry, progress, sleep) 
 
     with ThreadPoolExecutor(max_workers=min(PARALLEL_TARGETS, max(1, len(slots)))) as pool:
         list(pool.map(push, slots))
+
+
+def sign_content(slots: Sequence[Slot], sign: SignHook) -> None:
+    """Sign every slot's index and children in its repository; a failure goes into its `error`."""
+
+    def sign_slot(slot: Slot) -> None:
+        started = time.monotonic()
+        try:
+            slot.signatures = dict(sign(slot.store, slot.repository, slot.image.descriptors))
+        except OperationError as err:
+            slot.error = f"signing failed: {err}"
+        finally:
+            slot.seconds += time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_TARGETS, max(1, len(slots)))) as pool:
+        list(pool.map(sign_slot, slots))
 
 
 def _check_present(slot: Slot) -> None:

@@ -88,6 +88,9 @@ class RepositoryResult:
     error: str = ""
     actions: tuple[PlannedAction, ...] = ()  # dry run only
     record: str = ""  # the verification record: attached | present | would attach | ""
+    # Signatures written between the phases, by outcome ({"signed": 2, "present": 1});
+    # None when the publish did not sign.
+    signatures: Mapping[str, int] | None = None
 
     @property
     def tags_moved(self) -> tuple[str, ...]:
@@ -116,6 +119,7 @@ class RepositoryResult:
             "seconds": round(self.seconds, 3),
         }
         doc["record"] = self.record or None
+        doc["signatures"] = dict(self.signatures) if self.signatures is not None else None
         if self.error:
             doc["error"] = self.error
         if self.actions:

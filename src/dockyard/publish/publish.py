@@ -9,6 +9,13 @@ manifests and the index by digest only (no tag is written), each proven by a
 HEAD, and each item's verification record attached. A failure here leaves
 every tag as it was, everywhere.
 
+Between the phases, when a `sign` hook is given (release's `[sign] key`),
+it is called for every target on every registry with the index and its
+children (publish/content.py: sign_content): signatures are written only
+when every registry holds every index by digest, and no tag moves until
+every signature is written, so no tag points at an unsigned image. A
+failure there is a phase 1 failure: no tag moves anywhere.
+
 Phase 2 (publish/tagmoves.py) starts only when every registry holds every
 index: each tag's current digest and bytes are journalled, then the tags
 move, `latest` last; a failed move puts back every tag this run moved. The
@@ -31,7 +38,7 @@ from typing import Any
 
 from dockyard.errors import InputError, PublishFailed
 from dockyard.oci.copy import DEFAULT_JOBS, Progress
-from dockyard.publish.content import phase1_message, push_by_digest
+from dockyard.publish.content import SignHook, phase1_message, push_by_digest, sign_content
 from dockyard.publish.dryrun import dry_run_slot
 from dockyard.publish.model import DRY_RUN, PublishItem, PublishResult
 from dockyard.publish.slot import Slot, load_image, publish_result
@@ -49,11 +56,14 @@ def publish(
     jobs: int = DEFAULT_JOBS,
     progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
+    sign: SignHook | None = None,
 ) -> PublishResult:
     """Publish every item to every one of its repositories; see the module docstring.
 
     `client` is a RegistryClient (its options give the retry policy); `sleep`
-    replaces waiting between blob retries (tests).
+    replaces waiting between blob retries (tests); `sign(store, repository,
+    descriptors)` signs an index and its children in one repository between
+    the phases (not called in a dry run).
     """
     started = time.monotonic()
     _check_items(items)
@@ -64,6 +74,8 @@ def publish(
         return publish_result(slots, DRY_RUN, started, dry_run=True)
     retry = client.options.retry
     push_by_digest(slots, jobs=jobs, retry=retry, progress=progress, sleep=sleep)
+    if sign is not None and not any(s.error for s in slots):
+        sign_content(slots, sign)
     failed = [s for s in slots if s.error]
     if failed:
         result = publish_result(slots, None, started, ok=False)

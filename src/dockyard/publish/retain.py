@@ -16,9 +16,10 @@ Which tags go (plan_retention, pure):
   children of a deleted index go too, except those a kept index references.
 
 Referrers tags (`sha256-<hex>`, the distribution spec's fallback list of the
-manifests attached to `<hex>`: verification records, later SBOMs and
-signatures) are never candidates: one stays while its subject stays, and goes
-with its subject, the attached manifests too (oci/referrers.py).
+manifests attached to `<hex>`: verification records, later SBOMs) and cosign
+signature tags (`sha256-<hex>.sig`) are never candidates: one stays while its
+subject stays, and goes with its subject, the attached manifests too
+(oci/referrers.py).
 
 Roots are deleted before children, so no tag ever points at an index whose
 children are gone. A registry that refuses deletes (405, UNSUPPORTED) stops
@@ -48,7 +49,9 @@ SHARED = "shares a manifest with a kept tag"
 REFERRERS = "lists what is attached to a kept manifest"
 
 # The referrers tag schema (distribution spec): <algorithm>-<hex of the subject>.
-_REFERRERS_TAG = re.compile(r"(sha256)-([0-9a-f]{64})|(sha512)-([0-9a-f]{128})")
+# `.sig`: cosign's signature image of that digest (evidence/sign/storage.py) is attached
+# the same way: it stays while its subject stays and goes with it.
+_REFERRERS_TAG = re.compile(r"(?:(sha256)-([0-9a-f]{64})|(sha512)-([0-9a-f]{128}))(?:\.sig)?")
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -139,7 +142,8 @@ def plan_retention(
 
 
 def referrers_subject(tag: str) -> str | None:
-    """The subject digest a referrers-schema tag (`sha256-<hex>`) stands for, else None."""
+    """The subject digest a referrers-schema tag (`sha256-<hex>`) or a cosign signature tag
+    (`sha256-<hex>.sig`) stands for, else None."""
     m = _REFERRERS_TAG.fullmatch(tag)
     if m is None:
         return None

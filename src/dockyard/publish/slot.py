@@ -61,6 +61,7 @@ class Slot:
     outcomes: dict[str, TagOutcome] = field(default_factory=dict)
     actions: list[PlannedAction] = field(default_factory=list)
     record: str = ""
+    signatures: dict[str, int] | None = None  # sign_content's counts; None: not signed
 
     @property
     def name(self) -> str:
@@ -86,6 +87,7 @@ class Slot:
             error=self.error,
             actions=tuple(self.actions),
             record=self.record,
+            signatures=self.signatures,
         )
 
 
@@ -135,7 +137,9 @@ def repository_state(slot: Slot) -> str:
     if slot.error:
         return FAILED
     outcomes = [o.outcome for o in slot.outcomes.values()]
-    wrote = bool(slot.copy and not slot.copy.up_to_date)
+    # New signatures are writes too: a key added to a release already published signs it.
+    signed = bool((slot.signatures or {}).get("signed"))
+    wrote = bool(slot.copy and not slot.copy.up_to_date) or signed
     if outcomes and all(o in (jn.MOVED, jn.UNCHANGED) for o in outcomes) and len(outcomes) == len(
         slot.item.tags
     ):
