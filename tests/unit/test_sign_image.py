@@ -196,3 +196,12 @@ def test_a_signature_layer_without_its_annotation_is_no_signature(layout, key):
     write_signatures(layout, digest, [layer.with_annotations({})], {})
     found = checks(layout, key)["linux/amd64"]
     assert not found.ok and f"no {SIGNATURE_ANNOTATION} annotation" in found.reason
+
+
+def test_a_manifest_with_several_signatures_none_valid_says_why_for_each(layout, key):
+    signed(layout, key)
+    signed(layout, new_key())
+    found = checks(layout, new_key())["index"]
+    assert not found.ok and found.signatures == 2
+    assert "none of 2 signatures is valid with the key (1: does not verify" in found.reason
+    assert "; 2: does not verify" in found.reason

@@ -15,7 +15,7 @@ from dockyard.errors import EXIT_FAILED, EXIT_INPUT, DockyardError
 COMMANDS = {
     "plan": "plan", "import": "imports", "inspect": "inspect", "tags": "tags", "copy": "copy",
     "lint": "lint", "doctor": "doctor", "verify": "verify", "retain": "retain", "build": "build",
-    "release": "release", "merge": "merge", "scan": "scan",
+    "release": "release", "merge": "merge", "scan": "scan", "sign": "sign",
 }  # fmt: skip
 
 
@@ -33,7 +33,7 @@ def command_modules(args: list[str]) -> list[str]:
     """The command modules to register: the invoked command's alone, else all of them.
 
     Typer turns every registered command into a click command (signature and
-    option inspection) on each run: ~0.1 s for all twelve, a large part of a
+    option inspection) on each run: ~0.1 s for all of them, a large part of a
     registry command's start-up (issue 11 wants <= 0.15 s for `inspect`). Root
     help, a root option first, or an unknown command (click's "No such
     command" and suggestions) still get every command.

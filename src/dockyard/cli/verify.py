@@ -55,11 +55,19 @@ def verify_command(
     smoke_timeout: Annotated[
         float, typer.Option("--smoke-timeout", metavar="SECONDS", help="Time limit per smoke run.")
     ] = 60.0,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key", metavar="PUB.pem",
+            help="Also check the cosign signatures of the index and every child with this public key "
+            "(a PEM file, file:PATH or env:NAME); a manifest without a valid signature is an error.",
+        ),
+    ] = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs."""
+    """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, signatures."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.settings import settings
     from dockyard.config.sizes import parse_size
@@ -67,6 +75,7 @@ def verify_command(
     from dockyard.oci.imports import parse_command
     from dockyard.oci.retry import RetryPolicy
     from dockyard.pipeline.locations import verify_location
+    from dockyard.pipeline.sign import verifying_key
     from dockyard.platform import parse_platforms
     from dockyard.verify.image import VerifyOptions
     from dockyard.workspace import Workspace
@@ -91,7 +100,10 @@ def verify_command(
     )
     given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
     with Workspace(given) as ws:
-        report = verify_location(ws, ref, expect=options, progress=None if json_ else say)
+        public = verifying_key(ws, key) if key is not None else None  # bad key: exit 2 first
+        report = verify_location(
+            ws, ref, expect=options, key=public, progress=None if json_ else say
+        )
     if json_:
         emit_json(report.to_json())
     else:
@@ -99,8 +111,11 @@ def verify_command(
     if not report.ok:
         # Through the error tree (exit 1): main() drops the code of a typer.Exit raised here.
         rules = sorted({f.rule for f in report.errors})
+        # Signature failures name each manifest: which child, and why, in the one line.
+        unsigned = [f.message for f in report.errors if f.rule.startswith("signature.")]
         raise VerificationFailed(
             f"{report.reference}: {len(report.errors)} error finding(s) ({', '.join(rules)})"
+            + "".join(f"; {message}" for message in unsigned)
         )
 
 

@@ -10,9 +10,13 @@ retry policy, and the workspace gives them its one registry client.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from dockyard.digest import Digest
+from dockyard.evidence.sign.image import SIGNATURE_CHECK, signature_findings
+from dockyard.evidence.sign.keys import VerifyingKey
 from dockyard.oci.copy import DEFAULT_JOBS, CopyResult, Progress, copy_image
+from dockyard.pipeline.sign import check_store
 from dockyard.platform import parse_platform
 from dockyard.publish.retain import RetainResult, retain
 from dockyard.ref import LayoutRef, Reference, parse_location, parse_repository
@@ -70,12 +74,17 @@ def verify_location(
     *,
     expect: VerifyOptions | None = None,
     smoke_image: str | None = None,
+    key: VerifyingKey | None = None,
     progress=None,
 ) -> Report:
-    """`dockyard verify LOCATION`: the image or index a location names, checked."""
+    """`dockyard verify LOCATION`: the image or index a location names, checked.
+
+    With `key` (`verify --key`), the cosign signatures of the index and of every
+    child are checked too, for the digest verify read: a `signature.*` finding
+    per manifest, an error for each without a signature valid with the key."""
     parsed = parse_location(location)
     store, reference = ws.open(parsed)
-    return verify_image(
+    report = verify_image(
         (store, reference),
         expect=expect,
         name=location,
@@ -83,6 +92,11 @@ def verify_location(
         insecure_registries=ws.settings.insecure_registries,
         progress=progress,
     )
+    if key is None:
+        return report
+    findings = signature_findings(check_store(store, report.digest, key))
+    platforms = tuple(replace(p, checks=(*p.checks, SIGNATURE_CHECK)) for p in report.platforms)
+    return replace(report, platforms=platforms, findings=(*report.findings, *findings))
 
 
 def retain_repository(

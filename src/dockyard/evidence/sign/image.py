@@ -200,14 +200,16 @@ def check_subject(store: Store, subject: Subject, key: VerifyingKey) -> Signatur
         why = f"no signature ({tag} not found)" if manifest is None else f"no signature in {tag}"
         return SignatureCheck(subject, False, 0, reason=why, missing=True)
     problems = []
-    for i, layer in enumerate(layers, 1):
+    for layer in layers:
         ok, said = _valid(store, layer, digest, key)
         if ok:
             return SignatureCheck(subject, True, len(layers), identity=said)
-        problems.append(f"signature {i}: {said}")
-    reason = (
-        f"none of {len(layers)} signature(s) in {tag} is valid with the key ({'; '.join(problems)})"
-    )
+        problems.append(said)
+    if len(problems) == 1:
+        reason = f"{tag}: {problems[0]}"
+    else:
+        each = "; ".join(f"{i}: {p}" for i, p in enumerate(problems, 1))
+        reason = f"{tag}: none of {len(layers)} signatures is valid with the key ({each})"
     return SignatureCheck(subject, False, len(layers), reason=reason)
 
 
