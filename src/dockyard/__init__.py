@@ -11,8 +11,8 @@ The Python API, for programs that drive dockyard without its command line:
 
 A Workspace turns Settings into the config, the plan, one registry client
 and the builder; the drivers (build, release, merge, build_push_by_digest,
-copy_location, verify_location, retain_repository, scan_location) each take one. The
-stages and values they are made of are exported too: the plan, build_plan,
+copy_location, verify_location, retain_repository, scan_location, sign_location)
+each take one. The stages and values they are made of are exported too: the plan, build_plan,
 verify_image, copy_image, retain, the stores, references, platforms,
 digests, the tag engine, the config and the error tree (`dockyard.errors`).
 A name is never that of a subpackage (`dockyard.verify`, `dockyard.publish`
@@ -47,6 +47,8 @@ _EXPORTS = {
     "retain_repository": "dockyard.pipeline.locations",
     "scan_location": "dockyard.pipeline.scan",
     "ScanResult": "dockyard.evidence.scan.result",
+    "sign_location": "dockyard.pipeline.sign",
+    "SignResult": "dockyard.pipeline.sign",
     # the plan
     "Plan": "dockyard.plan.model",
     "TargetPlan": "dockyard.plan.model",

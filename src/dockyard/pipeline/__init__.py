@@ -5,6 +5,7 @@
     fanout.py     CI fan-out: push each platform by digest, digest files for merge
     merge.py      CI fan-in: the digest files -> verified index -> publish
     locations.py  copy, verify and retain of images named directly (no dockyard.toml)
+    sign.py       sign an image (index and children), check its signatures, release's signer
     github.py     GitHub Actions' step files ($GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT)
     doctor.py     the machine checks behind `dockyard doctor`
 
@@ -15,5 +16,5 @@ returned, not raised: the result's `ok` is False, `exit_code` says 1 (or 2),
 and `error` (one line) with `stopped` (the stage) say what stopped it, next
 to everything that was done (which jobs built, where every tag is). The
 single-image drivers follow their nature: verify returns a Report (`ok`);
-copy and retain raise an OperationError, as a file copy would.
+copy, sign and retain raise an OperationError, as a file copy would.
 """
