@@ -103,6 +103,18 @@ class ScanConfig:
     ignore: tuple[IgnoreRule, ...] = ()
 
 
+# Formats an SBOM is written in (dockyard.evidence.sbom's names).
+SBOM_FORMATS = ("spdx", "cyclonedx")
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """[evidence]: what release attaches to every platform image, by digest, before publishing."""
+
+    sbom: tuple[str, ...] = ("spdx",)  # SBOM_FORMATS, one document each; () for none
+    provenance: bool = True  # the SLSA v1 provenance statement
+
+
 @dataclass(frozen=True)
 class SignConfig:
     """[sign]: the key release signs every published index and its children with."""
@@ -137,6 +149,7 @@ class Config:
     policy: Policy = Policy()
     retry: Retry = Retry()
     sign: SignConfig = SignConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
     scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dockyard.builders import BACKENDS
+from dockyard.config.evidencetable import EVIDENCE_KEYS, evidence_config
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.keysource import parse_key_source
@@ -39,7 +40,9 @@ from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import join_image
 
-SECTIONS = ("project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign")
+SECTIONS = (
+    "project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign", "evidence",
+)  # fmt: skip
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
@@ -90,6 +93,7 @@ def config_from_dict(
     scan = None  # no [scan]: release runs no vulnerability gate
     if "scan" in data:
         scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
+    evidence = evidence_config(fields, _section(fields, data, "evidence", EVIDENCE_KEYS))
     return Config(
         path=path,
         root=root,
@@ -102,6 +106,7 @@ def config_from_dict(
         targets=MappingProxyType(targets),
         groups=MappingProxyType(groups),
         scan=scan,
+        evidence=evidence,
     )
 
 
