@@ -22,6 +22,7 @@ size of an uncompressed layer; None when a layer is in another compression
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,6 +86,9 @@ class JobResult:
     error: str | None = None  # one line, for a failed job
     exit_code: int = EXIT_OK  # of the error: 2 bad input, 1 failed
     log_tail: tuple[str, ...] = ()  # last builder log lines of a failed build
+    # When the job ran (UTC), for the provenance statement; not in --json (seconds is).
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @property
     def ok(self) -> bool:

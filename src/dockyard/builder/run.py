@@ -35,6 +35,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -210,6 +211,7 @@ class _Run:
 
     def job(self, target: TargetPlan, job: Job) -> JobResult:
         started = time.monotonic()
+        started_at = datetime.now(UTC)
         self.progress.state(job, "resolving")
         layout = self.layout(target)
         prepared: _Prepared | None = None
@@ -220,7 +222,12 @@ class _Run:
             result = _failed(job, exc, prepared, log_tail=exc.log_tail, log_path=self.log_path(job))
         except DockyardError as exc:
             result = _failed(job, exc, prepared)
-        result = _with(result, seconds=time.monotonic() - started)
+        result = _with(
+            result,
+            seconds=time.monotonic() - started,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+        )
         self.progress.done(result)
         return result
 
