@@ -166,7 +166,7 @@ class _Scan:
         self.allow_foreign = tuple(allow_foreign)
         # The current layer's decompressed stream (set by _read once it knows the compression).
         self.current: DecompressedStream | None = None
-        self.view = View(limits.max_entries)
+        self.view: View[ElfHeader] = View(limits.max_entries)
         self.findings: list[Finding] = []
         self.compressed = 0
         self.uncompressed = 0

@@ -1,7 +1,9 @@
-"""The merged filesystem view of an image's layers, reduced to ELF programs.
+"""The merged filesystem view of an image's layers, reduced to the files a reader keeps.
 
 Pure and in memory (archscan feeds it tar entries; nothing is extracted).
-Per path only (layer index, ELF header) of ELF programs is kept; whiteouts
+Per path only (layer index, value) of the files a reader keeps is stored:
+archscan keeps ELF programs (their ElfHeader), the SBOM readers the package
+databases and Go build info they parse (any value; None = not kept). Whiteouts
 (`.wh.NAME`), opaque directories (`.wh..wh..opq`) and a non-directory
 replacing a directory remove what lower layers put there (never what the
 same layer put there); a later version of a file replaces the earlier one.
@@ -11,8 +13,9 @@ A hard link is resolved by `header_of`, a lookup in this view.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Generic, TypeVar
 
-from dockyard.verify.elf import ElfHeader
+V = TypeVar("V")
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -24,31 +27,33 @@ class LimitReached(Exception):
         self.total = total
 
 
-class _Node:
-    """A path of the final view that is, or leads to, an ELF program."""
+class _Node(Generic[V]):
+    """A path of the final view that is, or leads to, a kept file (`header`: its value)."""
 
     __slots__ = ("children", "header", "layer")
 
     def __init__(self) -> None:
-        self.children: dict[str, _Node] | None = None
-        self.header: ElfHeader | None = None
+        self.children: dict[str, _Node[V]] | None = None
+        self.header: V | None = None
         self.layer = -1
 
 
-class View:
-    """The merged filesystem, reduced to ELF programs and their directories.
+class View(Generic[V]):
+    """The merged filesystem, reduced to kept files (ELF programs: View[ElfHeader]) and
+    their directories.
 
     Removal of everything under a path is one dictionary pop plus a walk of
     what was removed, so whiteouts cost nothing where no ELF file lives.
     Walks are iterative: a hostile layer may nest paths thousands deep.
     """
 
-    def __init__(self, max_nodes: int) -> None:
-        self.root = _Node()
+    def __init__(self, max_nodes: int, *, what: str = "ELF files") -> None:
+        self.root: _Node[V] = _Node()
         self.nodes = 0
         self.max_nodes = max_nodes
+        self.what = what  # the kept files, as the limit's message names them
 
-    def _find(self, parts: tuple[str, ...], *, as_dirs: bool = True) -> _Node | None:
+    def _find(self, parts: tuple[str, ...], *, as_dirs: bool = True) -> _Node[V] | None:
         """The node at `parts`; with as_dirs, a file at any ancestor is gone
         (an entry below a path makes that path a directory)."""
         node = self.root
@@ -60,7 +65,7 @@ class View:
             node = node.children[part]
         return node
 
-    def _make(self, parts: tuple[str, ...]) -> _Node:
+    def _make(self, parts: tuple[str, ...]) -> _Node[V]:
         node = self.root
         for part in parts:
             # A directory now lives here: any file at this path is gone.
@@ -72,13 +77,13 @@ class View:
                 self.nodes += 1
                 if self.nodes > self.max_nodes:
                     raise LimitReached(
-                        f"more than {self.max_nodes} paths of ELF files in the image", total=True
+                        f"more than {self.max_nodes} paths of {self.what} in the image", total=True
                     )
                 child = node.children[part] = _Node()
             node = child
         return node
 
-    def put(self, parts: tuple[str, ...], layer: int, header: ElfHeader | None) -> None:
+    def put(self, parts: tuple[str, ...], layer: int, header: V | None) -> None:
         """A non-directory entry: it replaces the path, and hides lower layers' tree below it."""
         node = self._make(parts) if header is not None else self._find(parts)
         if node is None:
@@ -108,13 +113,13 @@ class View:
             node.header = None
             _prune_children(node, layer)
 
-    def header_of(self, parts: tuple[str, ...]) -> ElfHeader | None:
+    def header_of(self, parts: tuple[str, ...]) -> V | None:
         node = self._find(parts, as_dirs=False) if parts else None
         return None if node is None else node.header
 
-    def files(self) -> Iterator[tuple[str, ElfHeader]]:
-        """(display path, header) of every ELF program, in path order."""
-        stack: list[tuple[tuple[str, ...], _Node]] = [((), self.root)]
+    def files(self) -> Iterator[tuple[str, V]]:
+        """(display path, value) of every kept file, in path order."""
+        stack: list[tuple[tuple[str, ...], _Node[V]]] = [((), self.root)]
         while stack:
             parts, node = stack.pop()
             if node.header is not None:
@@ -124,7 +129,7 @@ class View:
                     stack.append(((*parts, name), node.children[name]))
 
 
-def _prune(node: _Node, layer: int) -> bool:
+def _prune(node: _Node[V], layer: int) -> bool:
     """Remove what layers below `layer` put in `node`'s subtree; True if nothing is left."""
     _prune_children(node, layer)
     if node.header is not None and node.layer < layer:
@@ -132,9 +137,9 @@ def _prune(node: _Node, layer: int) -> bool:
     return node.header is None and not node.children
 
 
-def _prune_children(node: _Node, layer: int) -> None:
+def _prune_children(node: _Node[V], layer: int) -> None:
     # Post-order without recursion: children before the parent decides it is empty.
-    stack: list[tuple[_Node, bool]] = [(node, False)]
+    stack: list[tuple[_Node[V], bool]] = [(node, False)]
     while stack:
         current, expanded = stack.pop()
         if not current.children:
