@@ -26,6 +26,8 @@
         ├── PublishFailed               publish failed; .result says where every tag is
         ├── ScanFailed                  the vulnerability scan found a finding at or above
         │                               the threshold, or the scanner itself failed
+        ├── SbomFailed                  an SBOM could not be made: syft failed, a layer
+        │                               could not be read, a document did not validate
         └── Unsupported                 a store cannot do this; callers fall back
 
 Library code raises only these; third-party exceptions (httpx, subprocess,
@@ -170,6 +172,10 @@ class PublishFailed(OperationError):
 
 class ScanFailed(OperationError):
     """The vulnerability scan found a finding at or above the threshold, or the scanner failed."""
+
+
+class SbomFailed(OperationError):
+    """An SBOM could not be made: syft failed, a layer could not be read, a document is invalid."""
 
 
 class Unsupported(OperationError):

@@ -15,7 +15,7 @@ from dockyard.errors import EXIT_FAILED, EXIT_INPUT, DockyardError
 COMMANDS = {
     "plan": "plan", "import": "imports", "inspect": "inspect", "tags": "tags", "copy": "copy",
     "lint": "lint", "doctor": "doctor", "verify": "verify", "retain": "retain", "build": "build",
-    "release": "release", "merge": "merge", "scan": "scan", "sign": "sign",
+    "release": "release", "merge": "merge", "scan": "scan", "sign": "sign", "sbom": "sbom",
 }  # fmt: skip
 
 
