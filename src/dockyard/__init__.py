@@ -11,10 +11,11 @@ The Python API, for programs that drive dockyard without its command line:
 
 A Workspace turns Settings into the config, the plan, one registry client
 and the builder; the drivers (build, release, merge, build_push_by_digest,
-copy_location, verify_location, retain_repository, scan_location, sign_location)
-each take one. The stages and values they are made of are exported too: the plan, build_plan,
-verify_image, copy_image, retain, the stores, references, platforms,
-digests, the tag engine, the config and the error tree (`dockyard.errors`).
+copy_location, verify_location, retain_repository, scan_location, sign_location,
+sbom_location) each take one. The stages and values they are made of are
+exported too: the plan, build_plan, verify_image, copy_image, retain, the
+stores, references, platforms, digests, the tag engine, the config and the
+error tree (`dockyard.errors`).
 A name is never that of a subpackage (`dockyard.verify`, `dockyard.publish`
 are packages), so the publish stage itself is `dockyard.publish.publish.publish`.
 
@@ -49,6 +50,8 @@ _EXPORTS = {
     "ScanResult": "dockyard.evidence.scan.result",
     "sign_location": "dockyard.pipeline.sign",
     "SignResult": "dockyard.pipeline.sign",
+    "sbom_location": "dockyard.pipeline.sbom",
+    "SbomResult": "dockyard.pipeline.sbom",
     # the plan
     "Plan": "dockyard.plan.model",
     "TargetPlan": "dockyard.plan.model",

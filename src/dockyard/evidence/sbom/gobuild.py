@@ -122,7 +122,7 @@ def _decode(blob: memoryview, *, eof: bool) -> tuple[str, BuildInfo | None]:
     if modinfo is None:
         return more if at == -1 else ("bad", None)
     go_version = version.decode("utf-8", "replace")
-    if not go_version.startswith(("go", "devel")):
+    if not go_version.startswith(("go", "devel")) or not go_version.isprintable():
         return "bad", None
     return "ok", parse_modinfo(go_version, _unwrap(modinfo))
 

@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import io
 import tarfile
-from dataclasses import dataclass
 from typing import IO
 
 from dockyard.errors import SbomFailed
-from dockyard.evidence.sbom import dpkg, pydist
-from dockyard.evidence.sbom.apk import INSTALLED
-from dockyard.evidence.sbom.distro import OS_RELEASE_PATHS
-from dockyard.evidence.sbom.gobuild import BuildInfo, BuildInfoFinder
+from dockyard.evidence.sbom import pydist
+from dockyard.evidence.sbom.gobuild import BuildInfoFinder
+from dockyard.evidence.sbom.readers import Kept, classify
 from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
 from dockyard.verify.archscan import ScanLimits
@@ -59,29 +57,6 @@ from dockyard.verify.layerview import OPAQUE, WHITEOUT, LimitReached, View
 # Debian desktop's dpkg status is ~10 MiB).
 MAX_DATABASE = 128 * MiB
 MAX_OS_RELEASE = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Kept:
-    """What the readers keep of one file: its kind and bytes, or a binary's Go build info."""
-
-    kind: str  # "dpkg", "apk", "python", "os-release", "go"
-    data: bytes = b""
-    go: BuildInfo | None = None
-
-
-def classify(parts: tuple[str, ...]) -> str | None:
-    """The kind of database file a path (components, no leading /) is, or None."""
-    path = "/".join(parts)
-    if path in OS_RELEASE_PATHS:
-        return "os-release"
-    if path == INSTALLED:
-        return "apk"
-    if dpkg.is_status_file(parts):
-        return "dpkg"
-    if pydist.is_metadata_file(parts):
-        return "python"
-    return None
 
 
 # How much of each kind is read: (cap, whether a bigger file is an error or read in part).

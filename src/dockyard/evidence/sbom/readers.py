@@ -2,6 +2,9 @@
 
     packages = packages_from_files(read_image_files(store, manifest))
 
+`classify` says which files a reader wants (by path; ELF binaries are
+recognised by their content as they stream by), `Kept` is what is kept of one.
+
 Used when syft is not (see syft.py). Each kind of file goes to its reader:
 dpkg status and status.d (dpkg.py), apk's installed database (apk.py),
 Python METADATA / PKG-INFO (pydist.py) and the Go build info of binaries
@@ -14,14 +17,37 @@ jars, …) and licenses of dpkg packages; syft covers them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dockyard.evidence.packages import Package
-from dockyard.evidence.sbom.apk import parse_apk_installed
+from dockyard.evidence.sbom.apk import INSTALLED, parse_apk_installed
 from dockyard.evidence.sbom.distro import OS_RELEASE_PATHS, Distro, parse_os_release
-from dockyard.evidence.sbom.dpkg import parse_dpkg_status
-from dockyard.evidence.sbom.gobuild import go_packages
-from dockyard.evidence.sbom.imagefs import Kept
-from dockyard.evidence.sbom.pydist import parse_metadata
+from dockyard.evidence.sbom.dpkg import is_status_file, parse_dpkg_status
+from dockyard.evidence.sbom.gobuild import BuildInfo, go_packages
+from dockyard.evidence.sbom.pydist import is_metadata_file, parse_metadata
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the readers keep of one file: its kind and bytes, or a binary's Go build info."""
+
+    kind: str  # "dpkg", "apk", "python", "os-release", "go"
+    data: bytes = b""
+    go: BuildInfo | None = None
+
+
+def classify(parts: tuple[str, ...]) -> str | None:
+    """The kind of database file a path (components, no leading /) is, or None."""
+    path = "/".join(parts)
+    if path in OS_RELEASE_PATHS:
+        return "os-release"
+    if path == INSTALLED:
+        return "apk"
+    if is_status_file(parts):
+        return "dpkg"
+    if is_metadata_file(parts):
+        return "python"
+    return None
 
 
 def packages_from_files(files: Sequence[tuple[str, Kept]]) -> list[Package]:
