@@ -23,7 +23,10 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from dockyard.evidence.artifacts import find
+from dockyard.oci import mediatypes as mt
 from dockyard.oci.copy import copy_image
+from dockyard.oci.layout import LayoutStore
+from dockyard.oci.models import parse_manifest
 from dockyard.oci.registry import RegistryClient
 from tests.helpers.debianimage import CREATED, debian_index, installed
 
@@ -121,6 +124,30 @@ def test_syft_and_the_own_readers_agree_on_the_dpkg_packages(image):
         }
     assert got["syft"] == got["own"]
     assert len(got["own"]) == len(installed(roots["linux/amd64"]))
+
+
+def test_a_docker_format_image_is_read_by_syft_and_the_own_readers(image, tmp_path):
+    # buildah --format docker (kept for HEALTHCHECK) writes Docker schema 2 manifests into layouts.
+    _location, store, result, roots = image
+    child = parse_manifest(*store.manifest_get(str(result.images[0].manifest.digest)))
+    docker = LayoutStore(tmp_path / "docker")
+    for desc in child.blobs:
+        with store.blob_open(desc.digest) as blob:
+            docker.blob_put(desc.digest, desc.size, blob)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": mt.DOCKER_MANIFEST,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "digest": str(child.config.digest), "size": child.config.size},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "digest": str(d.digest), "size": d.size} for d in child.layers],
+    }).encode()  # fmt: skip
+    docker.manifest_put(manifest, mt.DOCKER_MANIFEST, tag="d")
+    for env in (None, OWN):
+        proc = dockyard("sbom", f"oci:{tmp_path / 'docker'}:d", "--format", "cyclonedx", env=env)
+        assert proc.returncode == 0, proc.stderr
+        [bom] = json.loads(proc.stdout)
+        debs = {(c["name"], c["version"]) for c in bom["components"] if c["purl"].startswith("pkg:deb/")}
+        assert debs == dpkg_expected(roots["linux/amd64"])
 
 
 def test_two_runs_give_the_same_bytes(image):
