@@ -16,7 +16,8 @@ apk's installed database and Python distributions' METADATA / PKG-INFO
 headers; of every ELF executable or shared object, its Go build info (the
 file is read as it streams by until the build info is found). A symlink is
 never followed (/etc/os-release → ../usr/lib/os-release is read at its
-target's own path); a hard link keeps what its target kept.
+target's own path); a hard link keeps what its target kept when it is a
+binary, or a database file linked under a database's name.
 
 Anything that stops a layer being read (damage, a cap, a compression
 without a decompressor) fails the SBOM (SbomFailed): a partial list of
