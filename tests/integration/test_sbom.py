@@ -23,6 +23,7 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from dockyard.evidence.artifacts import find
+from dockyard.evidence.sbom.generate import packages_of
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.copy import copy_image
 from dockyard.oci.layout import LayoutStore
@@ -148,6 +149,17 @@ def test_a_docker_format_image_is_read_by_syft_and_the_own_readers(image, tmp_pa
         [bom] = json.loads(proc.stdout)
         debs = {(c["name"], c["version"]) for c in bom["components"] if c["purl"].startswith("pkg:deb/")}
         assert debs == dpkg_expected(roots["linux/amd64"])
+
+
+def test_packages_of_is_what_the_sbom_lists(image):
+    # The scan judges packages_of(store, child digest, platform): the SBOM's own list.
+    location, store, result, _roots = image
+    child = result.images[1]
+    proc = dockyard("sbom", location, "--platform", str(child.platform), "--format", "cyclonedx", env=OWN)
+    assert proc.returncode == 0, proc.stderr
+    listed = {unquote(c["purl"]) for c in json.loads(proc.stdout)["components"]}
+    got = packages_of(store, str(child.manifest.digest), child.platform, environ=OWN)
+    assert {unquote(p.purl) for p in got} == listed
 
 
 def test_two_runs_give_the_same_bytes(image):

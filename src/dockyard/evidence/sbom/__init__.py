@@ -1,7 +1,8 @@
 """SBOMs: the packages of each platform image, as SPDX 2.3 or CycloneDX 1.6 JSON.
 
     generate.py   per platform image: packages (syft, else the own readers), the
-                  document, and attaching it to the image by digest
+                  document, and attaching it to the image by digest; packages_of,
+                  the same package list for the scan
     syft.py       syft run offline on a one-image layout of the platform image
     syftjson.py   pure: syft's JSON -> Packages
     imagefs.py    the files the own readers parse, from the image's final filesystem

@@ -4,6 +4,7 @@
     docs = [sbom_document(store, image, name="ghcr.io/acme/api", fmt=get_format("spdx"),
                           syft=find_syft(os.environ)) for image in images]
     docs = [attach_document(store, doc) for doc in docs]      # each now has .attached
+    packages = packages_of(store, "sha256:<child>", platform)  # what the scan judges
 
 Every platform image of an index (attestation entries are not platforms),
 or the single image a manifest is. Its packages come from syft when there
@@ -31,7 +32,7 @@ from dockyard.evidence.sbom.formats import Format
 from dockyard.evidence.sbom.imagefs import read_image_files
 from dockyard.evidence.sbom.inventory import ImageSubject, make_inventory, parse_created
 from dockyard.evidence.sbom.readers import packages_from_files
-from dockyard.evidence.sbom.syft import syft_packages
+from dockyard.evidence.sbom.syft import find_syft, syft_packages
 from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest, parse_manifest
 from dockyard.oci.store import Store
@@ -76,12 +77,19 @@ class SbomDocument:
 
 
 def platform_images(
-    store: Store, reference: str, *, platform: Platform | None = None, where: str = ""
+    store: Store,
+    reference: str,
+    *,
+    platform: Platform | None = None,
+    where: str = "",
+    any_single: bool = False,
 ) -> list[PlatformImage]:
     """The platform images `reference` names (all of an index, or the one asked for).
 
     InputError (exit 2) when `platform` is given and no image is for it,
     naming what there is. `where` names the location in that message.
+    `any_single`: a lone image manifest is taken whatever platform its
+    config says (its digest was chosen already, from an index entry).
     """
     where = where or reference
     raw, media_type = store.manifest_get(reference)
@@ -93,6 +101,8 @@ def platform_images(
         found = [PlatformImage(_normal(config.platform), top.descriptor(), top, config)]
     else:
         found = [_child(store, top, entry) for entry in _entries(top, platform)]
+    if any_single and isinstance(top, Manifest):
+        return found
     chosen = [image for image in found if platform is None or matches(platform, image.platform)]
     if not chosen:
         there = ", ".join(sorted({str(i.platform) for i in found} | _listed(top))) or "none"
@@ -123,6 +133,40 @@ def _normal(p: Platform) -> Platform:
         return p  # a platform dockyard does not know: named as the image names it
 
 
+def image_packages(
+    store: Store,
+    image: PlatformImage,
+    *,
+    syft: str | None,
+    environ: Mapping[str, str] = os.environ,
+    limits: ScanLimits = ScanLimits(),
+) -> tuple[list[Package], list[tuple[str, str]]]:
+    """(packages, the tools that read them) of one platform image: syft's, or the own readers'."""
+    tools = [("dockyard", __version__)]
+    if syft is None:
+        return packages_from_files(read_image_files(store, image.manifest, limits=limits)), tools
+    packages, version = syft_packages(syft, store, image.manifest, environ=environ)
+    return packages, [*tools, ("syft", version or "unknown")]
+
+
+def packages_of(
+    store: Store,
+    reference: str,
+    platform: Platform | None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+) -> list[Package]:
+    """The packages of the image `reference` names, exactly as its SBOM lists them (the scan's input).
+
+    A single image is read whatever its config says; of an index, the image
+    for `platform`. syft reads it when there is one, else the own readers
+    (find_syft: `DOCKYARD_SYFT` decides as for `dockyard sbom`). Sorted.
+    """
+    images = platform_images(store, reference, platform=platform, any_single=True)
+    packages, _ = image_packages(store, images[0], syft=find_syft(environ), environ=environ)
+    return sorted(set(packages))
+
+
 def sbom_document(
     store: Store,
     image: PlatformImage,
@@ -135,12 +179,7 @@ def sbom_document(
 ) -> SbomDocument:
     """The SBOM of one platform image (`name`: the image as the document names it; `syft`:
     the binary to run, None for dockyard's own readers; `environ`: syft's environment)."""
-    tools: list[tuple[str, str]] = [("dockyard", __version__)]
-    if syft is not None:
-        packages, version = syft_packages(syft, store, image.manifest, environ=environ)
-        tools.append(("syft", version or "unknown"))
-    else:
-        packages = packages_from_files(read_image_files(store, image.manifest, limits=limits))
+    packages, tools = image_packages(store, image, syft=syft, environ=environ, limits=limits)
     subject = ImageSubject(
         name=name,
         digest=image.descriptor.digest,
