@@ -13,6 +13,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
+from dockyard.config.model import SBOM_FORMATS
 from dockyard.digest import parse_digest
 from dockyard.errors import InputError
 from dockyard.evidence.packages import DEBIAN, GO, PYPI, Package
@@ -144,6 +145,10 @@ def test_the_image_purl():
         f"pkg:oci/api@sha256:{DIGEST.hex}?arch=arm64&repository_url=127.0.0.1:5000/acme/api")
     layout = ImageSubject("oci:dist/oci/API", DIGEST, mt.OCI_MANIFEST, 1, Platform("linux", "amd64"), EPOCH)
     assert layout.purl() == f"pkg:oci/api@sha256:{DIGEST.hex}?arch=amd64"
+
+
+def test_the_config_names_the_formats_this_module_writes():
+    assert set(SBOM_FORMATS) == set(FORMATS)  # [evidence] sbom = [...] is checked against the former
 
 
 def test_formats_are_one_dict_and_an_unknown_one_is_bad_input():

@@ -4,6 +4,7 @@
                   referrer (subject = the image), and read back digest-checked
     packages.py   pure: Package, what the SBOM lists and the scan judges
     provenance.py pure: SLSA v1 provenance of one platform image as an in-toto v1 statement
+    sbom/         SBOMs per platform image (syft or the own readers; SPDX 2.3, CycloneDX 1.6)
     scan/         the vulnerability gate: OSV matching per ecosystem, grype/trivy, ignores
     sign/         cosign-compatible signatures of the index and every child, DSSE envelopes
 
