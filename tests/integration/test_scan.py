@@ -105,9 +105,10 @@ def images(registry, tmp_path_factory) -> dict[str, str]:
 @pytest.mark.parametrize("where", ["layout", "registry"])
 def test_the_scan_finds_exactly_the_advisory_affecting_busybox(images, tmp_path, where):
     osv = write_osv(tmp_path / "osv")
-    proc = dockyard(
-        "scan", images[where], "--osv-db", str(osv), "--json", cwd=tmp_path, env=no_scanner_env()
-    )
+    # dockyard's own SBOM readers: the image's dpkg packages and nothing else. (syft also
+    # lists the busybox binary itself, an ecosystem no advisory here names: one note more.)
+    env = no_scanner_env() | {"DOCKYARD_SYFT": "0"}
+    proc = dockyard("scan", images[where], "--osv-db", str(osv), "--json", cwd=tmp_path, env=env)
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     version = busybox_version()

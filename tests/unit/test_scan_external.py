@@ -12,7 +12,6 @@ from dockyard.errors import InputError, ScanFailed
 from dockyard.evidence.scan.external import ExternalScanner, ImageSource, find_scanner
 from dockyard.evidence.scan.image import OsvMatcher
 from dockyard.evidence.scan.scannerjson import parse_grype, parse_trivy
-from dockyard.evidence.scan.source import distro_of, parse_dpkg_status
 from dockyard.pipeline.scan import NO_SCANNER, choose_scanner, scan_options
 from dockyard.workspace import Settings, Workspace
 
@@ -148,20 +147,3 @@ def test_flags_over_the_projects_scan_table(tmp_path):
         ["CVE-1"],
     )
     assert scan_options(inside, fail_on="low").fail_on == "low"
-
-
-def test_the_placeholder_reads_installed_dpkg_entries():
-    status = (
-        "Package: busybox-static\nStatus: install ok installed\nArchitecture: arm64\n"
-        "Source: busybox (1:1.35.0-4+deb12u1)\nVersion: 1:1.35.0-4+deb12u1+b1\n\n"
-        "Package: libc6\nStatus: install ok installed\nArchitecture: arm64\nSource: glibc\nVersion: 2.36-9+deb12u4\n\n"
-        "Package: old\nStatus: deinstall ok config-files\nVersion: 1.0-1\n"
-    )
-    packages = parse_dpkg_status(status, distro=distro_of('ID=debian\nVERSION_ID="12"\n'))
-    assert [(p.name, p.version, p.source) for p in packages] == [
-        ("busybox-static", "1:1.35.0-4+deb12u1+b1", "busybox"), ("libc6", "2.36-9+deb12u4", "glibc")]  # fmt: skip
-    assert packages[0].purl == (
-        "pkg:deb/debian/busybox-static@1:1.35.0-4%2Bdeb12u1%2Bb1"
-        "?arch=arm64&distro=debian-12&upstream=busybox%401:1.35.0-4%2Bdeb12u1"
-    )
-    assert distro_of("ID=debian\n") == ""

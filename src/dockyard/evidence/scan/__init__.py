@@ -11,7 +11,6 @@
     result.py       pure: Finding, ScanResult (failing, ok, to_json)
     scannerjson.py  pure: grype's and trivy's JSON reports -> Findings
     external.py     grype or trivy on PATH, run per platform image (subprocess)
-    source.py       PLACEHOLDER until the sbom branch: the image's dpkg packages
 
 The pipeline (pipeline/scan.py) chooses the scanner: an OSV directory
 (`--osv-db`, `[scan] osv-db`), else grype, else trivy on PATH, else exit 2.

@@ -20,14 +20,14 @@ from dockyard.config.model import DEFAULT_FAIL_ON, IgnoreRule
 from dockyard.digest import sha256_digest
 from dockyard.errors import DigestMismatch, InputError
 from dockyard.evidence.packages import Package
+
+# The SBOM branch's reader replaces this one import at merge (see source.py).
+from dockyard.evidence.sbom.generate import packages_of
 from dockyard.evidence.scan.external import ExternalScanner, ImageSource
 from dockyard.evidence.scan.ignore import apply_ignores
 from dockyard.evidence.scan.match import match_packages
 from dockyard.evidence.scan.osv import OsvDatabase
 from dockyard.evidence.scan.result import Finding, PlatformScan, ScanResult
-
-# The SBOM branch's reader replaces this one import at merge (see source.py).
-from dockyard.evidence.scan.source import packages_of_placeholder as packages_of
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import Index, Manifest, parse_manifest
 from dockyard.oci.store import Store
@@ -82,7 +82,7 @@ def scan_image(
             found, problems = match_packages(packages, scanner.db, platform=label)
             if not packages:
                 problems.append(
-                    f"{label or 'the image'}: no packages found (dpkg status only, for now)"
+                    f"{label or 'the image'}: no packages found"
                 )
             scanned.append(PlatformScan(label, digest, len(packages)))
         else:
