@@ -55,6 +55,7 @@ from dockyard.oci.copy import copy_image
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.registry import RegistryClient
 from dockyard.pipeline.build import build
+from dockyard.pipeline.evidence import attach_evidence
 from dockyard.plan.model import Plan
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import Reference, parse_repository
@@ -411,6 +412,9 @@ def build_push_by_digest(
     result = build(ws, progress=progress)
     pushed: tuple[DigestRecord, ...] = ()
     if result.ok:
+        # The same SBOMs and provenance a one-go release attaches, carried by the push.
+        # Unsigned here: the fan-out runners need no key; merge signs the images.
+        attach_evidence(ws, ws.plan, result)
         pushed = push_by_digest(
             ws.plan, result, repository=repo, digest_dir=digest_dir, client=ws.registry
         )

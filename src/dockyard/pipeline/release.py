@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockyard.builder.backends import Backend
@@ -49,6 +49,7 @@ from dockyard.builder.run import BuildProgress, build_plan
 from dockyard.errors import EXIT_FAILED, EXIT_OK, InputError, OperationError, PublishFailed
 from dockyard.evidence.sign.keys import SigningKey
 from dockyard.oci.layout import LayoutStore
+from dockyard.pipeline.evidence import EvidenceCounts, attach_evidence
 from dockyard.pipeline.github import write_github
 from dockyard.pipeline.scan import ReleaseGate, TargetScan, gate_message, release_gate
 from dockyard.pipeline.sign import publish_signer, release_key
@@ -144,6 +145,7 @@ class ReleaseResult:
     build: BuildResult
     verify: tuple[TargetVerify, ...] = ()
     scan: tuple[TargetScan, ...] = ()  # empty when the config has no [scan]
+    evidence: Mapping[str, EvidenceCounts] = field(default_factory=dict)  # target -> counts
     publish: PublishResult | None = None
     dry_run: bool = False
     seconds: float = 0.0
@@ -174,6 +176,7 @@ class ReleaseResult:
             "build": self.build.to_json(),
             "verify": [v.to_json() for v in self.verify],
             "scan": [s.to_json() for s in self.scan],
+            "evidence": {name: c.to_json() for name, c in self.evidence.items()},
             "publish": None if self.publish is None else self.publish.to_json(),
         }
 
@@ -248,6 +251,8 @@ def _release(
         unsafe = [s for s in done.scan if not s.ok]
         if unsafe:
             return _stop(done, SCAN, gate_message(unsafe), started)
+    # SBOMs and provenance go into the layouts by digest; publish carries them everywhere.
+    done = replace(done, evidence=attach_evidence(ws, plan, built, key=key, say=say))
     items = publish_items(plan, built, records={v.target: v.record for v in verified})
     say(_publish_line(items, dry_run=dry_run))
     try:
