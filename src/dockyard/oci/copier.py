@@ -122,12 +122,17 @@ class Copier:
         head = self.dst.manifest_head(str(desc.digest))
         return head is not None and head[0] == desc.digest
 
-    def put_tree(self, root: Manifest | Index, *, tag: str | None) -> None:
-        """Everything `root` needs, then `root` itself (under `tag`: the last write)."""
+    def put_tree(
+        self, root: Manifest | Index, *, tag: str | None, before_root: Callable[[], object] | None = None
+    ) -> None:
+        """Everything `root` needs, then `before_root()` (the evidence), then `root` itself
+        (under `tag`: the last write)."""
         if isinstance(root, Index):
             self.put_children(root)
         else:
             self.copy_blobs(root.blobs)
+        if before_root is not None:
+            before_root()
         self.dst.manifest_put(root.raw, root.media_type, tag=tag)
         self.tally.manifest("copied")
 

@@ -3,9 +3,12 @@
     result = copy_image(src, "v1", dst, tag="v1", jobs=4)      # stores already open
 
 Order and atomicity: blobs before the manifests that name them, children
-before their index, the tag last. Children are put by digest; the root is put
-under the tag as the final request, so a copy that fails anywhere leaves no
-tag pointing at something incomplete (a tag that existed keeps its old digest).
+before their index, then the evidence attached to the root and to every
+manifest under it (its referrers and cosign's `sha256-<hex>.sig/.att/.sbom`
+tags: oci/carry.py; `referrers=False` leaves it), the tag last. Children are
+put by digest; the root is put under the tag as the final request, so a copy
+that fails anywhere leaves no tag pointing at something incomplete or at an
+image whose evidence did not arrive (a tag that existed keeps its old digest).
 
 Doing as little as possible:
 - the destination tag is HEADed first: already the source digest -> each
@@ -25,8 +28,9 @@ A blob transfer whose stream cannot be rewound is retried here as a whole
 classifier names, honouring Retry-After; after a failure, a HEAD first
 checks whether the upload committed anyway.
 
-Here: `copy_image` (the order above). The steps are `copier.Copier`; the
-`Progress` protocol and `CopyResult` are in copyresult.py. `dockyard copy
+Here: `copy_image` (the order above). The steps are `copier.Copier`, the
+evidence's `carry.carry_evidence`; the `Progress` protocol and `CopyResult`
+are in copyresult.py. `dockyard copy
 SRC DST` (locations parsed, stores opened) is `pipeline.locations.copy_location`.
 """
 
@@ -35,11 +39,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from dockyard.digest import Digest
 from dockyard.errors import InputError, NotFound
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.carry import carry_evidence
 from dockyard.oci.copier import Copier
-from dockyard.oci.copyresult import BlobCounts, CopyResult, ManifestCounts, NoProgress, Progress
+from dockyard.oci.copyresult import (
+    BlobCounts,
+    CopyResult,
+    EvidenceCounts,
+    ManifestCounts,
+    NoProgress,
+    Progress,
+)
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import Index, Manifest, parse_manifest
 from dockyard.oci.retry import RetryPolicy
@@ -66,13 +80,15 @@ def copy_image(
     progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
     names: tuple[str, str] | None = None,
+    referrers: bool = True,
 ) -> CopyResult:
     """Copy the image or index `reference` names in `src` to `dst`, under `tag`.
 
     `tag=None` puts the root by digest only. `digest`, when given, is what the
     destination named: the source must have that digest. `platform` copies
     only the index's child for that platform (as the root, under `tag`).
-    `names` are the (source, destination) texts for the result.
+    `names` are the (source, destination) texts for the result. `referrers`
+    carries the evidence attached to what is copied (oci/carry.py).
     """
     if not 1 <= jobs <= MAX_JOBS:
         raise InputError(f"--jobs {jobs}: expected a number from 1 to {MAX_JOBS}")
@@ -93,7 +109,8 @@ def copy_image(
             progress=progress or NoProgress(),
             sleep=sleep,
         )
-        up_to_date = _copy_root(copier, root, tag)
+        carry = partial(_carry, copier, root) if referrers else _nothing
+        up_to_date = _copy_root(copier, root, tag, carry)
     tally = copier.tally
     return CopyResult(
         source=source,
@@ -106,25 +123,52 @@ def copy_image(
         blobs=BlobCounts(**tally.blobs),
         manifests=ManifestCounts(**tally.manifests),
         seconds=time.monotonic() - started,
+        evidence=EvidenceCounts(**tally.evidence) if referrers else None,
     )
 
 
-def _copy_root(copier: Copier, root: Manifest | Index, tag: str | None) -> bool:
-    """True when the destination already had it all (nothing written)."""
+def _copy_root(
+    copier: Copier, root: Manifest | Index, tag: str | None, carry: Callable[[], bool]
+) -> bool:
+    """True when the destination already had it all (nothing written). `carry()` puts the
+    evidence once the children are there, before the root's tag (True: nothing sent)."""
     dst = copier.dst
     if tag is not None:
         current = dst.manifest_head(tag)
         if current is not None and current[0] == root.digest:
-            return _children_there(copier, root)
+            whole = _children_there(copier, root)
+            return carry() and whole
     if copier.present(root.descriptor()):
         whole = _children_there(copier, root)
+        quiet = carry()
         if tag is None:
-            return whole
+            return whole and quiet
         dst.manifest_put(root.raw, root.media_type, tag=tag)
         copier.tally.manifest("copied")
         return False
-    copier.put_tree(root, tag=tag)
+    copier.put_tree(root, tag=tag, before_root=carry)
     return False
+
+
+def _nothing() -> bool:
+    return True
+
+
+def _carry(copier: Copier, root: Manifest | Index) -> bool:
+    """The evidence of the root and of every manifest under it (oci/carry.py)."""
+    return carry_evidence(copier, [*_under(copier, root), root.digest])
+
+
+def _under(copier: Copier, root: Manifest | Index) -> list[Digest]:
+    """The digests of every manifest under `root` (nested indexes read from the source)."""
+    if not isinstance(root, Index):
+        return []
+    out: list[Digest] = []
+    for child in root.manifests:
+        out.append(child.digest)
+        if child.media_type in mt.INDEX_TYPES:
+            out.extend(_under(copier, copier.index_of(child)))
+    return out
 
 
 def _children_there(copier: Copier, root: Manifest | Index) -> bool:

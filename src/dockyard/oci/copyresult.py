@@ -1,13 +1,14 @@
 """What a copy reports: the `Progress` protocol while it works, `CopyResult` after.
 
-`Tally` counts blobs and manifests from the copy's worker threads; the counts
-become the result's `BlobCounts` and `ManifestCounts`.
+`Tally` counts blobs, manifests and carried evidence from the copy's worker
+threads; the counts become the result's `BlobCounts`, `ManifestCounts` and
+`EvidenceCounts`.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from dockyard.digest import Digest
@@ -41,6 +42,31 @@ class ManifestCounts:
 
 
 @dataclass(frozen=True)
+class EvidenceCounts:
+    """What was carried along with the image (oci/carry.py): referrers and cosign tags."""
+
+    referrers_copied: int = 0
+    referrers_skipped: int = 0  # listed and present at the destination already
+    tags_copied: int = 0
+    tags_skipped: int = 0  # already on the same digest at the destination
+    tags_diverged: int = 0  # the destination's holds layers the source's lacks: left as it was
+
+    @property
+    def copied(self) -> int:
+        return self.referrers_copied + self.tags_copied
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "referrers": {"copied": self.referrers_copied, "skipped": self.referrers_skipped},
+            "cosign_tags": {
+                "copied": self.tags_copied,
+                "skipped": self.tags_skipped,
+                "diverged": self.tags_diverged,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class CopyResult:
     """What a copy moved: the digest, blobs and manifests copied or already there, bytes, time."""
 
@@ -54,6 +80,7 @@ class CopyResult:
     blobs: BlobCounts
     manifests: ManifestCounts
     seconds: float
+    evidence: EvidenceCounts | None = None  # None: not carried (--no-referrers)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +98,7 @@ class CopyResult:
                 "bytes": self.blobs.bytes,
             },
             "manifests": {"copied": self.manifests.copied, "skipped": self.manifests.skipped},
+            "evidence": self.evidence.to_json() if self.evidence is not None else None,
             "seconds": round(self.seconds, 3),
         }
 
@@ -82,6 +110,7 @@ class Tally:
         self._lock = threading.Lock()
         self.blobs = {"copied": 0, "skipped": 0, "mounted": 0, "bytes": 0}
         self.manifests = {"copied": 0, "skipped": 0}
+        self.evidence = {f.name: 0 for f in fields(EvidenceCounts)}
 
     def blob(self, outcome: str, size: int = 0) -> None:
         with self._lock:
@@ -91,6 +120,15 @@ class Tally:
     def manifest(self, outcome: str, n: int = 1) -> None:
         with self._lock:
             self.manifests[outcome] += n
+
+    def carried(self, what: str, outcome: str) -> None:
+        """One piece of evidence: `what` is referrers or tags, outcome an EvidenceCounts suffix."""
+        with self._lock:
+            self.evidence[f"{what}_{outcome}"] += 1
+
+    def evidence_copied(self) -> int:
+        with self._lock:
+            return self.evidence["referrers_copied"] + self.evidence["tags_copied"]
 
 
 class NoProgress:
