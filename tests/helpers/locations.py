@@ -22,13 +22,16 @@ def copy_location(
     retry_attempts: int = 3,
     progress=None,
     environ: Mapping[str, str] | None = None,
+    referrers: bool = True,
 ) -> CopyResult:
     """`dockyard copy SOURCE DESTINATION` with these options, in-process."""
     given = copy_settings(
         insecure_registry=insecure_registries, ca_cert=ca_cert, retry_attempts=retry_attempts, jobs=jobs
     )
     with Workspace(given, environ=environ) as ws:
-        return locations.copy_location(ws, source, destination, platform=platform, jobs=jobs, progress=progress)
+        return locations.copy_location(
+            ws, source, destination, platform=platform, jobs=jobs, progress=progress, referrers=referrers
+        )
 
 
 def verify_location(location: str, *, expect=None, smoke_image: str | None = None):

@@ -27,6 +27,15 @@ def copy_command(
         typer.Option("--platform", metavar="P", help="Copy only this platform's image (e.g. linux/arm64)."),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", metavar="N", help="Parallel blob transfers.")] = 4,
+    no_referrers: Annotated[
+        # Carried by default (oras cp needs -r, regctl --referrers --digest-tags): a promotion
+        # that drops its signatures and SBOMs is the surprise, not the other way round.
+        bool,
+        typer.Option(
+            "--no-referrers",
+            help="Leave the evidence behind: the OCI referrers and cosign .sig/.att/.sbom tags.",
+        ),
+    ] = False,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     retry_attempts: Annotated[
@@ -34,7 +43,7 @@ def copy_command(
     ] = 3,
     json_: JsonFlag = False,
 ) -> None:
-    """Copy an image or a multi-platform index: blobs, then children, then the tag."""
+    """Copy an image or a multi-platform index: blobs, children, their evidence, then the tag."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.settings import copy_settings
     from dockyard.config.sizes import round_size
@@ -48,7 +57,10 @@ def copy_command(
         insecure_registry=insecure_registry, ca_cert=ca_cert, retry_attempts=retry_attempts, jobs=jobs
     )
     with Workspace(given) as ws, _progress() as progress:
-        result = copy_location(ws, source, destination, platform=platform, jobs=jobs, progress=progress)
+        result = copy_location(
+            ws, source, destination, platform=platform, jobs=jobs, progress=progress,
+            referrers=not no_referrers,
+        )  # fmt: skip
     if json_:
         emit_json(result.to_json())
         return
@@ -58,8 +70,18 @@ def copy_command(
     b = result.blobs
     say(
         f"{result.destination}  {result.digest}  blobs: {b.copied} copied ({round_size(b.bytes)}), "
-        f"{b.mounted} mounted, {b.skipped} present; {result.seconds:.2f} s"
+        f"{b.mounted} mounted, {b.skipped} present{_evidence(result.evidence)}; {result.seconds:.2f} s"
     )
+
+
+def _evidence(e) -> str:
+    """`, evidence: 2 referrers, 1 cosign tag carried (1 present)`, or "" when none was seen."""
+    if e is None or not (e.copied or e.referrers_skipped or e.tags_skipped or e.tags_diverged):
+        return ""
+    text = f", evidence: {e.referrers_copied} referrers, {e.tags_copied} cosign tags carried"
+    present = e.referrers_skipped + e.tags_skipped
+    text += f" ({present} present)" if present else ""
+    return text + (f", {e.tags_diverged} cosign tags left as they were" if e.tags_diverged else "")
 
 
 class _Silent:

@@ -33,10 +33,13 @@ def copy_location(
     platform: str | None = None,
     jobs: int = DEFAULT_JOBS,
     progress: Progress | None = None,
+    referrers: bool = True,
 ) -> CopyResult:
     """`dockyard copy SRC DST`: parse both locations, open their stores, copy.
 
-    A layout destination without a tag takes the source's tag, else `latest`.
+    The evidence attached to the image comes along (referrers and cosign tags;
+    `referrers=False`: `--no-referrers`). A layout destination without a tag
+    takes the source's tag, else `latest`.
     Both registry ends share the workspace's client (one connection pool, one
     token cache).
     """
@@ -56,6 +59,7 @@ def copy_location(
         retry=ws.registry_options.retry,
         progress=progress,
         names=(str(src_loc), str(dst_loc)),
+        referrers=referrers,
     )
 
 
