@@ -26,7 +26,7 @@ def inspect_command(
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
 ) -> None:
-    """Show an image or index: platforms, digests, sizes, user, healthcheck, labels."""
+    """Show an image or index: platforms, digests, sizes, user, healthcheck, labels, referrers."""
     from dockyard.cli.output import emit_json
     from dockyard.oci.inspect import inspect_location, raw_manifest
 
@@ -55,6 +55,8 @@ def _render(result) -> None:
         for child in result.children:
             kind = "attestation" if child.is_attestation else str(child.platform or "-")
             say(f"  {kind:<16} {child.digest}  {child.size}")
+    if result.is_index:
+        _attached(say, result.attached, "")
     for image in result.images:
         c = image.config
         say("")
@@ -70,3 +72,19 @@ def _render(result) -> None:
         say(f"  uncompressed: {unc if unc is not None else '(not computed: --uncompressed)'}")
         for key, value in sorted(c.labels.items()):
             say(f"  label         {key}={value}")
+        _attached(say, image.attached, "  ")
+
+
+def _attached(say, found, indent: str) -> None:
+    """What is attached to a manifest: its referrers by artifactType, and cosign's tags."""
+    if found is None:
+        return
+    if indent == "" and (found.referrers or found.tags):
+        say("")
+        say("Attached to the index:")
+        indent = "  "
+    for r in found.referrers:
+        created = r.annotations.get("org.opencontainers.image.created", "")
+        say(f"{indent}referrer      {r.artifact_type or '-'}  {r.digest}  {created}".rstrip())
+    for t in found.tags:
+        say(f"{indent}cosign        {t.tag}  {t.kind}, {t.layers} layers  {t.digest}")

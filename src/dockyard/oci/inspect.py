@@ -3,7 +3,9 @@
 For an index: every child with its platform, digest and size (attestations
 marked as such); per platform image: the config's os/arch/variant, user,
 healthcheck, labels, created, layer count and compressed size (the sum of
-the layer descriptors' sizes).
+the layer descriptors' sizes). For the index and for each image: what is
+attached to it by digest (oci/attached.py: its OCI referrers with their
+artifactType and annotations, and cosign's `sha256-<hex>.sig/.att/.sbom`).
 
 The uncompressed size needs every layer streamed through gunzip. It is
 computed when asked (`uncompressed=True`); callers default it on for stores
@@ -23,6 +25,7 @@ from isal import isal_zlib
 from dockyard.digest import Digest, sha256_digest
 from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.attached import Attached, attached
 from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import (
     Descriptor,
@@ -46,6 +49,7 @@ class ImageSummary:
     config: ImageConfig
     layers: tuple[Descriptor, ...]
     uncompressed_size: int | None  # None: not computed, or a compression we cannot read
+    attached: Attached | None = None  # None: not looked up
 
     @property
     def compressed_size(self) -> int:
@@ -75,6 +79,7 @@ class ImageSummary:
             "layers": len(self.layers),
             "compressed_size": self.compressed_size,
             "uncompressed_size": self.uncompressed_size,
+            **_attached_json(self.attached),
         }
 
 
@@ -85,6 +90,7 @@ class InspectResult:
     raw: bytes
     children: tuple[Descriptor, ...]  # an index's entries, in order; () for an image
     images: tuple[ImageSummary, ...]
+    attached: Attached | None = None  # to the root; None: not looked up
 
     @property
     def is_index(self) -> bool:
@@ -97,8 +103,15 @@ class InspectResult:
             "media_type": self.descriptor.media_type,
             "size": self.descriptor.size,
             "manifests": [_child_json(c) for c in self.children],
+            **_attached_json(self.attached),
             "images": [i.to_json() for i in self.images],
         }
+
+
+def _attached_json(found: Attached | None) -> dict[str, Any]:
+    if found is None:
+        return {"referrers": None, "cosign_tags": None}
+    return found.to_json()
 
 
 def _child_json(d: Descriptor) -> dict[str, Any]:
@@ -115,11 +128,17 @@ def _child_json(d: Descriptor) -> dict[str, Any]:
 
 
 def inspect_image(
-    store: Store, reference: str, *, name: str = "", uncompressed: bool | None = None
+    store: Store,
+    reference: str,
+    *,
+    name: str = "",
+    uncompressed: bool | None = None,
+    referrers: bool = True,
 ) -> InspectResult:
     """Read the manifest `reference` names, its children and their configs.
 
     `uncompressed=None` computes uncompressed sizes only for a local store.
+    `referrers`: look up what is attached to the root and to each image.
     """
     if uncompressed is None:
         uncompressed = bool(getattr(store, "is_local", False))
@@ -130,21 +149,24 @@ def inspect_image(
     if isinstance(top, Index):
         children = top.manifests
         images = tuple(
-            _summary(store, child, child_manifest(store, child), uncompressed)
+            _summary(store, child, child_manifest(store, child), uncompressed, referrers)
             for child in top.platforms()
         )
+        root = attached(store, top.digest) if referrers else None
     else:
         children = ()
-        images = (_summary(store, descriptor, top, uncompressed),)
-    return InspectResult(name or reference, descriptor, raw, tuple(children), images)
+        images = (_summary(store, descriptor, top, uncompressed, referrers),)
+        root = images[0].attached
+    return InspectResult(name or reference, descriptor, raw, tuple(children), images, root)
 
 
 def _summary(
-    store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool
+    store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool, referrers: bool
 ) -> ImageSummary:
     config = read_config(store, manifest)
     size = _uncompressed_size(store, manifest, config) if uncompressed else None
-    return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size)
+    found = attached(store, manifest.digest) if referrers else None
+    return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size, found)
 
 
 def _check_digest(raw: bytes, reference: str) -> None:
