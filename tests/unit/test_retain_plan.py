@@ -172,3 +172,62 @@ def test_property_nothing_a_kept_tag_needs_is_deleted(rows, keep, protect):
     assert {t.tag for t in plan.kept} >= {t.tag for t in tags if t.tag in protect}
     newest = sorted(tags, key=lambda t: (t.created, t.tag), reverse=True)[:keep]
     assert {t.tag for t in plan.kept} >= {t.tag for t in newest}
+
+
+# cosign's digest tags (sha256-<hex>.sig/.att/.sbom): an image's created is Go's zero
+# time, the oldest of all, so as candidates they would be the first deleted while
+# their image stays, and, when left out by --match, kept after their image went.
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def cosign(subject: str, suffix: str) -> TagInfo:
+    return TagInfo(f"sha256-{d(subject).hex}.{suffix}", d(f"{suffix}-{subject}"), ZERO_TIME)
+
+
+@pytest.mark.parametrize("cosign_matched", [True, False])
+def test_cosign_tags_stay_with_their_subject_and_go_with_it(cosign_matched):
+    signatures = [cosign(s, x) for s in ("i1", "i3", "c3a", "c1a") for x in ("sig", "att", "sbom")]
+    tags = [*TAGS, *signatures]
+    matched = {"v1", "v2", "v3", *(t.tag for t in signatures if cosign_matched)}
+    plan = plan_retention(tags, keep=1, matched=matched, children=CHILDREN)
+    reasons = {t.tag: t.reason for t in plan.kept}
+    for suffix in ("sig", "att", "sbom"):
+        # i3 is kept (v3, latest), c3a is its child; i1 goes, and c1a with it (an orphan).
+        assert reasons[f"sha256-{d('i3').hex}.{suffix}"] == REFERRERS
+        assert reasons[f"sha256-{d('c3a').hex}.{suffix}"] == REFERRERS
+        deleted = {t.tag for t in plan.deleted}
+        assert {f"sha256-{d('i1').hex}.{suffix}", f"sha256-{d('c1a').hex}.{suffix}"} <= deleted
+        assert d(f"{suffix}-i1") in plan.manifests and d(f"{suffix}-c1a") in plan.manifests
+        assert d(f"{suffix}-i3") not in plan.manifests and d(f"{suffix}-c3a") not in plan.manifests
+    # The cosign images go after the images they sign: never a tag on a half-deleted image.
+    assert plan.manifests.index(d("i1")) < plan.manifests.index(d("sig-i1"))
+
+
+def test_what_is_attached_to_an_attached_manifest_goes_with_it():
+    # i1 goes; its SBOM (listed under sha256-<i1>) goes with the list; the SBOM's own
+    # referrers list and cosign signature go with the SBOM. i3's chain stays whole.
+    def listing(subject: str) -> TagInfo:
+        return TagInfo(f"sha256-{d(subject).hex}", d(f"refs-{subject}"))
+
+    children = {**CHILDREN, d("refs-i1"): (d("sbom1"),), d("refs-sbom1"): (d("notation1"),),
+                d("refs-i3"): (d("sbom3"),), d("refs-sbom3"): (d("notation3"),)}  # fmt: skip
+    chain = [listing("sbom1"), cosign("sbom1", "sig"), listing("i1"),  # the deepest first
+             listing("sbom3"), cosign("sbom3", "sig"), listing("i3")]  # fmt: skip
+    plan = plan_retention([*TAGS, *chain], keep=1, matched={"v1", "v2", "v3"}, children=children)
+    gone = [d("refs-i1"), d("sbom1"), d("refs-sbom1"), d("notation1"), d("sig-sbom1")]
+    assert set(gone) <= set(plan.manifests)
+    assert plan.manifests.index(d("sbom1")) < plan.manifests.index(d("refs-sbom1"))
+    assert {t.tag for t in plan.kept} >= {t.tag for t in chain[3:]}
+    assert not {d("refs-i3"), d("sbom3"), d("refs-sbom3"), d("notation3"), d("sig-sbom3")} & set(
+        plan.manifests
+    )
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["sha256-abc.sig", f"sha256-{'a' * 64}.sig.old", f"sha256-{'a' * 64}.exe", f"sha256-{'a' * 64}.SIG"],
+)
+def test_a_tag_that_only_looks_like_a_cosign_tag_is_an_ordinary_tag(tag):
+    tags = [TagInfo(tag, d("x"), day(1)), TagInfo("v2", d("y"), day(2))]
+    plan = plan_retention(tags, keep=1, matched={tag, "v2"})
+    assert [t.tag for t in plan.deleted] == [tag]

@@ -16,10 +16,11 @@ Which tags go (plan_retention, pure):
   children of a deleted index go too, except those a kept index references.
 
 Referrers tags (`sha256-<hex>`, the distribution spec's fallback list of the
-manifests attached to `<hex>`: verification records, later SBOMs) and cosign
-signature tags (`sha256-<hex>.sig`) are never candidates: one stays while its
-subject stays, and goes with its subject, the attached manifests too
-(oci/referrers.py).
+manifests attached to `<hex>`: verification records, SBOMs, provenance) and
+cosign's digest tags (`sha256-<hex>.sig`, `.att`, `.sbom`: signatures,
+attestations, an SBOM; oci/attached.py) are never candidates: one stays
+while its subject stays, and goes with its subject, the attached manifests
+too (oci/referrers.py), and so on down (a signature attached to an SBOM that goes).
 
 Roots are deleted before children, so no tag ever points at an index whose
 children are gone. A registry that refuses deletes (405, UNSUPPORTED) stops
@@ -48,10 +49,12 @@ NOT_MATCHED = "not matched"
 SHARED = "shares a manifest with a kept tag"
 REFERRERS = "lists what is attached to a kept manifest"
 
-# The referrers tag schema (distribution spec): <algorithm>-<hex of the subject>.
-# `.sig`: cosign's signature image of that digest (evidence/sign/storage.py) is attached
-# the same way: it stays while its subject stays and goes with it.
-_REFERRERS_TAG = re.compile(r"(?:(sha256)-([0-9a-f]{64})|(sha512)-([0-9a-f]{128}))(?:\.sig)?")
+# The referrers tag schema (distribution spec): <algorithm>-<hex of the subject>; with
+# `.sig`, `.att` or `.sbom`, cosign's tags of that digest (evidence/sign/storage.py writes
+# `.sig`), attached the same way.
+_REFERRERS_TAG = re.compile(
+    r"(?:(sha256)-([0-9a-f]{64})|(sha512)-([0-9a-f]{128}))(?:\.(?:sig|att|sbom))?"
+)
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -142,8 +145,8 @@ def plan_retention(
 
 
 def referrers_subject(tag: str) -> str | None:
-    """The subject digest a referrers-schema tag (`sha256-<hex>`) or a cosign signature tag
-    (`sha256-<hex>.sig`) stands for, else None."""
+    """The subject digest a referrers-schema tag (`sha256-<hex>`) or a cosign tag
+    (`sha256-<hex>.sig`, `.att`, `.sbom`) stands for, else None."""
     m = _REFERRERS_TAG.fullmatch(tag)
     if m is None:
         return None
@@ -156,16 +159,19 @@ def _with_referrers(
     referrers: Sequence[TagInfo],
     children: Mapping[Digest, Collection[Digest]],
 ) -> RetentionPlan:
-    """Keep each referrers tag whose subject stays; delete it (and what it lists) with its subject."""
+    """Keep each referrers tag whose subject stays; delete it (and what it lists) with its
+    subject, and then the tags of what went with it, until none is left to go."""
     going = {str(d) for d in plan.manifests}
     kept, deleted, roots = list(plan.kept), list(plan.deleted), list(plan.manifests)
-    for t in referrers:
-        if referrers_subject(t.tag) in going:
+    staying = list(referrers)
+    while goes := [t for t in staying if referrers_subject(t.tag) in going]:
+        for t in goes:
             deleted.append(RetainedTag(t.tag, t.digest, t.created))
-            roots.append(t.digest)
-            roots.extend(children.get(t.digest, ()))  # the attached manifests go with their list
-        else:
-            kept.append(RetainedTag(t.tag, t.digest, t.created, REFERRERS))
+            attached = children.get(t.digest, ())  # the attached manifests go with their list
+            roots.extend((t.digest, *attached))
+            going.update(str(d) for d in (t.digest, *attached))
+        staying = [t for t in staying if t not in goes]
+    kept.extend(RetainedTag(t.tag, t.digest, t.created, REFERRERS) for t in staying)
     # Only attached manifests go after the roots: nothing a kept tag needs is among them.
     return RetentionPlan(tuple(kept), tuple(deleted), tuple(dict.fromkeys(roots)))
 
