@@ -23,6 +23,7 @@ from dockyard.config.model import Config, Policy, Project, TagsConfig, Target
 from dockyard.context import GitContext
 from dockyard.digest import sha256_digest
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.attached import Attached, CosignTag
 from dockyard.oci.imports import ImportedImage, ImportResult
 from dockyard.oci.inspect import ImageSummary, InspectResult
 from dockyard.oci.models import (
@@ -127,6 +128,19 @@ def inspect_result() -> dict[str, Any]:
         config=parse_config(CONFIG),
         layers=(Descriptor(mt.OCI_LAYER_GZIP, _digest("layer"), 1000),),
         uncompressed_size=2048,
+        attached=Attached(
+            image.digest,
+            (
+                Descriptor(
+                    mt.OCI_MANIFEST,
+                    _digest("sbom"),
+                    500,
+                    annotations={"org.opencontainers.image.created": "2026-11-24T12:00:00Z"},
+                    artifact_type="application/spdx+json",
+                ),
+            ),
+            (CosignTag(f"sha256-{image.digest.hex}.sig", _digest("sig"), 2),),
+        ),
     )
     return InspectResult(
         name="oci:dist/api:1.2.3",
@@ -134,6 +148,7 @@ def inspect_result() -> dict[str, Any]:
         raw=b"{}",
         children=(image, attestation),
         images=(summary,),
+        attached=Attached(_digest("index")),
     ).to_json()
 
 
@@ -210,6 +225,9 @@ def test_the_documents_reach_the_nested_parts():
     inspect = inspect_result()
     assert inspect["images"][0]["config"]["working_dir"] == "/app"
     assert inspect["manifests"][1]["attestation"] is True
+    assert inspect["images"][0]["referrers"][0]["artifact_type"] == "application/spdx+json"
+    assert inspect["images"][0]["cosign_tags"][0]["kind"] == "signatures"
+    assert inspect["referrers"] == [] and inspect["cosign_tags"] == []
     assert plan()["targets"][0]["jobs"][0]["args"]["BASE_REGISTRY"] == "127.0.0.1:5000/base"
 
 
