@@ -197,7 +197,7 @@ def test_recopy_moves_nothing_and_asks_once(busybox, registry, proxy):
     assert sorted(proxy.requests[2:]) == sorted(("HEAD", path) for path in children)
 
 
-def test_registry_recopy_is_two_heads(pushed, registry, proxy):
+def test_registry_recopy_is_heads_and_the_source_s_evidence_lookups(pushed, registry, proxy):
     source = pushed.replace(registry.host, proxy.host)
     copy_location(source, f"{proxy.host}/copy/again2:v1")
     proxy.reset()
@@ -208,10 +208,21 @@ def test_registry_recopy_is_two_heads(pushed, registry, proxy):
         ("GET", "/v2/copy/source/manifests/v1"),
         ("HEAD", "/v2/copy/again2/manifests/v1"),
     ]
-    assert sorted(proxy.requests[3:]) == sorted(
-        ("HEAD", f"/v2/copy/again2/manifests/{c.digest}")
-        for c in parse_manifest(skopeo_raw(registry, "copy/again2:v1")).manifests
+    index = parse_manifest(skopeo_raw(registry, "copy/again2:v1"))
+    rest = proxy.requests[3:]
+    at_destination = [r for r in rest if r[1].startswith("/v2/copy/again2/")]
+    assert sorted(at_destination) == sorted(
+        ("HEAD", f"/v2/copy/again2/manifests/{c.digest}") for c in index.manifests
     )
+    # The evidence (oci/carry.py) is looked up at the source: the referrers API (404 on
+    # registry 2.8), its fallback tag, cosign's three tags. It has none: the destination
+    # is not asked about evidence at all.
+    expected = []
+    for digest in (index.digest, *(c.digest for c in index.manifests)):
+        expected += [("GET", f"/v2/copy/source/referrers/{digest}"),
+                     ("GET", f"/v2/copy/source/manifests/sha256-{digest.hex}")]  # fmt: skip
+        expected += [("HEAD", f"/v2/copy/source/manifests/sha256-{digest.hex}.{s}") for s in ("sig", "att", "sbom")]
+    assert sorted(r for r in rest if r not in at_destination) == sorted(expected)
 
 
 def test_a_destination_that_lost_a_child_gets_it_back(busybox, index_bytes, registry):

@@ -53,13 +53,17 @@ def test_json_is_one_document_and_skopeo_reads_the_result(layout, registry):
     doc = json.loads(proc.stdout)
     assert list(doc) == [
         "source", "destination", "digest", "media_type", "platforms", "tag", "up_to_date",
-        "blobs", "manifests", "seconds",
+        "blobs", "manifests", "evidence", "seconds",
     ]  # fmt: skip
     assert doc["source"] == f"oci:{layout[0]}:v1"
     assert doc["destination"] == f"{registry.host}/cli/json:v1"
     assert doc["digest"] == str(layout[1].index.digest)
     assert doc["platforms"] == ["linux/amd64", "linux/arm64"]
     assert doc["blobs"]["copied"] == 4 and doc["manifests"] == {"copied": 3, "skipped": 0}
+    assert doc["evidence"] == {  # the layout has none: looked for, nothing carried
+        "referrers": {"copied": 0, "skipped": 0},
+        "cosign_tags": {"copied": 0, "skipped": 0, "diverged": 0},
+    }
     assert skopeo_raw(registry, "cli/json:v1") == layout[2]
 
     again = dockyard("copy", "--json", f"oci:{layout[0]}:v1", f"{registry.host}/cli/json:v1")

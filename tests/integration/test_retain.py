@@ -4,6 +4,7 @@ protected tags stay, a registry that refuses deletes gets a clear message and ex
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import uuid
@@ -28,6 +29,7 @@ from dockyard.platform import parse_platform
 from dockyard.publish.retain import NEWEST, NOT_MATCHED, PROTECTED, SHARED, retain
 from dockyard.ref import parse_repository
 from tests.helpers.busybox import busybox_rootfs
+from tests.helpers.evidence import put_cosign_tag
 from tests.helpers.registry import start_registry
 from tests.integration.test_publish import skopeo_pulls_all, storage_snapshot
 
@@ -141,6 +143,29 @@ def test_attached_records_stay_with_a_kept_index_and_go_with_a_deleted_one(
     assert [d.digest for d in store.referrers(idx["idx3"])] == [kept_note]
     assert not present(client, registry.host, repo, gone_note)
     assert present(client, registry.host, repo, kept_note)
+
+
+def test_cosign_tags_stay_with_a_kept_image_and_go_with_a_deleted_one(releases, registry, client):
+    """sha256-<hex>.sig/.att beside the images they sign (as cosign writes them): a deleted
+    image's go with it (its orphaned child's too), a kept image's stay; skopeo agrees."""
+    layout, idx, child = releases
+    repo = push(layout, client, registry.host, {"v1": "idx1", "v3": "idx3"})
+    store = client.store(f"{registry.host}/{repo}", push=True)
+    gone = {put_cosign_tag(store, idx["idx1"], ["v1"]): f"sha256-{idx['idx1'].hex}.sig",
+            put_cosign_tag(store, child["amd641"], ["v1 amd64"], suffix="att"): f"sha256-{child['amd641'].hex}.att"}  # fmt: skip
+    kept = {put_cosign_tag(store, idx["idx3"], ["v3"]): f"sha256-{idx['idx3'].hex}.sig",
+            put_cosign_tag(store, child["arm641"], ["shared"]): f"sha256-{child['arm641'].hex}.sig"}  # fmt: skip
+
+    result = retain(parse_repository(f"{registry.host}/{repo}"), keep=1, match=None, client=client)
+    assert sorted(t.tag for t in result.plan.deleted) == sorted(["v1", *gone.values()])
+    assert sorted(store.tag_list()) == sorted(["v3", *kept.values()])
+    for digest in gone:
+        assert not present(client, registry.host, repo, digest)
+    for digest in kept:
+        assert present(client, registry.host, repo, digest)
+    listed = subprocess.run(["skopeo", "list-tags", "--tls-verify=false", f"docker://{registry.host}/{repo}"],
+                            capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    assert sorted(json.loads(listed.stdout)["Tags"]) == sorted(["v3", *kept.values()])
 
 
 def test_a_tag_sharing_a_kept_digest_is_kept(releases, registry, client):
