@@ -18,8 +18,9 @@ httpx.Client, hosts, retries, errors), `auth/` (challenge, the token flow,
 failures named), `upload` (the blob upload protocol), `certdir` (--ca-cert
 for buildah).
 
-Over any two stores: `copy` (`copy_image`) with `copier` (the transfers)
-and `copyresult` (progress and result); `inspect`;
+Over any two stores: `copy` (`copy_image`) with `copier` (the transfers),
+`carry` (the evidence that goes along) and `copyresult` (progress and
+result); `attached` (a manifest's referrers and cosign tags); `inspect`;
 `imports` and `layer` (`dockyard import`: rootfs -> image).
 
 Importing any of these changes nothing in the host process.
