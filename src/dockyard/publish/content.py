@@ -1,7 +1,9 @@
 """Publish phase 1: every target's content by digest on every registry, then proven there.
 
 Blobs, child manifests and the index are copied by digest only (no tag is
-written), several targets at once; then a HEAD of every child and every
+written) with the evidence the source attached to them (oci/carry.py; a
+record carried along is a record already there), several targets at once;
+then a HEAD of every child and every
 index on every registry: we do not rely on a registry refusing an index
 whose children are missing (hosted ones have accepted such indexes). Each
 item's verification record (when it has one: the index was verified in this
