@@ -15,6 +15,7 @@ from dockyard.oci import mediatypes as mt
 from dockyard.oci.attached import attached, cosign_tag
 from dockyard.oci.carry import covers
 from dockyard.oci.copy import copy_image
+from dockyard.oci.inspect import inspect_image
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.models import Manifest, build_manifest, descriptor_of, parse_manifest
 from dockyard.oci.referrers import referrers_tag
@@ -145,7 +146,7 @@ def test_a_referrer_listed_but_gone_at_the_source_is_skipped_with_a_warning(sour
 
 
 def test_covers_compares_layers_with_their_signature_annotations(source):
-    src, e = source
+    _, e = source
     subject = e["index"].digest
     a, b = cosign_layer(subject, "a")[0], cosign_layer(subject, "b")[0]
     config = descriptor_of(b"{}", mt.OCI_CONFIG)
@@ -158,3 +159,17 @@ def test_covers_compares_layers_with_their_signature_annotations(source):
     assert not covers(image(a), image(a, b))
     forged = a.with_annotations({"dev.cosignproject.cosign/signature": "b3RoZXI="})
     assert not covers(image(a), image(forged))  # same payload, another signature
+
+
+def test_inspect_lists_what_is_attached_to_the_index_and_to_each_image(source):
+    src, e = source
+    result = inspect_image(src, "v1", uncompressed=False)
+    assert [r.digest for r in result.attached.referrers] == [e["note"]]
+    assert [(t.kind, t.digest, t.layers) for t in result.attached.tags] == [("signatures", e["sig"], 1)]
+    images = {str(i.manifest.platform): i.attached for i in result.images}
+    assert [(r.digest, r.artifact_type) for r in images["linux/arm64"].referrers] == [(e["sbom"], SBOM)]
+    assert [t.tag for t in images["linux/amd64"].tags] == [cosign_tag(e["amd64"].digest, "att")]
+    # One image named by digest: the root and the image are one, looked up once.
+    single = inspect_image(src, str(e["arm64"].digest), uncompressed=False)
+    assert single.attached == single.images[0].attached == images["linux/arm64"]
+    assert inspect_image(src, "v1", uncompressed=False, referrers=False).to_json()["referrers"] is None

@@ -18,6 +18,8 @@ both with their subject (publish/retain.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,8 @@ from dockyard.oci.store import Store
 # cosign's tag suffixes (pkg/oci/remote: SignatureTagSuffix, AttestationTagSuffix,
 # SBOMTagSuffix) and what each holds.
 COSIGN_KINDS = {"sig": "signatures", "att": "attestations", "sbom": "sbom"}
+# Lookups at once in attached_to: as many as copy's default parallel transfers.
+LOOKUPS = 4
 
 
 def cosign_tag(digest: Digest, suffix: str) -> str:
@@ -108,3 +112,26 @@ def attached(store: Store, subject: Digest) -> Attached:
     return Attached(
         subject, tuple(referrers_of(store, subject)), tuple(t for t in tags if t is not None)
     )
+
+
+def attached_to(
+    store: Store, subjects: Sequence[Digest], *, workers: int = LOOKUPS
+) -> dict[Digest, Attached]:
+    """What is attached to each of `subjects`, its lookups `workers` at a time: four per
+    subject against a registry (the referrers, three cosign tags), each a round trip."""
+    jobs = [(s, tag) for s in subjects for tag in (None, *cosign_tags(s))]
+
+    def ask(job: tuple[Digest, str | None]) -> list[Descriptor] | CosignTag | None:
+        subject, tag = job
+        return referrers_of(store, subject) if tag is None else cosign_tag_of(store, tag)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        answers = list(pool.map(ask, jobs))
+    referrers: dict[Digest, tuple[Descriptor, ...]] = {}
+    tags: dict[Digest, list[CosignTag]] = {s: [] for s in subjects}
+    for (subject, _), answer in zip(jobs, answers, strict=True):
+        if isinstance(answer, list):
+            referrers[subject] = tuple(answer)
+        elif answer is not None:
+            tags[subject].append(answer)
+    return {s: Attached(s, referrers[s], tuple(tags[s])) for s in subjects}

@@ -17,7 +17,7 @@ uncompressed digest is checked against the config's diff_id.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from isal import isal_zlib
@@ -25,7 +25,7 @@ from isal import isal_zlib
 from dockyard.digest import Digest, sha256_digest
 from dockyard.errors import DigestMismatch
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.attached import Attached, attached
+from dockyard.oci.attached import Attached, attached_to
 from dockyard.oci.fetch import child_manifest, read_config
 from dockyard.oci.models import (
     Descriptor,
@@ -149,24 +149,30 @@ def inspect_image(
     if isinstance(top, Index):
         children = top.manifests
         images = tuple(
-            _summary(store, child, child_manifest(store, child), uncompressed, referrers)
+            _summary(store, child, child_manifest(store, child), uncompressed)
             for child in top.platforms()
         )
-        root = attached(store, top.digest) if referrers else None
     else:
         children = ()
-        images = (_summary(store, descriptor, top, uncompressed, referrers),)
-        root = images[0].attached
-    return InspectResult(name or reference, descriptor, raw, tuple(children), images, root)
+        images = (_summary(store, descriptor, top, uncompressed),)
+    result = InspectResult(name or reference, descriptor, raw, tuple(children), images)
+    return _with_attached(store, result) if referrers else result
 
 
 def _summary(
-    store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool, referrers: bool
+    store: Store, desc: Descriptor, manifest: Manifest, uncompressed: bool
 ) -> ImageSummary:
     config = read_config(store, manifest)
     size = _uncompressed_size(store, manifest, config) if uncompressed else None
-    found = attached(store, manifest.digest) if referrers else None
-    return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size, found)
+    return ImageSummary(desc, manifest.config.digest, config, manifest.layers, size)
+
+
+def _with_attached(store: Store, result: InspectResult) -> InspectResult:
+    """The result with what is attached to the root and to each image (looked up at once)."""
+    subjects = [result.descriptor.digest, *(i.manifest.digest for i in result.images)]
+    found = attached_to(store, list(dict.fromkeys(subjects)))
+    images = tuple(replace(i, attached=found[i.manifest.digest]) for i in result.images)
+    return replace(result, images=images, attached=found[result.descriptor.digest])
 
 
 def _check_digest(raw: bytes, reference: str) -> None:
