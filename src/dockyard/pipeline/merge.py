@@ -23,7 +23,8 @@ every step passed for every target:
    every child are signed on every registry before any tag moves, as in
    release (the key is read first: a bad key is bad input). The index is served to publish from
    memory on top of the children's repository (`_WithIndex`), so copies
-   within one registry mount the blobs, and the staging repository is only
+   within one registry mount the blobs, what is attached to the children
+   there comes along (oci/carry.py), and the staging repository is only
    read.
 """
 
@@ -402,4 +403,12 @@ class _WithIndex:
         raise Unsupported(f"{self}: merge's source is read-only")
 
     def manifest_delete(self, digest: Digest) -> None:
+        raise Unsupported(f"{self}: merge's source is read-only")
+
+    def referrers(self, subject: Digest, *, artifact_type: str | None = None) -> list[Descriptor]:
+        # What `build --push-by-digest` attached to each child in the staging repository
+        # travels on with it (publish's copy carries it); the index is new: nothing yet.
+        return self._store.referrers(subject, artifact_type=artifact_type)
+
+    def referrer_put(self, data: bytes, media_type: str) -> Digest:
         raise Unsupported(f"{self}: merge's source is read-only")
