@@ -245,3 +245,27 @@ def test_publish_carries_the_layout_s_evidence_and_attaches_the_record_once(
         assert [d.digest for d in store.referrers(e["index"], artifact_type=RECORD_TYPE)] == [recorded]
     first, added = ({d: attached(s, d) for d in (e["index"], e["arm64"])} for s in stores)
     assert first == added
+
+
+def test_merge_carries_what_the_staging_repository_holds_for_each_child(source, registry, client):
+    """The CI path: `build --push-by-digest` puts each platform image (and its evidence) in
+    a staging repository; merge publishes an index served from memory over it (_WithIndex),
+    and the evidence attached to the children there reaches the release repository."""
+    from dockyard.oci.copy import copy_image
+    from dockyard.oci.models import build_index
+    from dockyard.pipeline.merge import _WithIndex
+
+    path, e = source
+    layout = LayoutStore(path)
+    staging = client.store(f"{registry.host}/{repo()}", push=True)
+    index = parse_manifest(*layout.manifest_get("v1"))
+    for child in index.manifests:  # as push-by-digest does: each image by digest, no tag
+        copy_image(layout, str(child.digest), staging, tag=None, digest=child.digest)
+    assert [d.digest for d in staging.referrers(e["arm64"])] == [e["sbom"]]
+    raw, desc = build_index(list(index.manifests))
+    released = repo()
+    item = PublishItem("app", _WithIndex(staging, raw, desc), str(desc.digest),
+                       (parse_repository(f"{registry.host}/{released}"),), ("1.0",))  # fmt: skip
+    assert publish([item], client=client).ok
+    [sbom] = find(client.store(f"{registry.host}/{released}"), e["arm64"], artifact_type=SBOM)
+    assert sbom.manifest.digest == e["sbom"]
