@@ -75,7 +75,7 @@ def copy_command(
 
 
 def _evidence(e) -> str:
-    """`, evidence: 2 referrers, 1 cosign tag carried (1 present)`, or "" when none was seen."""
+    """`, evidence: 2 referrers, 1 cosign tags carried (1 present)`, or "" when none was seen."""
     if e is None or not (e.copied or e.referrers_skipped or e.tags_skipped or e.tags_diverged):
         return ""
     text = f", evidence: {e.referrers_copied} referrers, {e.tags_copied} cosign tags carried"
