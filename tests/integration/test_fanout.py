@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.digest import parse_digest
 from dockyard.oci.models import Index, parse_manifest
 from dockyard.oci.registry import RegistryClient
 from tests.helpers.buildproject import base_index, project
@@ -146,6 +147,15 @@ def pushed_for(doc: dict, target: str) -> dict:
     return pushed
 
 
+# What a build job attaches to each platform image by default ([evidence]): an SPDX SBOM
+# and the SLSA provenance (pipeline/evidence.py).
+EVIDENCE = ["application/spdx+json", "application/vnd.in-toto+json"]
+
+
+def attached_types(store, digest: str) -> list[str]:
+    return sorted(d.artifact_type for d in store.referrers(parse_digest(digest)))
+
+
 def tags_of(registry, repository: str) -> list[str]:
     with RegistryClient() as client:
         try:
@@ -176,8 +186,15 @@ def test_each_build_job_pushes_its_platform_by_digest_and_writes_one_file(regist
                 head = store.manifest_head(pushed["digest"])
                 assert head is not None and head[1] == pushed["size"]
                 assert head[2] == pushed["media_type"]
-    # By digest only: the staging repository has no tag.
-    assert tags_of(registry, "staging") == []
+    # By digest only: the staging repository has no tag of its own, only the referrers
+    # lists (registry 2.8's fallback tags) of the SBOM and provenance attached to each
+    # pushed image in its layout, which the push carried (oci/carry.py).
+    pushed = [pushed_for(fanout["jobs"][a], t)["digest"] for a in ARCHES for t in TARGETS]
+    assert tags_of(registry, "staging") == sorted(f"sha256-{d[7:]}" for d in pushed)
+    with RegistryClient() as client:
+        store = client.store(fanout["staging"])
+        for digest in pushed:
+            assert attached_types(store, digest) == EVIDENCE, digest
 
 
 def test_merge_refuses_when_a_platform_is_missing_and_publishes_nothing(
@@ -319,6 +336,11 @@ def test_merge_publishes_the_same_index_as_a_one_go_build(registry, fanout, env,
         assert str(index.digest) == built[name]["index_digest"], name
         blobs = one_go / "one-go" / "oci" / name / "blobs" / "sha256"
         assert raw == (blobs / index.digest.hex).read_bytes()
+        # The evidence each build job attached reached the release with its image.
+        with RegistryClient() as client:
+            store = client.store(f"{registry.host}/fan/{name}")
+            for child in index.manifests:
+                assert attached_types(store, str(child.digest)) == EVIDENCE, (name, child)
 
     # Run again (human output): everything is there, nothing moves.
     wide = {**env, "COLUMNS": "300"}  # one table row a line
