@@ -27,9 +27,10 @@ set -euo pipefail
 #   docker-registry                   the registry of the tests and the demo
 #   mmdebstrap arch-test              the demo's Debian bases (examples/tools/make_bases.py)
 #   apache2-utils                     htpasswd for the demo's auth registry
+#   openssl                           the independent signature check and the keys in tests
 PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time mount binutils
       buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap arch-test
-      apache2-utils)
+      apache2-utils openssl)
 # Debian architectures whose packages the bases and tests use; each runs under qemu.
 FOREIGN_ARCHES=(arm64 armhf)
 BINFMT_ENTRIES=(qemu-aarch64 qemu-arm)
@@ -51,6 +52,7 @@ CHECKS=(
   "skopeo|skopeo|skopeo --version"
   "docker-registry|docker-registry|docker-registry --version"
   "htpasswd|apache2-utils|htpasswd -nbB dockyard check"
+  "openssl|openssl|openssl version"
   "mmdebstrap|mmdebstrap|mmdebstrap --version"
   "update-binfmts|binfmt-support|update-binfmts --version"
   "binfmt qemu-aarch64|qemu-user-static|binfmt_ok qemu-aarch64"

@@ -104,7 +104,7 @@ def test_missing_arch_test_names_its_package(tmp_path):
         "fix: apt-get install arch-test"
     )
     assert done.stderr.splitlines()[-1].startswith(
-        "setup: 2 of 18 checks failed (arch-test arm64, arch-test armhf)"
+        "setup: 2 of 19 checks failed (arch-test arm64, arch-test armhf)"
     )
 
 
@@ -136,7 +136,7 @@ def test_every_failing_check_is_listed_with_the_package_that_fixes_it(tmp_path):
     assert f"{binfmt}/qemu-aarch64 lacks the F flag" in failures["binfmt qemu-aarch64"]
     assert f"no {binfmt}/qemu-arm" in failures["binfmt qemu-arm"]
     summary = done.stderr.splitlines()[-1]
-    assert summary.startswith("setup: 6 of 18 checks failed (python3 venv, buildah, skopeo, ")
+    assert summary.startswith("setup: 6 of 19 checks failed (python3 venv, buildah, skopeo, ")
 
 
 def test_unmounted_binfmt_misc_fails_each_emulated_platform(tmp_path):
