@@ -69,7 +69,7 @@ from dockyard.verify.layerstream import (
     sniff,
     zstd_reader,
 )
-from dockyard.verify.layerview import OPAQUE, WHITEOUT, LimitReached, View
+from dockyard.verify.layerview import LimitReached, View, apply_structure, entry_parts
 
 
 @dataclass(frozen=True)
@@ -295,24 +295,14 @@ class _Scan:
         return None
 
     def _apply(self, index: int, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-        parts = _parts(member.name)
-        if not parts:
-            return  # the layer's root directory
-        base = parts[-1]
-        if base.startswith(WHITEOUT):
-            if base == OPAQUE:
-                self.view.opaque(parts[:-1], index)
-            elif not base.startswith(WHITEOUT + WHITEOUT):  # other .wh..wh. names: aufs metadata
-                self.view.whiteout((*parts[:-1], base[len(WHITEOUT) :]), index)
-            return
-        if member.isdir():
-            self.view.directory(parts, index)
+        parts = entry_parts(member.name)
+        if apply_structure(self.view, index, parts, is_dir=member.isdir()):
             return
         header = None
         if member.isreg() and member.size >= MIN_HEADER_SIZE:
             header = _program_header(tar, member)
         elif member.islnk():
-            header = self.view.header_of(_parts(member.linkname))
+            header = self.view.header_of(entry_parts(member.linkname))
         self.view.put(parts, index, header)
 
     def count(self, uncompressed: int) -> None:
@@ -360,11 +350,6 @@ def _program_header(tar: tarfile.TarFile, member: tarfile.TarInfo) -> ElfHeader 
         return None
     header = parse_elf_header(f.read(HEADER_SIZE))
     return header if header is not None and header.is_program else None
-
-
-def _parts(name: str) -> tuple[str, ...]:
-    """Path components as given: `.` and empty ones dropped, `..` kept as a plain name."""
-    return tuple(p for p in name.split("/") if p not in ("", "."))
 
 
 def _reason(e: BaseException) -> str:

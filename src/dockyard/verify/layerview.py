@@ -161,3 +161,28 @@ def _display(parts: tuple[str, ...]) -> str:
     # Undecodable bytes and control characters are shown escaped, never raw.
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def entry_parts(name: str) -> tuple[str, ...]:
+    """A tar member's path components as given: `.` and empty ones dropped, `..` kept as a name."""
+    return tuple(p for p in name.split("/") if p not in ("", "."))
+
+
+def apply_structure(view: View, index: int, parts: tuple[str, ...], *, is_dir: bool) -> bool:
+    """Apply what a layer entry says about the tree itself (its root, a whiteout, an opaque
+    marker, a directory) to `view`; True when that was all it said, False for a file the
+    caller keeps or drops."""
+    if not parts:
+        return True  # the layer's root directory
+    base = parts[-1]
+    if base.startswith(WHITEOUT):
+        if base == OPAQUE:
+            view.opaque(parts[:-1], index)
+        elif not base.startswith(WHITEOUT + WHITEOUT):  # other .wh..wh. names: aufs metadata
+            view.whiteout((*parts[:-1], base[len(WHITEOUT) :]), index)
+        return True
+    if is_dir:
+        view.directory(parts, index)
+        return True
+    return False
+

@@ -52,7 +52,7 @@ from dockyard.verify.layerstream import (
     sniff,
     zstd_reader,
 )
-from dockyard.verify.layerview import OPAQUE, WHITEOUT, LimitReached, View
+from dockyard.verify.layerview import LimitReached, View, apply_structure, entry_parts
 
 # A package database bigger than this is refused, not cut short (a full
 # Debian desktop's dpkg status is ~10 MiB).
@@ -147,24 +147,14 @@ class _Reader:
             tar.members.clear()
 
     def _apply(self, index: int, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-        parts = _parts(member.name)
-        if not parts:
-            return  # the layer's root directory
-        base = parts[-1]
-        if base.startswith(WHITEOUT):
-            if base == OPAQUE:
-                self.view.opaque(parts[:-1], index)
-            elif not base.startswith(WHITEOUT + WHITEOUT):  # other .wh..wh. names: aufs metadata
-                self.view.whiteout((*parts[:-1], base[len(WHITEOUT) :]), index)
-            return
-        if member.isdir():
-            self.view.directory(parts, index)
+        parts = entry_parts(member.name)
+        if apply_structure(self.view, index, parts, is_dir=member.isdir()):
             return
         kept = None
         if member.isreg():
             kept = self._regular(tar, member, parts)
         elif member.islnk():
-            target = self.view.header_of(_parts(member.linkname))
+            target = self.view.header_of(entry_parts(member.linkname))
             if target is not None and target.kind in ("go", classify(parts)):
                 kept = target
         self.view.put(parts, index, kept)
@@ -208,8 +198,3 @@ def _go_build_info(f: IO[bytes], head: bytes) -> Kept | None:
         chunk = f.read(CHUNK)
     info = finder.finish()
     return Kept("go", go=info) if info is not None else None
-
-
-def _parts(name: str) -> tuple[str, ...]:
-    """Path components as given: `.` and empty ones dropped, `..` kept as a plain name."""
-    return tuple(p for p in name.split("/") if p not in ("", "."))
