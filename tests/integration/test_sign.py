@@ -441,3 +441,39 @@ def test_no_key_material_in_output_or_logs(registry, source, keys, caplog):
     text = "\n".join(seen)
     leaked = [s for s in secrets if s in text]
     assert leaked == []
+
+
+@pytest.fixture(scope="module")
+def promoted_to(tmp_path_factory):
+    from tests.helpers.registry import start_registry
+
+    reg = start_registry(tmp_path_factory.mktemp("sign-promoted"))
+    yield reg
+    reg.stop()
+
+
+def test_a_signed_image_with_its_sbom_copied_to_another_registry_still_verifies_there(
+    registry, source, keys, promoted_to
+):
+    image = fresh(registry, source)
+    assert dockyard("sign", image, "--key", str(keys / "k.pem")).returncode == 0
+    attached = dockyard("sbom", image, "--attach", DOCKYARD_SYFT="0")
+    assert attached.returncode == 0, attached.stderr
+    there = f"{promoted_to.host}/promoted/{uuid.uuid4().hex[:8]}:1"
+    copied = dockyard("copy", image, there)
+    assert copied.returncode == 0, copied.stderr
+    # The signatures (index and both children) verify at the destination with the same key...
+    checked = verify(there, keys / "k.pub", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert {v[0] for v in signature_findings(checked).values()} == {"signature.verified"}
+    # ...and each child's SBOM is there, attached to the same digest, the same bytes.
+    from dockyard.evidence.artifacts import find
+
+    with RegistryClient(environ={}) as client:
+        src = client.store(image.rsplit(":", 1)[0])
+        dst = client.store(there.rsplit(":", 1)[0])
+        index = parse_manifest(*dst.manifest_get("1"))
+        for entry in index.manifests:
+            [here] = find(src, entry.digest, artifact_type="application/spdx+json")
+            [moved] = find(dst, entry.digest, artifact_type="application/spdx+json")
+            assert moved.data == here.data
