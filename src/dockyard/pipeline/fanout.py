@@ -56,6 +56,7 @@ from dockyard.oci.layout import LayoutStore
 from dockyard.oci.registry import RegistryClient
 from dockyard.pipeline.build import build
 from dockyard.pipeline.evidence import attach_evidence
+from dockyard.pipeline.sign import release_key
 from dockyard.plan.model import Plan
 from dockyard.platform import Platform, parse_platform
 from dockyard.ref import Reference, parse_repository
@@ -409,12 +410,13 @@ def build_push_by_digest(
     Nothing is pushed unless every job built.
     """
     repo = _repository(repository)
+    key = release_key(ws)  # [sign]: a bad key is bad input before anything is built
     result = build(ws, progress=progress)
     pushed: tuple[DigestRecord, ...] = ()
     if result.ok:
-        # The same SBOMs and provenance a one-go release attaches, carried by the push.
-        # Unsigned here: the fan-out runners need no key; merge signs the images.
-        attach_evidence(ws, ws.plan, result)
+        # The same SBOMs and provenance a one-go release attaches (DSSE-signed with the
+        # [sign] key when the config has one), carried on by the push and by merge.
+        attach_evidence(ws, ws.plan, result, key=key)
         pushed = push_by_digest(
             ws.plan, result, repository=repo, digest_dir=digest_dir, client=ws.registry
         )
