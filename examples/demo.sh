@@ -8,7 +8,8 @@
 # second demo takes seconds) and push them, plan the release, then
 # `dockyard release` examples/fleet (3 services x linux/amd64 + linux/arm64,
 # verified with a smoke run of every image, the arm64 ones under qemu) to both
-# registries at once, and `dockyard inspect` one released image. A second demo
+# registries at once (each platform image with its SBOM and provenance), `dockyard
+# inspect` one released image, then sign it and verify the signatures. A second demo
 # rebuilds nothing (examples/fleet/dist holds the layouts; `rm -rf` it and the
 # images come back from the registries by their input hash).
 # The registries are stopped at the end, unless DEMO_KEEP=1 (then `make demo-stop`).
@@ -85,5 +86,15 @@ step "dockyard release: build, verify (smoke runs, arm64 under qemu), publish to
 "$dockyard" release --ref "$ref" --sha "$sha" \
   --registry "$plain/fleet" --registry "$auth/fleet"
 
-step "dockyard inspect $auth/fleet/fleet-api:${ref#v} (the auth registry, login from DOCKER_CONFIG)"
+step "dockyard inspect $auth/fleet/fleet-api:${ref#v} (the auth registry, login from DOCKER_CONFIG; its SBOMs and provenance listed)"
 "$dockyard" inspect "$auth/fleet/fleet-api:${ref#v}"
+
+step "dockyard sign, then verify --key: fleet-api on $auth (the index and each platform image, as cosign stores them)"
+keys="$DOCKYARD_CACHE/demo/keys"
+mkdir -p "$keys"
+if [ ! -f "$keys/demo.pem" ]; then  # a P-256 key pair for the demo, made by openssl
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$keys/demo.pem" 2>/dev/null
+  openssl pkey -in "$keys/demo.pem" -pubout -out "$keys/demo.pub"
+fi
+"$dockyard" sign "$auth/fleet/fleet-api:${ref#v}" --key "$keys/demo.pem"
+"$dockyard" verify "$auth/fleet/fleet-api:${ref#v}" --key "$keys/demo.pub"
