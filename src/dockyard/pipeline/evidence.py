@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from dockyard import __version__
 from dockyard.builder.result import BuildResult, JobResult, TargetResult
@@ -144,9 +145,11 @@ class _Target:
         return False
 
     def _put(self, store, subject, *, artifact_type, media_type, data, annotations) -> None:
+        # Created at the plan's time (the commit's), not the clock: two machines attaching
+        # the same statement make the same artefact manifest.
         attach(
             store, subject, artifact_type=artifact_type, media_type=media_type, data=data,
-            annotations=annotations,
+            annotations=annotations, created=_plan_time(self.plan),
         )  # fmt: skip
         self.attached += 1
 
@@ -222,6 +225,13 @@ class _Target:
             data=envelope.to_bytes(),
             annotations={PREDICATE_ANNOTATION: predicate, PLATFORM_ANNOTATION: str(job.platform)},
         )  # fmt: skip
+
+
+def _plan_time(plan: Plan) -> datetime | None:
+    try:
+        return datetime.fromisoformat(plan.created.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _job_args(target: TargetPlan, job: JobResult) -> dict[str, str]:
