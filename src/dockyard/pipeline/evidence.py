@@ -92,8 +92,10 @@ def attach_evidence(
         return {}
     say = say or (lambda _: None)
     syft = find_syft(ws.environ) if wanted.sbom else None
-    config_digest = sha256_digest(ws.config.path.read_bytes())
-    config_path = ws.config.path.name
+    # The file the plan came from (none when a project runs on the defaults alone).
+    path = ws.config.path
+    config_digest = sha256_digest(path.read_bytes()) if path.is_file() else None
+    config_path = path.name if path.is_file() else ""
     targets = {t.name: t for t in plan.targets}
     counts: dict[str, EvidenceCounts] = {}
     for result in built.targets:
@@ -118,7 +120,7 @@ class _Target:
     key: SigningKey | None
     syft: str | None
     config_path: str
-    config_digest: Digest
+    config_digest: Digest | None
     attached: int = 0
     present: int = 0
 
