@@ -165,6 +165,35 @@ class BuildahBackend:
             steps=summary.steps,
         )
 
+    def local_images(self, job_keys: Iterable[str] | None = None) -> list[str]:
+        """dockyard's images in this storage (`localhost/dockyard/…`), those of `job_keys` only
+        when given; other images (bases, a user's own) are never listed."""
+        wanted = None if job_keys is None else {f"{local_name(key)}:latest" for key in job_keys}
+        argv = [self.binary, *self.storage.flags(), "images", "--json"]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            said = " ".join(proc.stderr.split())[:200]
+            raise OperationError(f"'buildah images' failed (exit {proc.returncode}): {said}")
+        names = [
+            name
+            for image in json.loads(proc.stdout or "[]")
+            for name in image.get("names") or ()
+            if name.startswith(LOCAL_NAMESPACE + "/") and (wanted is None or name in wanted)
+        ]
+        return sorted(set(names))
+
+    def remove_local_images(self, names: Iterable[str]) -> None:
+        """Untag and remove `names`: buildah also deletes the intermediate images only they
+        kept (the --layers cache of those builds); layers another image uses stay."""
+        names = list(names)
+        if not names:
+            return
+        argv = [self.binary, *self.storage.flags(), "rmi", *names]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+        if proc.returncode != 0:
+            said = " ".join(proc.stderr.split())[:300]
+            raise OperationError(f"'buildah rmi' failed (exit {proc.returncode}): {said}")
+
     def _env(self) -> dict[str, str]:
         env = {"BUILDAH_ISOLATION": "chroot"}
         if self.storage.driver:
