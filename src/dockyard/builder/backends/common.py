@@ -10,6 +10,7 @@ builder wrote into the target's layout.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import subprocess
 import time
@@ -17,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.builder import rootless
 from dockyard.builder.backends.request import BuildRequest
 from dockyard.builder.reproducible import reproducible_config, with_config
 from dockyard.digest import Digest, sha256_digest
@@ -74,8 +76,23 @@ def failure(req: BuildRequest, status: int | str, lines: Sequence[str]) -> Build
     message = f"build {req.target} {req.platform} failed ({exit_text})"
     if said:
         message += f": {said}"
+    fix = rootless.hint("".join(lines), rootless_user())
+    if fix:
+        message += f"; {fix}"
     tail = tuple(line.rstrip("\n") for line in lines[-LOG_TAIL_LINES:])
     return BuildFailed(f"{message}; log: {req.log_path}", log_tail=tail)
+
+
+def rootless_user() -> rootless.RootlessUser | None:
+    """The user this process builds as, when not root."""
+    uid = os.geteuid()
+    if uid == 0:
+        return None
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = str(uid)
+    return rootless.RootlessUser(name=name, uid=uid)
 
 
 @dataclass
