@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dockyard.config.model import Policy
+from dockyard.config.model import HealthCheck, Policy
 from dockyard.digest import parse_digest, sha256_digest
 from dockyard.errors import RecordInvalid
 from dockyard.findings import Finding
@@ -93,6 +93,7 @@ def test_a_record_of_a_verify_that_checked_less_does_not_match(monkeypatch):
         lambda p, o: (p, dataclasses.replace(o, smoke_cmd=("true",))),  # smoke argv
         lambda p, o: (p, dataclasses.replace(o, smoke=False, smoke_cmd=())),
         lambda p, o: (p, dataclasses.replace(o, platforms=o.platforms[:1])),
+        lambda p, o: (p, dataclasses.replace(o, health=HealthCheck(http="/health"))),  # health on
     ],
 )
 def test_changing_policy_or_smoke_changes_the_hash(change):
@@ -118,11 +119,13 @@ def test_a_record_counts_findings_per_child_by_severity():
                 "platform": "linux/amd64",
                 "digest": AMD,
                 "findings": {"error": 0, "warning": 0, "info": 0},
+                "health": None,
             },
             {
                 "platform": "linux/arm64",
                 "digest": ARM,
                 "findings": {"error": 0, "warning": 1, "info": 1},
+                "health": None,
             },
         ],
         "findings": {"error": 0, "warning": 1, "info": 2},
@@ -279,3 +282,26 @@ def test_find_record_takes_only_a_valid_record_of_the_same_digest_and_settings(t
     later = dataclasses.replace(record, verified_at=record.verified_at + timedelta(days=1))
     attach_record(store, later, subject)
     assert find_record(store, subject.digest, wanted).verified_at == later.verified_at
+
+
+def test_a_record_states_each_childs_live_health_and_reads_back():
+    from dockyard.verify.report import HealthResult
+
+    rep = report()
+    healthy = HealthResult("healthy", 2.5, emulated=True, http_url="http://127.0.0.1:1/health", http_status=200)
+    rep = dataclasses.replace(
+        rep, platforms=(rep.platforms[0], dataclasses.replace(rep.platforms[1], health=healthy))
+    )
+    record = make_record(rep, settings={"k": 1}, version="9.9", now=NOW)
+    children = record.to_json()["children"]
+    assert [c["health"] for c in children] == [
+        None,
+        {"status": "healthy", "seconds": 2.5, "emulated": True, "http_status": 200},
+    ]
+    again = parse_record(json.dumps(record.to_json()).encode(), "r")
+    assert again.children[1].health == {"status": "healthy", "seconds": 2.5, "emulated": True, "http_status": 200}
+    # A record from before CHECKS 2 has no "health" in its children: read as not run.
+    old = record.to_json()
+    for child in old["children"]:
+        del child["health"]
+    assert parse_record(json.dumps(old).encode(), "r").children[1].health is None

@@ -55,6 +55,35 @@ def verify_command(
     smoke_timeout: Annotated[
         float, typer.Option("--smoke-timeout", metavar="SECONDS", help="Time limit per smoke run.")
     ] = 60.0,
+    health: Annotated[
+        bool,
+        typer.Option(
+            "--health",
+            help="Start each platform's image (qemu if foreign), isolated, and wait until its HEALTHCHECK "
+            "passes (and --health-http answers 2xx); the container is always removed.",
+        ),
+    ] = False,
+    health_http: Annotated[
+        str | None,
+        typer.Option(
+            "--health-http", metavar="PATH",
+            help="Also GET this path on the published port and expect 2xx, e.g. /health (implies --health).",
+        ),
+    ] = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            "--health-port", metavar="N",
+            help="The container port --health-http probes (default: the image's one EXPOSEd TCP port).",
+        ),
+    ] = None,
+    health_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--health-timeout", metavar="D",
+            help="Per platform, from start until healthy: seconds or 90s, 2m, 1m30s (default 120 s).",
+        ),
+    ] = None,
     key: Annotated[
         str | None,
         typer.Option(
@@ -67,7 +96,7 @@ def verify_command(
     ca_cert: CaCert = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, signatures."""
+    """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, live health, signatures."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.settings import settings
     from dockyard.config.sizes import parse_size
@@ -97,6 +126,7 @@ def verify_command(
         smoke=smoke or bool(command),
         smoke_cmd=command,
         smoke_timeout=smoke_timeout,
+        health=health_option(health, health_http, health_port, health_timeout),
     )
     given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
     with Workspace(given) as ws:
@@ -117,6 +147,32 @@ def verify_command(
             f"{report.reference}: {len(report.errors)} error finding(s) ({', '.join(rules)})"
             + "".join(f"; {message}" for message in unsigned)
         )
+
+
+def health_option(on: bool, http: str | None, port: int | None, timeout: str | None):
+    """The --health* options as a HealthCheck (None: no live check); bad values exit 2."""
+    from dockyard.config.durations import parse_duration
+    from dockyard.config.healthtable import MAX_HEALTH_TIMEOUT, VALID_HTTP_PATH, check_http_path
+    from dockyard.config.model import DEFAULT_HEALTH_TIMEOUT, HealthCheck
+    from dockyard.errors import InputError
+
+    if not (on or http is not None or port is not None or timeout is not None):
+        return None
+    if http is not None and not check_http_path(http):
+        raise InputError(f"--health-http {http!r}: expected {VALID_HTTP_PATH}")
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError(f"--health-port {port}: expected a port from 1 to 65535")
+    if port is not None and http is None:
+        raise InputError("--health-port: given without --health-http (the port is where it probes)")
+    seconds = DEFAULT_HEALTH_TIMEOUT
+    if timeout is not None:
+        try:
+            seconds = parse_duration(timeout)
+        except ValueError as exc:
+            raise InputError(f"--health-timeout: {exc}") from None
+        if seconds > MAX_HEALTH_TIMEOUT:
+            raise InputError(f"--health-timeout {timeout}: expected at most {MAX_HEALTH_TIMEOUT:g} s")
+    return HealthCheck(http=http or "", port=port, timeout=seconds)
 
 
 def _globs(texts: list[str]) -> tuple[str, ...]:

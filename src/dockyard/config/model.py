@@ -122,6 +122,24 @@ class SignConfig:
     key: KeySource | None = None  # None: release signs nothing
 
 
+# How long a live health check waits for a platform's container to become healthy. Under
+# qemu a service starts ~10x slower than natively; two minutes covers a Python service there.
+DEFAULT_HEALTH_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A target's live health check (`health`, `health-http`, `health-port`, `health-timeout`).
+
+    verify starts each platform's image and waits until its own HEALTHCHECK passes and,
+    with `http`, until GET http://127.0.0.1:<published port><http> answers 2xx.
+    """
+
+    http: str = ""  # the path probed, e.g. "/health"; "" = no HTTP probe
+    port: int | None = None  # the container's port; None = the image's one EXPOSEd TCP port
+    timeout: float = DEFAULT_HEALTH_TIMEOUT  # seconds from start until healthy, per platform
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -132,6 +150,7 @@ class Target:
     platforms: tuple[Platform, ...] = ()  # the target's override, else the project's
     policy: Policy = Policy()  # project policy with the target's overrides merged
     smoke: tuple[str, ...] = ()  # argv run in the image per platform; () = no smoke test
+    health: HealthCheck | None = None  # the live health check; None = none
     labels: Mapping[str, str] = _mapping()
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from typing import Any
 from dockyard.builders import BACKENDS
 from dockyard.config.evidencetable import EVIDENCE_KEYS, evidence_config
 from dockyard.config.fields import Fields, index_path, key_path
+from dockyard.config.healthtable import HEALTH_KEYS, health_check
 from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.keysource import parse_key_source
 from dockyard.config.model import (
@@ -50,7 +51,7 @@ RETRY_KEYS = ("attempts", "backoff", "max-delay")
 SIGN_KEYS = ("key",)
 TARGET_KEYS = (
     "context", "dockerfile", "image", "args", "platforms", *POLICY_KEYS,
-    "smoke", "labels", "cache-from", "cache-to",
+    "smoke", "labels", "cache-from", "cache-to", *HEALTH_KEYS,
 )  # fmt: skip
 
 # Without [project].platforms: the platform of most CI runners and of `docker build` there.
@@ -340,6 +341,7 @@ def _target(
         platforms=platforms,
         policy=_policy(fields, table, path, policy),
         smoke=fields.strings(table.get("smoke", []), at("smoke")),
+        health=health_check(fields, table, path),
         labels=MappingProxyType(fields.string_table(table.get("labels", {}), at("labels"))),
         cache_from=fields.strings(table.get("cache-from", []), at("cache-from")),
         cache_to=fields.strings(table.get("cache-to", []), at("cache-to")),

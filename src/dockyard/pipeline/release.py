@@ -11,7 +11,8 @@
 3. Verify each target's index in its layout, by the digest the build wrote,
    with the target's [policy] (platforms: the plan's; non-root, healthcheck,
    max-size, require-labels) and, when the target has `smoke` configured, a
-   smoke run of that argv on every platform (qemu for the foreign ones).
+   smoke run of that argv on every platform (qemu for the foreign ones), and
+   with `health`, each platform's container started and checked live.
    Every target is verified, then ANY error finding stops the release:
    nothing is published anywhere. A target is not verified again only when
    every registry holds a verification record of the same index digest made
@@ -108,6 +109,8 @@ class TargetVerify:
         parts = ["passed"]
         if any(p.smoke is not None for p in report.platforms):
             parts.append("smoke ok")
+        if any(p.health is not None for p in report.platforms):
+            parts.append("healthy")
         warnings = sum(f.severity == "warning" for f in report.findings)
         if warnings:
             parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")

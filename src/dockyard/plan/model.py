@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockyard.config.model import Config, Policy, Target
+from dockyard.config.model import Config, HealthCheck, Policy, Target
 from dockyard.context import GitContext
 from dockyard.errors import InputError
 from dockyard.platform import Platform, parse_platforms, platform_args
@@ -64,6 +64,7 @@ class TargetPlan:
     policy: Policy
     smoke: tuple[str, ...]
     jobs: tuple[Job, ...]
+    health: HealthCheck | None = None  # the target's live health check (verify starts the images)
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -127,6 +128,9 @@ def _target_json(t: TargetPlan) -> dict:
             "require_labels": list(t.policy.require_labels),
         },
         "smoke": list(t.smoke),
+        "health": None if t.health is None else {
+            "http": t.health.http, "port": t.health.port, "timeout": t.health.timeout,
+        },
         "jobs": [{"platform": str(j.platform), "key": j.key, "args": dict(j.args)} for j in t.jobs],
     }
 
@@ -282,6 +286,7 @@ def _plan_target(
         policy=target.policy,
         smoke=target.smoke,
         jobs=jobs,
+        health=target.health,
     )
 
 

@@ -41,12 +41,14 @@ WOULD_ATTACH = "would attach"
 
 
 def verify_options(target: TargetPlan) -> VerifyOptions:
-    """What release verifies a target with: its [policy], its platforms, its smoke argv."""
+    """What release verifies a target with: its [policy], its platforms, its smoke argv, its
+    live health check."""
     return VerifyOptions.from_policy(
         target.policy,
         platforms=target.platforms,
         smoke=bool(target.smoke),
         smoke_cmd=tuple(target.smoke),
+        health=target.health,
     )
 
 

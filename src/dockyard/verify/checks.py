@@ -388,6 +388,10 @@ def _last_output(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     # buildah appends its own "subprocess exited..." / "Error: exit status N" lines.
     lines = [
-        line for line in lines if not line.startswith(("subprocess exited", "Error: exit status"))
+        line
+        for line in lines
+        if not line.startswith(
+            ("subprocess exited", "Error: exit status", "Error: while running runtime: exit status")
+        )
     ]
     return f": {lines[-1]}" if lines else ""

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dockyard.config.model import Policy
+from dockyard.config.model import HealthCheck, Policy
 from dockyard.digest import sha256_digest
 from dockyard.emulation import binfmt_status
 from dockyard.errors import DigestMismatch, InputError, ManifestInvalid, NotFound, Unsupported
@@ -33,6 +33,7 @@ from dockyard.platform import Platform
 from dockyard.ref import LayoutRef, is_loopback_host, parse_location
 from dockyard.verify import checks
 from dockyard.verify.archscan import ScanLimits, ScanResult, scan_manifest
+from dockyard.verify.healthrun import HealthOptions, check_platforms
 from dockyard.verify.passwd import parse_user, resolve_user
 from dockyard.verify.report import PlatformReport, Report
 from dockyard.verify.rootfile import read_final_file
@@ -55,6 +56,7 @@ class VerifyOptions:
     smoke: bool = False
     smoke_cmd: tuple[str, ...] = ()  # empty: the image's HEALTHCHECK command
     smoke_timeout: float = DEFAULT_TIMEOUT
+    health: HealthCheck | None = None  # the live health check per platform; None = none
     limits: ScanLimits = field(default_factory=ScanLimits)
 
     @classmethod
@@ -144,19 +146,29 @@ def _verify(
         one, found = _verify_child(store, top, child, expect)
         verified.append(one)
         findings += found
-    if expect.smoke:
+    if expect.smoke or expect.health is not None:
         try:
             image = smoke_image or _smoke_image(store, reference, top)
         except Unsupported as e:
+            rules = ["smoke.failed"] if expect.smoke else []
+            rules += ["health.failed"] if expect.health is not None else []
             findings += [
-                Finding("smoke.failed", "error", v.report.platform, "/", str(e)) for v in verified
+                Finding(rule, "error", v.report.platform, "/", str(e))
+                for v in verified
+                for rule in rules
             ]
         else:
             ca_cert = _trusted_ca(store)
-            verified, smoke_findings = _smoke_all(
-                verified, image, expect, plain_http, say, ca_cert=ca_cert
-            )
-            findings += smoke_findings
+            if expect.smoke:
+                verified, smoke_findings = _smoke_all(
+                    verified, image, expect, plain_http, say, ca_cert=ca_cert
+                )
+                findings += smoke_findings
+            if expect.health is not None:
+                verified, health_findings = _health_all(
+                    verified, image, expect.health, plain_http, say, ca_cert=ca_cert
+                )
+                findings += health_findings
     attestations = top.attestations() if isinstance(top, Index) else []
     return Report(
         reference=name,
@@ -228,6 +240,8 @@ def _checks_run(claimed: bool, expect: VerifyOptions) -> tuple[str, ...]:
         run.append("policy.label")
     if expect.smoke:
         run.append("smoke")
+    if expect.health is not None:
+        run.append("health")
     return tuple(run)
 
 
@@ -383,4 +397,30 @@ def _smoke_all(
                 findings += checks.check_smoke(label, result)
                 one = replace(one, report=replace(one.report, smoke=result))
             out.append(one)
+    return out, findings
+
+
+def _health_all(
+    verified: Sequence[_Verified],
+    image: str,
+    check: HealthCheck,
+    plain_http: bool,
+    say: Progress,
+    *,
+    ca_cert: str | None = None,
+) -> tuple[list[_Verified], list[Finding]]:
+    """The live health check of every platform image whose static checks could read it."""
+    runnable = [
+        (v.report.platform, v.platform, v.config)
+        for v in verified
+        if v.config is not None and v.platform is not None
+    ]
+    options = HealthOptions(tls_verify=not plain_http, ca_cert=ca_cert)
+    results, findings = check_platforms(runnable, image, check, options, say)
+    out = [
+        replace(v, report=replace(v.report, health=results[v.report.platform]))
+        if v.report.platform in results
+        else v
+        for v in verified
+    ]
     return out, findings

@@ -7,10 +7,13 @@ A record is an OCI 1.1 artifact attached to the index it speaks for (its
               config        the empty descriptor ({}), layers: [the record JSON]
               subject       the index;  annotations: created, settings hash
     record    {"format": 1, "index": <digest>, "settings_hash": "sha256:…",
-               "settings": {…}, "children": [{"platform", "digest", "findings"}],
+               "settings": {…}, "children": [{"platform", "digest", "findings",
+               "health"}],
                "findings": {"error", "warning", "info"}, "dockyard_version", "verified_at"}
 
-`settings` are the version of verify's checks (CHECKS) and the policy and
+A child's `health` is null, or what its live health check found:
+{"status": "healthy", "seconds", "emulated", "http_status"} (only a passed
+verify has a record). `settings` are the version of verify's checks (CHECKS) and the policy and
 smoke settings that were applied (the target's
 whole [policy], as dataclasses.asdict gives it, so a key added to Policy is
 covered without touching this module, and every VerifyOptions field:
@@ -46,7 +49,7 @@ from dockyard.oci.models import (
     canonical_json,
     descriptor_of,
 )
-from dockyard.verify.report import Report
+from dockyard.verify.report import HealthResult, Report
 
 RECORD_TYPE = "application/vnd.dockyard.verification.v1+json"
 FORMAT = 1
@@ -54,8 +57,9 @@ FORMAT = 1
 # starts checking something new (a rule, a stricter scan), so that a record
 # made by an older dockyard, which never ran that check, no longer lets a
 # release skip verifying. 1: platforms, config, diff_ids, ELF scan with
-# allow-foreign, policy, smoke.
-CHECKS = 1
+# allow-foreign, policy, smoke. 2: the live health check (verify/health.py), whose
+# result each child of the record now states.
+CHECKS = 2
 # The settings hash, also on the manifest so a referrers list shows it unfetched.
 SETTINGS_ANNOTATION = "dev.dockyard.verification.settings-hash"
 CREATED_ANNOTATION = "org.opencontainers.image.created"
@@ -69,9 +73,15 @@ class ChildSummary:
     platform: str
     digest: str
     findings: Mapping[str, int]  # severity -> count
+    health: Mapping[str, Any] | None = None  # the live health check's summary; None: not run
 
     def to_json(self) -> dict[str, Any]:
-        return {"platform": self.platform, "digest": self.digest, "findings": dict(self.findings)}
+        return {
+            "platform": self.platform,
+            "digest": self.digest,
+            "findings": dict(self.findings),
+            "health": None if self.health is None else dict(self.health),
+        }
 
 
 @dataclass(frozen=True)
@@ -156,12 +166,24 @@ def make_record(
                 p.platform,
                 p.digest,
                 _counts(f for f in report.findings if f.platform == p.platform),
+                None if p.health is None else _health_summary(p.health),
             )
             for p in report.platforms
         ),
         findings=_counts(report.findings),
         dockyard_version=version,
         verified_at=now.astimezone(UTC).replace(microsecond=0),
+    )
+
+
+def _health_summary(result: HealthResult) -> Mapping[str, Any]:
+    return MappingProxyType(
+        {
+            "status": result.status,
+            "seconds": round(result.seconds, 3),
+            "emulated": result.emulated,
+            "http_status": result.http_status,
+        }
     )
 
 
@@ -227,7 +249,12 @@ def parse_record(data: bytes, where: str) -> Record:
             settings_hash=_str(doc, "settings_hash"),
             settings=MappingProxyType(settings),
             children=tuple(
-                ChildSummary(_str(c, "platform"), _str(c, "digest"), _severities(c.get("findings")))
+                ChildSummary(
+                    _str(c, "platform"),
+                    _str(c, "digest"),
+                    _severities(c.get("findings")),
+                    _health(c.get("health")),
+                )
                 for c in children
             ),
             findings=_severities(doc.get("findings")),
@@ -239,6 +266,15 @@ def parse_record(data: bytes, where: str) -> Record:
     if record.settings_hash != settings_hash(record.settings):
         raise RecordInvalid(f"{where}: settings_hash does not match its settings")
     return record
+
+
+def _health(value: Any) -> Mapping[str, Any] | None:
+    # Records made before CHECKS 2 have no "health" key: null, as for a check not run.
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("status"), str):
+        raise ValueError("a child's health must be null or an object with a status")
+    return MappingProxyType(dict(value))
 
 
 def _str(doc: Any, key: str) -> str:

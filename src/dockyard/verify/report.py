@@ -46,6 +46,44 @@ class SmokeResult:
         }
 
 
+@dataclass(frozen=True)
+class HealthResult:
+    """One platform's live health check: its container started, probed, and removed."""
+
+    status: str  # "healthy", "unhealthy", "exited", "timeout" or "error" (health.py's verdicts)
+    seconds: float  # from the container's start to the verdict
+    emulated: bool = False
+    healthcheck: tuple[str, ...] = ()  # the image's HEALTHCHECK argv; () when it has none
+    healthcheck_runs: int = 0
+    healthcheck_output: str = ""  # the last run's output
+    http_url: str = ""  # what was probed on the host ("" without health-http)
+    http_status: int | None = None  # the last probe's status; None: no answer or no probe
+    exit_code: int | None = None  # the container's, when it exited
+    logs: str = ""  # the container's log tail, kept when the check failed
+    logs_truncated: bool = False
+    message: str = ""  # why it failed, one line; "" when healthy
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "healthy"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "emulated": self.emulated,
+            "healthcheck": list(self.healthcheck),
+            "healthcheck_runs": self.healthcheck_runs,
+            "healthcheck_output": self.healthcheck_output,
+            "http_url": self.http_url,
+            "http_status": self.http_status,
+            "exit_code": self.exit_code,
+            "logs": self.logs,
+            "logs_truncated": self.logs_truncated,
+            "message": self.message,
+        }
+
+
 def cap_output(data: bytes, cap: int = SMOKE_OUTPUT_CAP) -> tuple[str, bool]:
     """(text, truncated): the last `cap` bytes, decoded leniently."""
     truncated = len(data) > cap
@@ -68,6 +106,7 @@ class PlatformReport:
     # Rule ids of the checks run on this image (a check without findings passed).
     checks: tuple[str, ...] = ()
     smoke: SmokeResult | None = None
+    health: HealthResult | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +120,7 @@ class PlatformReport:
             "user": self.user,
             "checks": list(self.checks),
             "smoke": None if self.smoke is None else self.smoke.to_json(),
+            "health": None if self.health is None else self.health.to_json(),
         }
 
 

@@ -1,9 +1,11 @@
 """Smoke runs: start each platform's image with buildah and run one command in it.
 
 `buildah from --platform P IMAGE` picks the platform's image out of the
-index (a layout's or a registry's), then `buildah run --isolation chroot`
-runs the command; a foreign platform runs under qemu through binfmt_misc
-(checked first by the caller). Each session uses its own buildah storage
+index (a layout's or a registry's), then `buildah run --isolation oci
+--runtime runc --network none` runs the command in its own namespaces with
+no network (not the host's: the image's code, possibly as root, never sees
+the host's interfaces); a foreign platform runs under qemu through
+binfmt_misc (checked first by the caller). Each session uses its own buildah storage
 (`--root`/`--runroot` in a temporary directory, vfs driver): nothing is
 added to or taken from the machine's image store, names never collide with
 another run, and the directory is removed at the end.
@@ -54,6 +56,7 @@ class SmokeOptions:
     ca_cert: str | None = None  # --ca-cert: trusted by buildah's pull too (--cert-dir)
     buildah: str = "buildah"
     storage_driver: str = STORAGE_DRIVER
+    runtime: str = "runc"  # the OCI runtime `buildah run` uses
 
 
 class SmokeSession:
@@ -69,6 +72,11 @@ class SmokeSession:
             raise OperationError(
                 f"smoke runs need buildah, and '{self.options.buildah}' is not on PATH "
                 "(apt-get install buildah)"
+            )
+        if shutil.which(self.options.runtime) is None:
+            raise OperationError(
+                f"smoke runs need the OCI runtime '{self.options.runtime}', not on PATH "
+                "(apt-get install runc)"
             )
         self._dir = SESSION_ROOT / f"dockyard-smoke-{secrets.token_hex(8)}"
         self._dir.mkdir(mode=0o700)
@@ -126,18 +134,8 @@ class SmokeSession:
     # ------------------------------------------------------------ steps
 
     def _name_safe(self, image: str) -> str:
-        """`oci:DIR[:TAG]` read through a link whose path buildah accepts as a name."""
-        if not image.startswith("oci:"):
-            return image
         assert self._dir is not None, "SmokeSession used outside 'with'"
-        layout = parse_layout(image)
-        target = str(Path(layout.path).resolve())
-        link = self._links.get(target)
-        if link is None:
-            link = self._dir / f"layout{len(self._links)}"
-            link.symlink_to(target, target_is_directory=True)
-            self._links[target] = link
-        return f"oci:{link}" + (f":{layout.tag}" if layout.tag else "")
+        return name_safe(image, self._dir, self._links)
 
     def _wrong_image(self, container: str, config: Digest | None) -> str:
         if config is None:
@@ -154,7 +152,12 @@ class SmokeSession:
     def _exec(
         self, container: str, argv: Sequence[str], started: float, emulated: bool
     ) -> SmokeResult:
-        command = [*self._base(), "run", "--isolation", "chroot", container, "--", *argv]
+        # Isolated: its own namespaces under runc (crun fails on this host's hybrid cgroups)
+        # and no network at all: the image's code never sees the host's interfaces.
+        command = [
+            *self._base(), "run", "--isolation", "oci", "--runtime", self.options.runtime,
+            "--network", "none", container, "--", *argv,
+        ]  # fmt: skip
         # Own process group: on timeout the command and everything it started is killed.
         proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -198,6 +201,22 @@ class SmokeSession:
         if check and done.returncode != 0:
             raise OperationError(f"buildah {args[0]} failed: {_last_line(done.stderr)}")
         return done
+
+
+def name_safe(image: str, session: Path, links: dict[str, Path]) -> str:
+    """`oci:DIR[:TAG]` read through a link in `session` whose path buildah and podman
+    accept as an image name (they name the image after the path); other images as given.
+    `links` (layout path -> link) is the session's, so a layout gets one link."""
+    if not image.startswith("oci:"):
+        return image
+    layout = parse_layout(image)
+    target = str(Path(layout.path).resolve())
+    link = links.get(target)
+    if link is None:
+        link = session / f"layout{len(links)}"
+        link.symlink_to(target, target_is_directory=True)
+        links[target] = link
+    return f"oci:{link}" + (f":{layout.tag}" if layout.tag else "")
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
