@@ -24,18 +24,37 @@ def config(healthcheck=None, exposed=None) -> bytes:
         run["Healthcheck"] = healthcheck
     if exposed is not None:
         run["ExposedPorts"] = {p: {} for p in exposed}
-    doc = {"os": "linux", "architecture": "amd64", "config": run, "rootfs": {"type": "layers", "diff_ids": []}}
+    doc = {
+        "os": "linux",
+        "architecture": "amd64",
+        "config": run,
+        "rootfs": {"type": "layers", "diff_ids": []},
+    }
     return json.dumps(doc).encode()
 
 
-CMD = {"Test": ["CMD", "/app/api", "-healthcheck"], "Timeout": 3 * SECOND, "Retries": 2, "StartPeriod": 40 * SECOND}
+CMD = {
+    "Test": ["CMD", "/app/api", "-healthcheck"],
+    "Timeout": 3 * SECOND,
+    "Retries": 2,
+    "StartPeriod": 40 * SECOND,
+}
 
 
 def test_the_images_healthcheck_with_dockers_defaults():
     hc = health.image_healthcheck(CMD)
-    assert (hc.argv, hc.timeout, hc.start_period, hc.retries) == (("/app/api", "-healthcheck"), 3.0, 40.0, 2)
+    assert (hc.argv, hc.timeout, hc.start_period, hc.retries) == (
+        ("/app/api", "-healthcheck"),
+        3.0,
+        40.0,
+        2,
+    )
     shell = health.image_healthcheck({"Test": ["CMD-SHELL", "wget -q localhost"]})
-    assert (shell.argv, shell.timeout, shell.retries) == (("/bin/sh", "-c", "wget -q localhost"), 30.0, 3)
+    assert (shell.argv, shell.timeout, shell.retries) == (
+        ("/bin/sh", "-c", "wget -q localhost"),
+        30.0,
+        3,
+    )
     assert health.image_healthcheck({"Test": ["NONE"]}).argv == ()
     assert health.image_healthcheck(None).argv == ()
 
@@ -47,21 +66,44 @@ def test_exposed_tcp_ports():
 
 
 def test_the_plan_takes_the_only_exposed_port_and_the_longer_grace():
-    plan, problem = plan_health(HealthCheck(http="/health"), parse_config(config(CMD, ["8080/tcp"])), emulated=False)
+    plan, problem = plan_health(
+        HealthCheck(http="/health"), parse_config(config(CMD, ["8080/tcp"])), emulated=False
+    )
     assert problem == ""
-    assert (plan.port, plan.http, plan.retries, plan.grace) == (8080, "/health", 2, 40.0)  # StartPeriod 40 s
-    plan, _ = plan_health(HealthCheck(), parse_config(config({"Test": ["CMD", "true"]})), emulated=True)
-    assert (plan.port, plan.grace) == (None, health.EMULATED_START_GRACE)  # no probe, nothing published
-    plan, _ = plan_health(HealthCheck(timeout=5), parse_config(config({"Test": ["CMD", "true"]})), emulated=False)
+    assert (plan.port, plan.http, plan.retries, plan.grace) == (
+        8080,
+        "/health",
+        2,
+        40.0,
+    )  # StartPeriod 40 s
+    plan, _ = plan_health(
+        HealthCheck(), parse_config(config({"Test": ["CMD", "true"]})), emulated=True
+    )
+    assert (plan.port, plan.grace) == (
+        None,
+        health.EMULATED_START_GRACE,
+    )  # no probe, nothing published
+    plan, _ = plan_health(
+        HealthCheck(timeout=5), parse_config(config({"Test": ["CMD", "true"]})), emulated=False
+    )
     assert plan.grace == 5  # never past the deadline
 
 
 def test_nothing_to_check_or_no_port_is_said():
     plan, problem = plan_health(HealthCheck(), parse_config(config()), emulated=False)
     assert plan is None and "no HEALTHCHECK and no health-http" in problem
-    plan, problem = plan_health(HealthCheck(http="/h"), parse_config(config(exposed=["1/tcp", "2/tcp"])), emulated=False)
-    assert plan is None and problem == "health-http needs one port and the image EXPOSEs 1, 2 (set health-port)"
-    plan, _ = plan_health(HealthCheck(http="/h", port=3), parse_config(config(exposed=["1/tcp", "2/tcp"])), emulated=False)
+    plan, problem = plan_health(
+        HealthCheck(http="/h"), parse_config(config(exposed=["1/tcp", "2/tcp"])), emulated=False
+    )
+    assert (
+        plan is None
+        and problem == "health-http needs one port and the image EXPOSEs 1, 2 (set health-port)"
+    )
+    plan, _ = plan_health(
+        HealthCheck(http="/h", port=3),
+        parse_config(config(exposed=["1/tcp", "2/tcp"])),
+        emulated=False,
+    )
     assert plan.port == 3
 
 
@@ -101,7 +143,10 @@ def test_an_exited_container_and_the_deadline():
     assert decide(plan, [Round(1, gone, None, None)]) == health.EXITED
     # The grace is the whole deadline here: the failures never count, the deadline ends it.
     assert decide(plan, [Round(4, RUNNING, False, None)]) == health.PENDING
-    assert decide(plan, [Round(4, RUNNING, False, None), Round(5, RUNNING, False, None)]) == health.TIMEOUT
+    assert (
+        decide(plan, [Round(4, RUNNING, False, None), Round(5, RUNNING, False, None)])
+        == health.TIMEOUT
+    )
 
 
 def test_failure_messages_name_the_check_and_the_probe():
@@ -114,11 +159,22 @@ def test_failure_messages_name_the_check_and_the_probe():
         "connection refused; GET http://127.0.0.1:1/health: HTTP 500"
     )
     exited = [Round(1, ContainerState(False, 3), None, None)]
-    assert health.failure_message(plan, health.EXITED, exited, "") == "the container exited with status 3"
+    assert (
+        health.failure_message(plan, health.EXITED, exited, "")
+        == "the container exited with status 3"
+    )
 
 
 def test_parse_state_reads_podmans_inspect():
-    doc = [{"State": {"Status": "running", "ExitCode": 0, "Health": {"Log": [{"ExitCode": 1, "Output": "nope"}]}}}]
+    doc = [
+        {
+            "State": {
+                "Status": "running",
+                "ExitCode": 0,
+                "Health": {"Log": [{"ExitCode": 1, "Output": "nope"}]},
+            }
+        }
+    ]
     assert health.parse_state(json.dumps(doc).encode()) == ContainerState(True, None, "nope")
     doc = [{"State": {"Status": "exited", "ExitCode": 7}}]
     assert health.parse_state(json.dumps(doc).encode()) == ContainerState(False, 7, "")
@@ -126,21 +182,35 @@ def test_parse_state_reads_podmans_inspect():
 
 
 def test_findings_carry_the_log_tail():
-    bad = HealthResult("exited", 1.0, message="the container exited with status 3", logs="a\nb\nc\nd\n")
+    bad = HealthResult(
+        "exited", 1.0, message="the container exited with status 3", logs="a\nb\nc\nd\n"
+    )
     (finding,) = health.health_findings("linux/amd64", bad)
     assert (finding.rule, finding.severity) == ("health.exited", "error")
     assert finding.message == "the container exited with status 3; container log: b | c | d"
     assert finding.detail["logs"] == "a\nb\nc\nd\n"
-    good = HealthResult("healthy", 2.0, emulated=True, http_url="http://127.0.0.1:9/health", http_status=200)
+    good = HealthResult(
+        "healthy", 2.0, emulated=True, http_url="http://127.0.0.1:9/health", http_status=200
+    )
     (finding,) = health.health_findings("linux/arm64", good)
     assert (finding.rule, finding.severity) == ("health.ok", "info")
-    assert finding.message == "healthy after 2.0 s under emulation, http://127.0.0.1:9/health answered 200"
-    assert health.health_findings("p", HealthResult("error", 0, message="x"))[0].rule == "health.failed"
-    assert health.health_findings("p", HealthResult("timeout", 0, message="x"))[0].rule == "health.timeout"
+    assert (
+        finding.message
+        == "healthy after 2.0 s under emulation, http://127.0.0.1:9/health answered 200"
+    )
+    assert (
+        health.health_findings("p", HealthResult("error", 0, message="x"))[0].rule
+        == "health.failed"
+    )
+    assert (
+        health.health_findings("p", HealthResult("timeout", 0, message="x"))[0].rule
+        == "health.timeout"
+    )
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90", 90.0), ("90s", 90.0), ("2m", 120.0), ("1m30s", 90.0), ("1.5h", 5400.0), ("0.5", 0.5)]
+    ("text", "seconds"),
+    [("90", 90.0), ("90s", 90.0), ("2m", 120.0), ("1m30s", 90.0), ("1.5h", 5400.0), ("0.5", 0.5)],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
@@ -170,7 +240,9 @@ def test_config_keys(tmp_path):
     assert _load(tmp_path, "health = true\n").targets["api"].health == HealthCheck()
     got = _load(tmp_path, 'health-http = "/health"\nhealth-port = 8080\nhealth-timeout = "2m"\n')
     assert got.targets["api"].health == HealthCheck(http="/health", port=8080, timeout=120.0)
-    assert _load(tmp_path, "health-timeout = 45\n").targets["api"].health == HealthCheck(timeout=45.0)
+    assert _load(tmp_path, "health-timeout = 45\n").targets["api"].health == HealthCheck(
+        timeout=45.0
+    )
     assert _load(tmp_path, "health = false\n").targets["api"].health is None
 
 
@@ -178,13 +250,34 @@ def test_config_keys(tmp_path):
     ("lines", "error"),
     [
         ('health = "yes"\n', "targets.api.health: expected true or false, got a string"),
-        ('health-http = "health"\n', "targets.api.health-http: 'health' is not an HTTP path (expected a path starting with '/', e.g. /health)"),
-        ("health-port = 0\n", "targets.api.health-port: 0 is out of range (expected an integer from 1 to 65535)"),
-        ('health-http = "/h"\nhealth-port = "80"\n', "targets.api.health-port: expected an integer from 1 to 65535, got a string"),
-        ("health-port = 80\n", "targets.api.health-port: set without health-http (the port is where health-http is probed)"),
-        ('health-timeout = "soon"\n', "targets.api.health-timeout: 'soon' is not a duration (expected a number of seconds or a duration such as 90s, 2m, 1m30s)"),
-        ('health-timeout = "2h"\n', "targets.api.health-timeout: 7200 s is too long (expected at most 3600 s, 1h)"),
-        ('health = false\nhealth-http = "/h"\n', "targets.api.health-http: set while health = false (remove it, or set health = true)"),
+        (
+            'health-http = "health"\n',
+            "targets.api.health-http: 'health' is not an HTTP path (expected a path starting with '/', e.g. /health)",
+        ),
+        (
+            "health-port = 0\n",
+            "targets.api.health-port: 0 is out of range (expected an integer from 1 to 65535)",
+        ),
+        (
+            'health-http = "/h"\nhealth-port = "80"\n',
+            "targets.api.health-port: expected an integer from 1 to 65535, got a string",
+        ),
+        (
+            "health-port = 80\n",
+            "targets.api.health-port: set without health-http (the port is where health-http is probed)",
+        ),
+        (
+            'health-timeout = "soon"\n',
+            "targets.api.health-timeout: 'soon' is not a duration (expected a number of seconds or a duration such as 90s, 2m, 1m30s)",
+        ),
+        (
+            'health-timeout = "2h"\n',
+            "targets.api.health-timeout: 7200 s is too long (expected at most 3600 s, 1h)",
+        ),
+        (
+            'health = false\nhealth-http = "/h"\n',
+            "targets.api.health-http: set while health = false (remove it, or set health = true)",
+        ),
         ("helth = true\n", "targets.api.helth: unknown key (did you mean 'health'?)"),
     ],
 )
@@ -201,10 +294,12 @@ def test_cli_options():
 
     assert health_option(False, None, None, None) is None
     assert health_option(True, None, None, None) == HealthCheck()
-    assert health_option(False, "/health", 8080, "90s") == HealthCheck(http="/health", port=8080, timeout=90.0)
+    assert health_option(False, "/health", 8080, "90s") == HealthCheck(
+        http="/health", port=8080, timeout=90.0
+    )
     with pytest.raises(InputError, match=r"^--health-http 'x': expected a path starting with '/'"):
         health_option(False, "x", None, None)
-    with pytest.raises(InputError, match="^--health-port: given without --health-http"):
+    with pytest.raises(InputError, match=r"^--health-port: given without --health-http"):
         health_option(True, None, 80, None)
-    with pytest.raises(InputError, match="^--health-timeout: 'later' is not a duration"):
+    with pytest.raises(InputError, match=r"^--health-timeout: 'later' is not a duration"):
         health_option(True, None, None, "later")
