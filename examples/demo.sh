@@ -7,7 +7,9 @@
 # the base images from Debian packages (cached under ~/.cache/dockyard, so a
 # second demo takes seconds) and push them, plan the release, then
 # `dockyard release` examples/fleet (3 services x linux/amd64 + linux/arm64,
-# verified with a smoke run of every image, the arm64 ones under qemu) to both
+# verified with a smoke run of every image, the arm64 ones under qemu, and the
+# api's live health check: each platform's container started, its HEALTHCHECK
+# and GET /health passed, the container removed) to both
 # registries at once (each platform image with its SBOM and provenance), `dockyard
 # inspect` one released image, then sign it and verify the signatures. A second demo
 # rebuilds nothing (examples/fleet/dist holds the layouts; `rm -rf` it and the
@@ -82,7 +84,7 @@ step "dockyard plan (examples/fleet, $ref)"
 cd "$here/fleet"
 "$dockyard" plan --ref "$ref" --sha "$sha" --registry "$plain/fleet" --registry "$auth/fleet"
 
-step "dockyard release: build, verify (smoke runs, arm64 under qemu), publish to $plain and $auth"
+step "dockyard release: build, verify (smoke runs and the api's live /health check, arm64 under qemu), publish to $plain and $auth"
 "$dockyard" release --ref "$ref" --sha "$sha" \
   --registry "$plain/fleet" --registry "$auth/fleet"
 

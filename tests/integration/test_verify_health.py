@@ -126,27 +126,49 @@ def test_no_container_is_left_behind_after_a_failure_or_a_timeout(failing):
     assert not root.exists()  # the private store went with the session
 
 
-def test_ctrl_c_during_the_wait_still_removes_the_container(failing):
+def test_ctrl_c_during_the_wait_still_removes_the_container(failing, monkeypatch):
     _, store, result = failing
     config = _config(store, result, "linux/amd64")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")  # must not reach the container
 
     def interrupt(_seconds: float) -> None:
         raise KeyboardInterrupt
 
     with HealthSession(sleep=interrupt) as session:
-        seen: list[str] = []
+        seen: list[dict] = []
         with pytest.raises(KeyboardInterrupt):
             # The first round ran (the container existed then), then the wait was interrupted.
             original = session._check
 
             def check_and_look(name, plan):
-                seen.extend(_containers(session))
+                shown = subprocess.run([*session.podman_args(), "inspect", name], capture_output=True, check=True)
+                seen.extend(json.loads(shown.stdout))
                 return original(name, plan)
 
             session._check = check_and_look  # type: ignore[method-assign]
             session.run(f"oci:{store.path}:t", platform=parse_platform("linux/amd64"), config=config,
-                        check=HealthCheck(timeout=60.0))  # fmt: skip
-        assert len(seen) == 1 and seen[0].startswith("dockyard-health-")
+                        check=HealthCheck(http="/health", port=8080, timeout=60.0))  # fmt: skip
+        (running,) = seen
+        assert running["Name"].startswith("dockyard-health-")
+        host = running["HostConfig"]
+        # Its own network namespace, the port on loopback only, the limits and the self-stop.
+        assert host["NetworkMode"] == "bridge"
+        assert [b["HostIp"] for b in host["PortBindings"]["8080/tcp"]] == ["127.0.0.1"]
+        assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (512 * 1024 * 1024, 10**9, 512)
+        assert running["Config"]["Timeout"] == 60 + 60
+        assert not [e for e in running["Config"]["Env"] if "proxy" in e.lower()]
+        assert _containers(session) == []
+
+
+def test_the_image_started_must_be_the_one_verified(failing):
+    _, store, result = failing
+    config = _config(store, result, "linux/amd64")
+    other = sha256_digest(b"another config")
+    with HealthSession() as session:
+        got = session.run(f"oci:{store.path}:t", platform=parse_platform("linux/amd64"), config=config,
+                          check=HealthCheck(), expected=other)  # fmt: skip
+        assert got.status == "error"
+        assert got.message == f"podman pulled image {config.digest.hex}, not the verified config {other}"
         assert _containers(session) == []
 
 

@@ -210,6 +210,13 @@ def test_the_release_cell_for_a_skip_says_the_date_and_record_never_passed():
     )  # fmt: skip
     ran = TargetVerify("a", report(), record=record)
     assert ran.summary == "passed" and ran.to_json()["skipped"] is False
+    from dockyard.verify.report import HealthResult
+
+    live = report()
+    live = dataclasses.replace(
+        live, platforms=tuple(dataclasses.replace(p, health=HealthResult("healthy", 1.0)) for p in live.platforms)
+    )
+    assert TargetVerify("a", live).summary == "passed, healthy"
 
 
 # ---------------------------------------------------------------- in a store (an OCI layout)

@@ -1,4 +1,5 @@
-// api: a tiny HTTP service. -version prints the version, -healthcheck probes a running server.
+// api: a tiny HTTP service. GET /health answers "ok"; -version prints the version,
+// -healthcheck probes a running server's /health (the image's HEALTHCHECK).
 package main
 
 import (
@@ -22,14 +23,14 @@ func main() {
 		fmt.Printf("api %s %s/%s\n", version, runtime.GOOS, runtime.GOARCH)
 		return
 	case *healthcheck:
-		resp, err := http.Get("http://127.0.0.1:8080/healthz")
+		resp, err := http.Get("http://127.0.0.1:8080/health")
 		if err != nil || resp.StatusCode != http.StatusOK {
 			os.Exit(1)
 		}
 		return
 	}
 
-	http.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	http.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
 	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
