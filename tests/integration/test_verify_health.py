@@ -224,3 +224,20 @@ def test_the_session_store_is_private(tmp_path):
     with HealthSession() as session:
         assert Path(session.podman_args()[2]).is_relative_to(session.root)
         assert _containers(session) == []
+
+
+def test_an_image_in_a_registry_is_pulled_by_digest_and_checked(serving, registry):
+    _needs_qemu("linux/arm64")
+    from dockyard.verify.image import VerifyOptions
+    from tests.helpers.locations import copy_location, verify_location
+
+    location, _, _ = serving
+    copy_location(location, f"{registry.host}/verify/health:1")
+    report = verify_location(
+        f"{registry.host}/verify/health:1", expect=VerifyOptions(health=HealthCheck(http="/health", port=8080))
+    )
+    assert report.ok, report.findings
+    assert [(p.platform, p.health.status, p.health.http_status) for p in report.platforms] == [
+        ("linux/amd64", "healthy", 200),
+        ("linux/arm64", "healthy", 200),
+    ]
