@@ -222,8 +222,11 @@ def test_smoke_runs_have_no_network(tmp_path):
 
 def test_the_session_store_is_private(tmp_path):
     with HealthSession() as session:
+        assert session.root.parent == Path("/tmp") and session.root.name.startswith("dockyard-health-")
         assert Path(session.podman_args()[2]).is_relative_to(session.root)
         assert _containers(session) == []
+        root = session.root
+    assert not root.exists()
 
 
 def test_an_image_in_a_registry_is_pulled_by_digest_and_checked(serving, registry):

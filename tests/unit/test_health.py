@@ -303,3 +303,29 @@ def test_cli_options():
         health_option(True, None, 80, None)
     with pytest.raises(InputError, match=r"^--health-timeout: 'later' is not a duration"):
         health_option(True, None, None, "later")
+
+
+def test_release_verifies_a_target_with_its_health_check_and_the_plan_shows_it(tmp_path):
+    from datetime import UTC, datetime
+
+    from dockyard.context import GitContext
+    from dockyard.plan.model import make_plan
+    from dockyard.platform import parse_platform
+    from dockyard.publish.records import target_settings, verify_options
+
+    cfg = _load(tmp_path, 'health-http = "/health"\nhealth-timeout = "90s"\n')
+    plan = make_plan(
+        cfg, GitContext(), build_platform=parse_platform("linux/amd64"), now=datetime.now(UTC)
+    )
+    (target,) = plan.targets
+    assert verify_options(target).health == HealthCheck(http="/health", timeout=90.0)
+    assert target_settings(target)["verify"]["health"] == {
+        "http": "/health",
+        "port": None,
+        "timeout": 90.0,
+    }
+    assert plan.to_json()["targets"][0]["health"] == {
+        "http": "/health",
+        "port": None,
+        "timeout": 90.0,
+    }
