@@ -244,3 +244,17 @@ def test_an_image_in_a_registry_is_pulled_by_digest_and_checked(serving, registr
         ("linux/amd64", "healthy", 200),
         ("linux/arm64", "healthy", 200),
     ]
+
+
+def test_a_container_that_exits_is_reported_with_its_status_and_log(tmp_path):
+    settings = ImageSettings(
+        entrypoint=(BB, "sh", "-c", "echo missing DATABASE_URL; exit 3"), user="1000", healthcheck="true"
+    )
+    location, _, _ = import_busybox(tmp_path, (("linux/amd64", "amd64"),), settings=settings)
+    done = _dockyard("verify", location, "--health", "--json")
+    assert done.returncode == 1
+    (platform,) = json.loads(done.stdout)["platforms"]
+    assert (platform["health"]["status"], platform["health"]["exit_code"]) == ("exited", 3)
+    assert "missing DATABASE_URL" in platform["health"]["logs"]
+    (finding,) = [f for f in json.loads(done.stdout)["findings"] if f["rule"].startswith("health.")]
+    assert finding["message"] == "the container exited with status 3; container log: missing DATABASE_URL"
