@@ -71,12 +71,26 @@ def resolve_sources(
 ) -> Resolved:
     """Resolve (file name, content) pairs given in -f order; pure apart from env=None."""
     environ = dict(os.environ if env is None else env)
+    try:
+        return _resolve_sources(sources, targets, overrides, environ, dotenv or {})
+    except RecursionError:  # a recursive-descent parser/evaluator on absurdly deep nesting
+        names = ", ".join(n for n, _ in sources)
+        raise BakeError(f"{names}: expressions nested too deeply to evaluate") from None
+
+
+def _resolve_sources(
+    sources: Sequence[tuple[str, str]],
+    targets: Sequence[str],
+    overrides: Sequence[str],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+) -> Resolved:
     defn = Definition()
     bodies = []
     # buildx loads every compose file before the HCL/JSON ones, whatever the -f order.
     for name, text in sources:
         if _kind(name, text) == "compose":
-            read_compose(name, text, defn, environ, dotenv or {})
+            read_compose(name, text, defn, environ, dotenv)
     for name, text in sources:
         kind = _kind(name, text)
         if kind == "compose":

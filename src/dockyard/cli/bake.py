@@ -46,7 +46,7 @@ def bake_command(
 
     if not print_:
         raise InputError("dockyard bake only prints (--print); build with `dockyard build -f FILE`")
-    files = list(file or []) or find_default_files(Path.cwd())
+    files = list(file or []) or find_default_files(Path("."))
     if not files:
         raise InputError(
             "no bake file: give -f FILE, or run where docker-bake.hcl or compose.yaml is"
