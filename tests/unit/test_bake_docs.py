@@ -167,7 +167,8 @@ CASES = [
             H: 'group "default" {\n  targets = ["frontend", "backend"]\n}\ntarget "frontend" {\n  context = "./frontend"\n  dockerfile = "frontend.Dockerfile"\n  args = {\n    NODE_VERSION = "22"\n  }\n  tags = ["myapp/frontend:latest"]\n}\ntarget "backend" {\n  context = "./backend"\n  dockerfile = "backend.Dockerfile"\n  args = {\n    GO_VERSION = "1.25"\n  }\n  tags = ["myapp/backend:latest"]\n}\n'
         },
         "expect": {
-            "frontend": {"context": "./frontend", "tags": ["myapp/frontend:latest"]},
+            # --print shows a local context as Go path.Clean makes it (buildx toBuildOpt).
+            "frontend": {"context": "frontend", "tags": ["myapp/frontend:latest"]},
             "backend": {"dockerfile": "backend.Dockerfile", "args": {"GO_VERSION": "1.25"}},
         },
         "groups": {"default": ["frontend", "backend"]},

@@ -84,7 +84,7 @@ def test_a_failing_function_names_itself() -> None:
     [
         ("notarget", "invalid override key notarget, expected target.name"),
         ("a.frobnicate=1", "unknown key: frobnicate"),
-        ("a.args=1", "args requires name"),
+        ("a.args=1", "invalid format for args, expecting args.<name>=<value>"),
         ("zz*.tags=x", "could not find any target matching 'zz*'"),
         ("a.no-cache=maybe", "invalid value maybe for boolean key no-cache"),
         ("a.push=true", "key push is not supported here"),
