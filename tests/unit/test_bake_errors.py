@@ -69,8 +69,9 @@ def test_unsupported_and_refused_functions_name_themselves() -> None:
     assert 'There is no function named "nosuch"' in _err(
         {H: 'target "t" {\n  target = nosuch(1)\n}\n'}, ["t"]
     )
-    msg = _err({H: 'target "t" {\n  target = bcrypt("x")\n}\n'}, ["t"])
-    assert "function bcrypt() is not supported by dockyard" in msg
+    for name in ("bcrypt", "rsadecrypt", "homedir"):
+        msg = _err({H: f'target "t" {{\n  target = {name}("x")\n}}\n'}, ["t"])
+        assert f"function {name}() is not supported by dockyard" in msg
 
 
 def test_a_failing_function_names_itself() -> None:
@@ -88,6 +89,7 @@ def test_a_failing_function_names_itself() -> None:
         ("zz*.tags=x", "could not find any target matching 'zz*'"),
         ("a.no-cache=maybe", "invalid value maybe for boolean key no-cache"),
         ("a.push=true", "key push is not supported here"),
+        ("a.load=true", "key load is not supported here"),
     ],
 )
 def test_bad_set_values(override: str, want: str) -> None:

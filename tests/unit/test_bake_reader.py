@@ -125,6 +125,9 @@ def test_compose_details() -> None:
         "      platforms: [linux/amd64]\n"
         "      secrets: [token]\n"
         "      labels: [a=b]\n"
+        "      network: host\n"
+        "      ssh: [default]\n"
+        "      additional_contexts:\n        base: docker-image://alpine\n"
         "      x-bake:\n        platforms: linux/arm64\n        cache-to: type=inline\n"
         "secrets:\n  token:\n    environment: TOKEN\n"
     )
@@ -135,6 +138,9 @@ def test_compose_details() -> None:
     assert t["platforms"] == ["linux/amd64", "linux/arm64"]
     assert t["secret"] == ["id=token,env=TOKEN"] and t["labels"] == {"a": "b"}
     assert t["cache-to"] == ["type=inline"]
+    assert t["network"] == "host" and t["ssh"] == ["default"]
+    assert t["contexts"] == {"base": "docker-image://alpine"}
+    assert t["entitlements"] == ["network.host"]  # buildx adds it for network=host
 
 
 def test_compose_interpolation_forms() -> None:
@@ -144,3 +150,13 @@ def test_compose_interpolation_forms() -> None:
     assert interpolate(
         "$SET ${SET} $$SET ${NO:-d} ${EMPTY:-d} ${EMPTY-d} ${SET:+alt} ${NO+alt}", env, "f"
     ) == ("v v $SET d d  alt ")
+
+
+def test_bake_local_platform_defaults_to_this_machine(tmp_path) -> None:
+    from dockyard.bake import resolve
+    from dockyard.platform import host_platform
+
+    (tmp_path / H).write_text('target "t" {\n  platforms = [BAKE_LOCAL_PLATFORM]\n}\n')
+    assert resolve([tmp_path / H], ["t"], env={}).targets["t"]["platforms"] == [
+        str(host_platform())
+    ]

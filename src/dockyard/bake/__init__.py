@@ -28,6 +28,7 @@ from dockyard.bake.hcl.parser import parse
 from dockyard.bake.model import Resolved
 from dockyard.bake.resolve import resolve_definition
 from dockyard.errors import BakeError
+from dockyard.platform import host_platform
 
 __all__ = ["DEFAULT_FILES", "Resolved", "find_default_files", "resolve", "resolve_sources"]
 
@@ -118,8 +119,12 @@ def resolve(
             sources.append((str(f), Path(f).read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             raise BakeError(f"{f}: cannot read the bake file: {exc}") from None
+    # buildx's built-in BAKE_LOCAL_PLATFORM: the platform of the machine running bake.
+    environ = dict(os.environ if env is None else env)
+    if "BAKE_LOCAL_PLATFORM" not in environ:
+        environ["BAKE_LOCAL_PLATFORM"] = str(host_platform())
     dotenv: dict[str, str] = {}
     composes = [Path(n) for n, t in sources if _kind(n, t) == "compose"]
     if composes and (composes[0].parent / ".env").is_file():
         dotenv = parse_dotenv((composes[0].parent / ".env").read_text(encoding="utf-8"))
-    return resolve_sources(sources, targets, overrides, env, dotenv=dotenv)
+    return resolve_sources(sources, targets, overrides, environ, dotenv=dotenv)
