@@ -229,9 +229,11 @@ def _call(node: ast.Call, scope: Scope) -> Any:
     fn = scope.functions.get(node.name)
     if fn is None:
         raise EvalProblem(f'There is no function named "{node.name}"', node.line)
+    args: list[Any]
     if node.name in ("try", "can"):  # lazy: they catch their arguments' errors
-        return fn([lambda a=a: evaluate(a, scope) for a in node.args])
-    args = [evaluate(a, scope) for a in node.args]
+        args = [lambda a=a: evaluate(a, scope) for a in node.args]
+    else:
+        args = [evaluate(a, scope) for a in node.args]
     if node.expand:
         last = args.pop() if args else None
         if not isinstance(last, list):
