@@ -22,7 +22,7 @@ from dockyard.bake.hcl.errors import EvalProblem, Problem
 from dockyard.bake.hcl.evaluate import Scope, evaluate, to_bool
 from dockyard.bake.hcl.functions import STDLIB
 from dockyard.bake.hcl.userfuncs import user_function
-from dockyard.bake.hcl.variables import env_value, validate_type
+from dockyard.bake.hcl.variables import env_override, validate_type
 from dockyard.errors import BakeError
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -130,9 +130,10 @@ class Document:
             default = evaluate(default_attr.expr, scope) if default_attr else None
             if typ is None and default_attr is None:
                 default = ""
-            if name in self.env:
-                value = env_value(name, self.env[name], typ and typ.expr, default, loc.node.line)
-            else:
+            found, value = env_override(
+                name, self.env, self.variables, typ and typ.expr, default, loc.node.line
+            )
+            if not found:
                 value = default
             if typ is not None and value is not None:
                 value = validate_type(name, value, typ.expr)
