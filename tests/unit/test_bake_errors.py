@@ -26,6 +26,10 @@ def _err(files: dict[str, str], targets=(), overrides=(), env=None) -> str:
         ('target "a" {\n', 'missing "}" closing a block'),
         ('target "a" {\n  dockerfile-inline = <<EOT\nFROM x\n}\n', "heredoc EOT is never closed"),
         ('target "a" {\n  args = { A = "%{ if true }x" }\n}\n', "%{if} is never closed"),
+        (
+            'target "a" {\n  tags = ["x"]\n  tags = ["y"]\n}\n',
+            f'{H}:3: attribute redefined: "tags" was already set on line 2',
+        ),
     ],
 )
 def test_syntax_errors_name_file_and_line(text: str, want: str) -> None:

@@ -232,3 +232,9 @@ def test_typed_variables_from_the_environment(expr: str, env: dict, want: str) -
 def test_typed_variable_overrides_that_are_refused(env: dict, message: str) -> None:
     with pytest.raises(BakeError, match=message):
         _arg('"x"', env, TYPED)
+
+
+def test_json_comments_and_array_bodies() -> None:
+    doc = '{"//": "generated", "target": [{"t": [{"//": "note", "tags": ["a"]}, {"platforms": ["linux/arm64"]}]}]}'
+    t = _target("", files={"docker-bake.json": doc})
+    assert t["tags"] == ["a"] and t["platforms"] == ["linux/arm64"]
