@@ -143,3 +143,11 @@ def test_a_group_naming_a_missing_target_points_at_the_group() -> None:
 def test_an_unused_variable_is_still_validated() -> None:
     text = 'variable "V" {\n  validation {\n    condition = V != ""\n    error_message = "V is required."\n  }\n}\ntarget "t" {}\n'
     assert "V is required." in _err({H: text}, ["t"])
+
+
+def test_errors_inside_functions_and_target_references_keep_the_line() -> None:
+    assert _err(
+        {H: 'target "t" {\n  context = "."\n  target = upper(null)\n}\n'}, ["t"]
+    ).startswith(f'{H}:3: target "t": upper(): a string is required, got null')
+    msg = _err({H: 'target "t" {\n\n  target = target.nope.dockerfile\n}\n'}, ["t"])
+    assert msg == f'{H}:3: target "t": target "nope" has no attribute "dockerfile"'

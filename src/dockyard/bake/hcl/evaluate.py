@@ -157,7 +157,10 @@ def evaluate(node: ast.Node, scope: Scope) -> Any:
             raise EvalProblem(f'cannot read attribute "{node.name}" of a {type_name(obj)}', line)
         if node.name not in obj:
             raise EvalProblem(f'this object does not have an attribute named "{node.name}"', line)
-        return obj[node.name]
+        try:
+            return obj[node.name]
+        except EvalProblem as p:  # target.NAME.ATTR evaluated lazily, without a position
+            raise EvalProblem(p.message, p.line or line) from None
     if isinstance(node, ast.Index):
         return _index(evaluate(node.obj, scope), evaluate(node.key, scope), line)
     if isinstance(node, ast.Splat):
@@ -254,7 +257,9 @@ def _call(node: ast.Call, scope: Scope) -> Any:
         args.extend(last)
     try:
         return fn(args)
-    except EvalProblem:
+    except EvalProblem as p:
+        if p.line == 0:  # raised by a helper that had no position: give it the call's
+            raise EvalProblem(f"{node.name}(): {p.message}", node.line) from None
         raise
     except IndexError:
         raise EvalProblem(
