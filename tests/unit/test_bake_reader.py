@@ -238,3 +238,11 @@ def test_json_comments_and_array_bodies() -> None:
     doc = '{"//": "generated", "target": [{"t": [{"//": "note", "tags": ["a"]}, {"platforms": ["linux/arm64"]}]}]}'
     t = _target("", files={"docker-bake.json": doc})
     assert t["tags"] == ["a"] and t["platforms"] == ["linux/arm64"]
+
+
+def test_bake_cmd_context_is_the_local_directory() -> None:
+    # reference.md "Built-in variables": BAKE_CMD_CONTEXT; --print shows the cleaned path.
+    t = _target(
+        'target "t" {\n  context = BAKE_CMD_CONTEXT\n  dockerfile = "${BAKE_CMD_CONTEXT}/x"\n}\n'
+    )
+    assert t["context"] == "." and t["dockerfile"] == "cwd:///x"

@@ -26,6 +26,8 @@ from dockyard.bake.hcl.variables import env_override, validate_type
 from dockyard.errors import BakeError
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+# Names buildx defines without a variable block (the reader puts their values in env).
+BUILTINS = ("BAKE_LOCAL_PLATFORM", "BAKE_CMD_CONTEXT")
 _TARGET_META = ("matrix", "name")
 
 
@@ -99,7 +101,7 @@ class Document:
         if name == "target":
             return _TargetRefs(self)
         if name not in self.variables and name not in self.constants:
-            if name == "BAKE_LOCAL_PLATFORM" and name in self.env:
+            if name in BUILTINS and name in self.env:
                 return self.env[name]
             raise EvalProblem(f'There is no variable named "{name}".', line)
         if name in self.evaluating:
