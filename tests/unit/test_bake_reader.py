@@ -246,3 +246,13 @@ def test_bake_cmd_context_is_the_local_directory() -> None:
         'target "t" {\n  context = BAKE_CMD_CONTEXT\n  dockerfile = "${BAKE_CMD_CONTEXT}/x"\n}\n'
     )
     assert t["context"] == "." and t["dockerfile"] == "cwd:///x"
+
+
+def test_json_matrix_and_target_references() -> None:
+    doc = (
+        '{"target": {"base": {"tags": ["b"]}, "app": {"matrix": {"v": ["1", "2"]}, '
+        '"name": "app-${v}", "args": {"V": "${v}"}, "tags": "${target.base.tags}"}}}'
+    )
+    r = resolve_sources([("docker-bake.json", doc)], ["app"], [], {})
+    assert r.groups == {"app": ["app-1", "app-2"], "default": ["app"]}
+    assert r.targets["app-2"]["args"] == {"V": "2"} and r.targets["app-2"]["tags"] == ["b"]

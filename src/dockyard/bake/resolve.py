@@ -4,6 +4,8 @@ Requested names are expanded through groups (nested, each target once, a group s
 of the same name); each target is resolved by merging its `inherits` in order (transitively),
 then its own attributes, then its --set overrides. Unlike buildx, which silently drops an
 inheritance cycle, dockyard refuses it: a cycle is always a mistake in the file.
+The printed groups are those reached, plus every requested name other than `default` appended
+to a `default` group, as `docker buildx bake --print NAME` shows it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 All files share one namespace: `variable` blocks (overridable from the environment by the same
 name), top-level attributes (constants, never overridable), user `function` blocks, and the
 `target.NAME.ATTR` references. Evaluation is lazy and order independent (a variable may use one
-declared later or in another file); a reference cycle is refused. Targets with `matrix` expand to
+declared later or in another file), yet every variable and constant is evaluated and validated
+even when unused, as buildx does; a reference cycle is refused. Targets with `matrix` expand to
 one target per combination, named by `name`, and their label becomes a group of those names.
 """
 
