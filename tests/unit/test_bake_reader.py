@@ -256,3 +256,16 @@ def test_json_matrix_and_target_references() -> None:
     r = resolve_sources([("docker-bake.json", doc)], ["app"], [], {})
     assert r.groups == {"app": ["app-1", "app-2"], "default": ["app"]}
     assert r.targets["app-2"]["args"] == {"V": "2"} and r.targets["app-2"]["tags"] == ["b"]
+
+
+def test_printed_groups_follow_buildx() -> None:
+    # bake.json "nested_groups_dedupe": "The --print output would list groups default, a, b, c, e."
+    import json
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parent / "data" / "bake.json").read_text())
+    case = next(c for c in cases if c["name"] == "nested_groups_dedupe")
+    r = resolve_sources(list(case["files"].items()), case["targets"], [], {})
+    assert sorted(r.groups) == ["a", "b", "c", "default", "e"]
+    assert r.groups["default"] == ["e"] and r.groups["e"] == ["a", "f"]
+    assert list(r.print_document()["group"]) == ["a", "b", "c", "default", "e"]
