@@ -269,3 +269,12 @@ def test_printed_groups_follow_buildx() -> None:
     assert sorted(r.groups) == ["a", "b", "c", "default", "e"]
     assert r.groups["default"] == ["e"] and r.groups["e"] == ["a", "f"]
     assert list(r.print_document()["group"]) == ["a", "b", "c", "default", "e"]
+
+
+def test_two_compose_files_make_one_default_group() -> None:
+    files = {
+        "compose.yaml": "services:\n  a:\n    build: .\n  b:\n    build: .\n",
+        "compose.override.yaml": "services:\n  a:\n    build:\n      args:\n        X: 1\n",
+    }
+    r = resolve_sources(list(files.items()), [], [], {})
+    assert r.groups == {"default": ["a", "b"]} and r.targets["a"]["args"] == {"X": "1"}
