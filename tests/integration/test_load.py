@@ -125,7 +125,7 @@ def test_a_registry_reference_loads_under_its_own_tag(registry, built, dockerd):
         built, dockerd.env, "load", ref, "--engine", "docker", "--platform", "linux/arm64"
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines()[-1].startswith(f"loaded linux/arm64 sha256:")
+    assert proc.stderr.splitlines()[-1].startswith("loaded linux/arm64 sha256:")
     assert proc.stderr.splitlines()[-1].endswith(f" into docker: {ref}")
     arch = dockerd.docker("run", "--rm", "--network", "none", ref, "uname", "-m")
     assert arch.stdout == "aarch64\n", arch.stderr
