@@ -205,7 +205,7 @@ def run_doctor(
     environ: Mapping[str, str] | None = None,
     binfmt_root: Path = BINFMT_ROOT,
     host: Platform | None = None,
-    builder_storage: Path = BUILDER_STORAGE,
+    builder_storage: Path | None = None,
     insecure_registries: Iterable[str] = (),
     ca_cert: str | None = None,
     timeout: float = PING_TIMEOUT,
@@ -224,7 +224,7 @@ def run_doctor(
     rows += [binfmt_row(binfmt_status(p, host=host, root=binfmt_root)) for p in inputs.platforms]
     insecure = frozenset(insecure_registries)
     rows += registry_rows(inputs.registries, env, insecure, timeout, ca_cert=ca_cert)
-    rows.append(_space("builder", builder_storage))
+    rows.append(_space("builder", builder_storage or user_storage(env)))
     rows.append(_space("output", inputs.output))
     return DoctorReport(tuple(rows))
 
@@ -357,6 +357,15 @@ def _registry_and_credentials(client, name: str, env: Mapping[str, str]) -> list
     source = found.source if found else None
     user = found.username if found else ""
     return [reach, credential_row(name, source=source, user=user, needed=needed, error=None)]
+
+
+def user_storage(env: Mapping[str, str]) -> Path:
+    """Where buildah/podman keep images for this user: root's storage, or the user's own
+    ($XDG_DATA_HOME or ~/.local/share, /containers/storage) when rootless."""
+    if os.geteuid() == 0:
+        return BUILDER_STORAGE
+    data = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local/share")
+    return Path(data) / "containers" / "storage"
 
 
 def _space(label: str, path: Path, usage: Callable = shutil.disk_usage) -> Row:
