@@ -95,6 +95,27 @@ def test_a_healthcheck_survives_the_build(tmp_path, base, backend, request):
         name = "localhost/dockyard/app-linux-arm64"
         image_id = engine.docker("image", "inspect", "--format", "{{.Id}}", name)
         assert image_id.stdout.strip() == str(manifest.config.digest)
+    # What `dockyard clean` would remove: the job's image, named in the engine's storage.
+    assert backend.local_images(["app-linux-arm64"]) == [
+        "localhost/dockyard/app-linux-arm64:latest"
+    ]
+
+
+def test_without_pinning_podman_ships_the_build_platforms_busybox(tmp_path, base):
+    """podman 4.3 has buildah 1.28's cross-stage bug: what dockyard's pinning prevents."""
+    config = project(tmp_path, {"app": TRAP.replace("${BASE}", base)}, base=base)
+    fresh, cleanup = podman_backend()  # no earlier pulls can change what podman picks
+    try:
+        with RegistryClient() as client:
+            result = build_plan(
+                plan_from_files(config), output=tmp_path / "dist", backend=fresh, client=client,
+                pin_bases=False,
+            )  # fmt: skip
+    finally:
+        cleanup()
+    assert result.ok, result.failed
+    store, manifest = image_of(result.targets[0], ARM64)
+    assert EM_X86_64 in elf_machines(store, manifest, ARM64)[1]
 
 
 def _layer_names(store, manifest) -> list[str]:

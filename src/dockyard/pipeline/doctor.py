@@ -371,11 +371,11 @@ def user_storage(env: Mapping[str, str]) -> Path:
 def _space(label: str, path: Path, usage: Callable = shutil.disk_usage) -> Row:
     # A directory not made yet (dist/ before the first build) is on its parent's disk.
     existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
     try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
         total, _, free = usage(existing)
-    except OSError as exc:
+    except OSError as exc:  # also a directory this user may not look into
         return space_row(label, path, free=None, total=None, error=f"{path}: {exc.strerror or exc}")
     return space_row(label, path, free=free, total=total)
 

@@ -36,9 +36,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from dockyard.builder.backends.buildah import (
+    LOCAL_NAMESPACE,
     authfile_doc,
     default_find_credential,
     local_name,
@@ -118,6 +120,35 @@ class DockerBackend:
             cache_hits=hits,
             steps=steps,
         )
+
+    def local_images(self, job_keys: Iterable[str] | None = None) -> list[str]:
+        """dockyard's images in the engine (`localhost/dockyard/…:latest`), those of `job_keys`
+        only when given (what `clean` removes); other images are never listed."""
+        wanted = None if job_keys is None else {f"{local_name(key)}:latest" for key in job_keys}
+        proc = self._run("images", "--format", "{{.Repository}}:{{.Tag}}")
+        names = [
+            name
+            for name in proc.stdout.split()
+            if name.startswith(LOCAL_NAMESPACE + "/") and (wanted is None or name in wanted)
+        ]
+        return sorted(set(names))
+
+    def remove_local_images(self, names: Iterable[str]) -> None:
+        """Untag and remove `names`; the BuildKit cache only they used goes with dockerd's GC."""
+        names = list(names)
+        if names:
+            self._run("rmi", *names)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        argv = [*self._cli(), *args]
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise OperationError(f"cannot run '{' '.join(argv)}': {exc}") from None
+        if proc.returncode != 0:
+            said = " ".join(proc.stderr.split())[:300]
+            raise OperationError(f"'docker {args[0]}' failed (exit {proc.returncode}): {said}")
+        return proc
 
     def _cli(self) -> list[str]:
         return [self.binary, *(["-H", self.host] if self.host else [])]
