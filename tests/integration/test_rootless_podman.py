@@ -1,5 +1,5 @@
 """Rootless podman: `dockyard build --builder podman` as an unprivileged user gives root's index,
-and `doctor` says the user is ready.
+its `release --builder podman` publishes it, and `doctor` says the user is ready.
 
 As test_rootless.py (buildah), with its own user (`useradd -m` writes the
 /etc/subuid and /etc/subgid ranges), its /run/user/UID, podman's storage in
@@ -10,6 +10,7 @@ storage of its own.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import pwd
@@ -113,6 +114,14 @@ def test_a_rootless_podman_build_gives_the_index_root_builds(user, base, registr
         assert log.startswith("$ podman build --runtime runc "), log[:200]
         storage = Path(f"/home/{USER}/.local/share/containers/storage")
         assert storage.is_dir() and storage.stat().st_uid == user
+
+        released = as_user(user, mine, "release", "--builder", "podman", "--ref", "refs/tags/v1.0.0", "--json")
+        assert released.returncode == 0, released.stderr
+        raw = subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{registry.host}/rootless/app:v1.0.0"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        assert f"sha256:{hashlib.sha256(raw).hexdigest()}" == user_target["index_digest"]
 
         doctor = as_user(user, mine, "doctor", "--builder", "podman", "--json")
         assert doctor.stdout, doctor.stderr
