@@ -78,10 +78,12 @@ def test_the_trap_ships_only_each_platforms_elf_files(tmp_path, base, backend):
         assert "marker" in _layer_names(store, manifest)
 
 
-def test_a_healthcheck_survives_the_build(tmp_path, base, backend, request):
+def test_a_healthcheck_survives_and_an_arm64_run_step_runs_under_qemu(
+    tmp_path, base, backend, request
+):
     dockerfile = (
         'ARG BASE\nFROM ${BASE}\nHEALTHCHECK --interval=5s CMD ["/bin/true"]\n'
-        "COPY file.txt /file.txt\n"
+        "COPY file.txt /file.txt\nRUN uname -m > /arch\n"
     )
     config = project(tmp_path, {"app": dockerfile}, base=base)
     result = build(config, backend)
@@ -90,6 +92,7 @@ def test_a_healthcheck_survives_the_build(tmp_path, base, backend, request):
     health = config_of(store, manifest)["config"]["Healthcheck"]
     assert health["Test"] == ["CMD", "/bin/true"]
     assert health["Interval"] == 5_000_000_000
+    assert _file(store, manifest, "arch") == b"aarch64\n"
     if backend.name == "docker":  # the config is the engine's, byte for byte: its id is its hash
         engine = request.getfixturevalue("dockerd")
         name = "localhost/dockyard/app-linux-arm64"
@@ -116,6 +119,18 @@ def test_without_pinning_podman_ships_the_build_platforms_busybox(tmp_path, base
     assert result.ok, result.failed
     store, manifest = image_of(result.targets[0], ARM64)
     assert EM_X86_64 in elf_machines(store, manifest, ARM64)[1]
+
+
+def _file(store, manifest, name: str) -> bytes:
+    """A file of the image's final view: the last layer holding it."""
+    for layer in reversed(manifest.layers):
+        with store.blob_open(layer.digest) as f:
+            data = gzip.decompress(f.read())
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar.getmembers():
+                if member.name.lstrip("./") == name and member.isfile():
+                    return tar.extractfile(member).read()
+    raise KeyError(name)
 
 
 def _layer_names(store, manifest) -> list[str]:
