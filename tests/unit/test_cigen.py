@@ -263,3 +263,9 @@ def test_ci_matrix_command_prints_the_plan_matrix():
         ("api", "linux/amd64", "ubuntu-24.04"), ("api", "linux/arm64", "arm-big"),
         ("worker", "linux/amd64", "ubuntu-24.04"), ("worker", "linux/arm64", "arm-big"),
     ]  # fmt: skip
+
+
+def test_readme_shows_the_build_job_as_generated():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- ci:build-job", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("  build:\n") and block in (FLEET / "ci/dockyard.yml").read_text()
