@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dockyard.oci.registry import RegistryClient
 from tests.helpers.actions import Runner
 from tests.helpers.buildproject import base_index, project
 from tests.integration.conftest import skopeo_json, skopeo_raw
@@ -50,16 +51,16 @@ def _runner(tmp_path_factory, workspace: Path, artifacts: Path, sha: str) -> Run
     return Runner(workspace=workspace, env=env, artifacts=artifacts, github=github, temp=temp)
 
 
-def test_generated_workflow_runs_plan_builds_and_merge_into_one_tagged_index(
-    registry, base, tmp_path_factory
-):
+@pytest.fixture(scope="module")
+def repo(registry, base, tmp_path_factory) -> dict:
+    """The project's repository with the generated workflow committed, as a tag push sees it."""
     work = tmp_path_factory.mktemp("ci-workflow")
     origin = work / "origin"
     origin.mkdir()
     project(origin, {"app": COPY_ONLY}, base=base, platforms=("linux/amd64", "linux/arm64"),
             registries=(f"{registry.host}/unused",))  # fmt: skip
     shutil.copy(ROOT / "action.yml", origin / "action.yml")
-    sha = git_repo(origin)
+    git_repo(origin)
     proc = subprocess.run(
         [sys.executable, "-m", "dockyard", "ci", "github", "--registry", f"{registry.host}/ci",
          "--staging", f"{registry.host}/ci-staging", "-o", ".github/workflows/dockyard.yml"],
@@ -70,7 +71,45 @@ def test_generated_workflow_runs_plan_builds_and_merge_into_one_tagged_index(
     workflow = yaml.safe_load((origin / ".github/workflows/dockyard.yml").read_text())
     git(origin, "add", "-A")
     git(origin, "commit", "-q", "-m", "workflow")
-    sha = git(origin, "rev-parse", "HEAD")
+    return {
+        "work": work,
+        "origin": origin,
+        "workflow": workflow,
+        "sha": git(origin, "rev-parse", "HEAD"),
+    }
+
+
+def staging_tags(registry) -> list[str]:
+    with RegistryClient() as client:
+        try:
+            return sorted(client.store(f"{registry.host}/ci-staging").tag_list())
+        except Exception:  # NAME_UNKNOWN: nothing pushed there yet
+            return []
+
+
+def test_a_pull_request_builds_without_pushing_and_skips_merge(registry, repo, tmp_path_factory):
+    """On `pull_request`: the build-only step builds; nothing is pushed or uploaded; no merge job."""
+    jobs, work = repo["workflow"]["jobs"], repo["work"]
+    artifacts = tmp_path_factory.mktemp("pr-artifacts")
+    before = staging_tags(registry)
+    ws = checkout(repo["origin"], work / "pr-build", 1_767_050_000)
+    runner = _runner(tmp_path_factory, ws, artifacts, repo["sha"])
+    runner.github["event_name"] = "pull_request"
+    runner.env.update(GITHUB_EVENT_NAME="pull_request", GITHUB_REF="refs/pull/7/merge")
+    entry = {"target": "app", "platform": "linux/amd64", "runner": "ubuntu-24.04", "qemu": False,
+             "artifact": "digests-app-linux-amd64"}  # fmt: skip
+    runner.run_job(jobs["build"], matrix=entry, needs={"plan": {"outputs": {"owner": "acme"}}})
+    assert (ws / "dist" / "oci" / "app" / "index.json").is_file()  # it built
+    assert not (ws / "digests").exists() and list(artifacts.iterdir()) == []
+    assert staging_tags(registry) == before
+    assert runner.run_job(jobs["merge"]) == {}  # the job's `if:` is false: nothing runs
+
+
+def test_generated_workflow_runs_plan_builds_and_merge_into_one_tagged_index(
+    registry, repo, tmp_path_factory
+):
+    origin, work, sha = repo["origin"], repo["work"], repo["sha"]
+    workflow = repo["workflow"]
     jobs = workflow["jobs"]
     artifacts = work / "artifacts"
     artifacts.mkdir()
@@ -118,14 +157,3 @@ def test_generated_workflow_runs_plan_builds_and_merge_into_one_tagged_index(
         f"{registry.host}/ci/app:v1.2.3",
         f"{registry.host}/ci/app:latest",
     ]
-
-
-def test_a_pull_request_builds_without_pushing_and_skips_merge(registry, base, tmp_path_factory):
-    """The same workflow on `pull_request`: the build-only step runs; nothing is uploaded; no merge."""
-    workflow = yaml.safe_load((ROOT / "examples/fleet/ci/dockyard.yml").read_text())
-    runner = _runner(
-        tmp_path_factory, tmp_path_factory.mktemp("pr"), tmp_path_factory.mktemp("pr-art"), "0" * 40
-    )
-    runner.github["event_name"] = "pull_request"
-    assert runner.run_job(workflow["jobs"]["merge"]) == {}  # the job's `if:` is false
-    assert runner.log == []

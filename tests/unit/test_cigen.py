@@ -3,6 +3,7 @@ actionlint on the workflow and on action.yml, and `make -n` of every generated M
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -256,7 +257,6 @@ def test_make_dry_run_of_every_generated_target(tmp_path):
 def test_ci_matrix_command_prints_the_plan_matrix():
     proc = dockyard("ci", "matrix", "backend", "--runner", "linux/arm64=arm-big")
     assert proc.returncode == 0, proc.stderr
-    import json
 
     entries = json.loads(proc.stdout)["include"]
     assert [(e["target"], e["platform"], e["runner"]) for e in entries] == [
@@ -269,3 +269,106 @@ def test_readme_shows_the_build_job_as_generated():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- ci:build-job", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block.startswith("  build:\n") and block in (FLEET / "ci/dockyard.yml").read_text()
+
+
+def test_gitlab_pipeline_matrix_rules_and_merge_stage():
+    doc = yaml.safe_load((FLEET / "ci/.gitlab-ci.yml").read_text())
+    assert doc["stages"] == ["build", "merge"]
+    rules = [r["if"] for r in doc["workflow"]["rules"]]
+    assert rules[0] == "$CI_COMMIT_TAG =~ /^v[0-9]+\\.[0-9]+\\.[0-9]+$/"
+    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in rules
+    assert doc["build"]["parallel"]["matrix"] == [
+        {"TARGET": ["api", "web", "worker"], "PLATFORM": "linux/amd64", "RUNNER_TAG": "saas-linux-small-amd64",
+         "QEMU": "false"},
+        {"TARGET": ["api", "web", "worker"], "PLATFORM": "linux/arm64", "RUNNER_TAG": "saas-linux-small-arm64",
+         "QEMU": "false"},
+    ]  # fmt: skip
+    assert doc["build"]["tags"] == ["$RUNNER_TAG"]
+    script = doc["build"]["script"][0]
+    # A merge request builds without pushing; other pipelines push by digest.
+    assert (
+        script.index("merge_request_event")
+        < script.index('--platform "$PLATFORM";')
+        < script.index("--push-by-digest")
+    )
+    assert doc["merge"]["needs"] == ["build"]
+    assert doc["merge"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE != "merge_request_event"'}]
+    assert doc["merge"]["script"] == [
+        'dockyard merge --digest-dir digests --registry "$CI_REGISTRY_IMAGE"'
+    ]
+
+
+def _config(
+    tmp_path: Path, extra: str = "", registries: str = '["ghcr.io/acme", "docker.io/acme"]'
+) -> Path:
+    (tmp_path / "svc").mkdir(parents=True)
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "dockyard.toml").write_text(
+        f'[project]\nname = "p"\nplatforms = ["linux/amd64", "linux/arm64", "linux/s390x"]\n'
+        f'registries = {registries}\n{extra}\n[targets.svc]\ncontext = "svc"\nimage = "svc"\n'
+    )
+    return tmp_path
+
+
+def test_workflow_logins_registries_and_signing_key_come_from_the_config(tmp_path):
+    root = _config(tmp_path, extra='[sign]\nkey = "env:COSIGN_KEY"\n')
+    proc = dockyard("ci", "github", "--runner", "linux/arm64=arm-runner", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    doc = yaml.safe_load(proc.stdout)
+    merge = doc["jobs"]["merge"]
+    assert merge["env"] == {
+        "DOCKYARD_REGISTRY_GHCR_IO_USER": "${{ github.actor }}",
+        "DOCKYARD_REGISTRY_GHCR_IO_PASSWORD": "${{ secrets.GITHUB_TOKEN }}",
+        "DOCKYARD_REGISTRY_DOCKER_IO_USER": "${{ secrets.DOCKYARD_REGISTRY_DOCKER_IO_USER }}",
+        "DOCKYARD_REGISTRY_DOCKER_IO_PASSWORD": "${{ secrets.DOCKYARD_REGISTRY_DOCKER_IO_PASSWORD }}",
+        "COSIGN_KEY": "${{ secrets.COSIGN_KEY }}",
+    }
+    assert "COSIGN_KEY" not in doc["jobs"]["build"]["env"]  # only the job that signs has the key
+    assert doc["jobs"]["build"]["env"]["STAGING"] == "ghcr.io/acme/p-staging"
+    merge_step = next(s for s in merge["steps"] if s.get("id") == "merge")
+    assert merge_step["with"]["registries"] == "ghcr.io/acme docker.io/acme"
+    plan_step = next(s for s in doc["jobs"]["plan"]["steps"] if s.get("id") == "matrix")
+    assert "--runner linux/arm64=arm-runner" in plan_step["with"]["args"]
+    # The plan job's matrix for that config: s390x has no runner, so amd64 under qemu.
+    entries = json.loads(
+        dockyard("ci", "matrix", "--runner", "linux/arm64=arm-runner", cwd=root).stdout
+    )
+    assert [(e["platform"], e["runner"], e["qemu"]) for e in entries["include"]] == [
+        ("linux/amd64", "ubuntu-24.04", False), ("linux/arm64", "arm-runner", False),
+        ("linux/s390x", "ubuntu-24.04", True),
+    ]  # fmt: skip
+    # A loopback registry (a laptop's) is replaced by GHCR under the repository's owner.
+    local = _config(tmp_path / "local", registries='["127.0.0.1:5000/p"]')
+    doc = yaml.safe_load(dockyard("ci", "github", cwd=local).stdout)
+    assert (
+        doc["jobs"]["build"]["env"]["STAGING"]
+        == "ghcr.io/${{ needs.plan.outputs.owner }}/p-staging"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ci", "github", "--runner", "arm64"], "error: --runner 'arm64': expected PLATFORM=LABEL"),
+        (["ci", "matrix", "--runner", "linux/arm65=x"], "error: --runner 'linux/arm65=x':"),
+        (["ci", "github", "-o", "."], "error: --output .: is a directory"),
+        (["ci", "make", "-f", "missing.toml"], "error: "),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
+    root = _config(tmp_path)
+    before = sorted(p.name for p in root.rglob("*"))
+    proc = dockyard(*args, cwd=root)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(message) and proc.stderr.count("\n") == 1 and proc.stdout == ""
+    assert sorted(p.name for p in root.rglob("*")) == before
+
+
+def test_output_is_written_whole_and_said_on_stderr(tmp_path):
+    root = _config(tmp_path)
+    proc = dockyard("ci", "github", "-o", ".github/workflows/dockyard.yml", cwd=root)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert proc.stderr == "wrote .github/workflows/dockyard.yml\n"
+    assert (root / ".github/workflows/dockyard.yml").read_text() == dockyard(
+        "ci", "github", cwd=root
+    ).stdout

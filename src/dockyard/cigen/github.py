@@ -51,6 +51,7 @@ class GithubSpec:
     branch: str = "main"
     action: str = "./"
     version: str = ""  # dockyard's, for the pip cache key
+    sign_env: str = ""  # [sign] key = "env:NAME": the merge job gets NAME from the secret NAME
 
     @property
     def staging_repository(self) -> str:
@@ -103,6 +104,14 @@ def _logins(spec: GithubSpec) -> list[str]:
                 f"{password}: ${{{{ secrets.{password} }}}}",
             ]
     return lines
+
+
+def _sign(spec: GithubSpec) -> list[str]:
+    if not spec.sign_env:
+        return []
+    return [
+        f"{spec.sign_env}: ${{{{ secrets.{spec.sign_env} }}}}  # [sign] key: merge signs before tags move"
+    ]
 
 
 def _indent(lines: Sequence[str], n: int) -> list[str]:
@@ -263,7 +272,7 @@ def workflow(spec: GithubSpec) -> str:
         "  permissions:",
         "    contents: read",
         "    packages: write  # publish the indexes and move the tags",
-        *(["  env:", *_indent(logins, 4)] if logins else []),
+        *(["  env:", *_indent(logins + _sign(spec), 4)] if logins or spec.sign_env else []),
         "  outputs:",
         "    digests: ${{ steps.merge.outputs.digests }}",
         "    tags: ${{ steps.merge.outputs.tags }}",

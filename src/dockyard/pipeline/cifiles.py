@@ -26,6 +26,7 @@ from dockyard.config.loader import load_config
 from dockyard.errors import InputError, OperationError
 from dockyard.plan.load import plan_from_config
 from dockyard.plan.model import Plan
+from dockyard.ref import is_loopback_host
 
 
 def _load(config_file: Path | None, targets: Sequence[str], platforms: Sequence[str] = ()):
@@ -61,20 +62,31 @@ def github_workflow(
     action: str = "./",
 ) -> str:
     config, plan = _load(config_file, targets)
+    key = config.sign.key
     spec = GithubSpec(
         project=plan.project,
         directory=_directory(config.root),
         config=config.path.name,
         targets=tuple(targets),
-        registries=tuple(registries) or (DEFAULT_REGISTRY,),
+        registries=tuple(registries) or ci_registries(config.project.registries),
         staging=staging,
         runners=parse_runners(runners),
         qemu=qemu,
         branch=branch,
         action=check_action(action),
         version=__version__,
+        sign_env=key.value if key is not None and key.kind == "env" else "",
     )
     return workflow(spec)
+
+
+def ci_registries(configured: Sequence[str]) -> tuple[str, ...]:
+    """The config's registries, unless one is on loopback (a laptop's, unreachable from a
+    hosted runner): then GHCR under the repository's owner."""
+    hosts = [r.split("/", 1)[0] for r in configured]
+    if configured and not any(is_loopback_host(h) for h in hosts):
+        return tuple(configured)
+    return (DEFAULT_REGISTRY,)
 
 
 def gitlab_file(
