@@ -344,6 +344,13 @@ def test_workflow_logins_registries_and_signing_key_come_from_the_config(tmp_pat
         doc["jobs"]["build"]["env"]["STAGING"]
         == "ghcr.io/${{ needs.plan.outputs.owner }}/p-staging"
     )
+    # GitLab: the config's registries too, else the project's own registry.
+    merge = yaml.safe_load(dockyard("ci", "gitlab", cwd=root).stdout)["merge"]["script"]
+    assert merge == [
+        'dockyard merge --digest-dir digests --registry "ghcr.io/acme" --registry "docker.io/acme"'
+    ]
+    merge = yaml.safe_load(dockyard("ci", "gitlab", cwd=local).stdout)["merge"]["script"]
+    assert merge == ['dockyard merge --digest-dir digests --registry "$CI_REGISTRY_IMAGE"']
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,10 @@ default branch, merge requests (build only, nothing pushed) and manual runs
 the targets and platforms come from the plan here (regenerate after adding
 one). A platform without a runner tag builds on the amd64 runner under qemu.
 GitLab's own registry login comes from its predefined CI_REGISTRY_* variables,
-written to a docker config.json that dockyard reads.
+written to a docker config.json that dockyard reads; another registry's comes
+from CI/CD variables named DOCKYARD_REGISTRY_<HOST>_USER / _PASSWORD. buildah
+runs in the job's container with the vfs storage driver (overlay cannot stack
+on the container's own overlay) and chroot isolation (dockyard's default).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from dockyard.cigen.matrix import HOST
 from dockyard.plan.model import Plan
 
+GITLAB_REGISTRY = "$CI_REGISTRY_IMAGE"  # the project's own registry, where its job token may push
 # GitLab.com's hosted Linux runners, by platform.
 DEFAULT_TAGS = {"linux/amd64": "saas-linux-small-amd64", "linux/arm64": "saas-linux-small-arm64"}
 
@@ -27,7 +31,7 @@ DEFAULT_TAGS = {"linux/amd64": "saas-linux-small-amd64", "linux/arm64": "saas-li
 class GitlabSpec:
     directory: str = "."
     config: str = "dockyard.toml"
-    registries: tuple[str, ...] = ("$CI_REGISTRY_IMAGE",)
+    registries: tuple[str, ...] = (GITLAB_REGISTRY,)
     staging: str = "$CI_REGISTRY_IMAGE/staging"
     runner_tags: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TAGS))
     image: str = "debian:bookworm"
@@ -72,6 +76,8 @@ def gitlab_ci(plan: Plan, spec: GitlabSpec, *, generated_from: str = "") -> str:
         "",
         "variables:",
         f'  STAGING: "{spec.staging}"',
+        "  # buildah inside the job's container: overlay cannot stack on the container's overlay.",
+        "  STORAGE_DRIVER: vfs",
         '  PIP_CACHE_DIR: "$CI_PROJECT_DIR/.cache/pip"',
         "",
         ".dockyard:",

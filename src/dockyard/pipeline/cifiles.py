@@ -19,7 +19,7 @@ from typing import Any
 
 from dockyard import __version__
 from dockyard.cigen.github import DEFAULT_REGISTRY, GithubSpec, check_action, workflow
-from dockyard.cigen.gitlab import GitlabSpec, gitlab_ci
+from dockyard.cigen.gitlab import GITLAB_REGISTRY, GitlabSpec, gitlab_ci
 from dockyard.cigen.make import makefile
 from dockyard.cigen.matrix import matrix, parse_runners
 from dockyard.config.loader import load_config
@@ -80,13 +80,13 @@ def github_workflow(
     return workflow(spec)
 
 
-def ci_registries(configured: Sequence[str]) -> tuple[str, ...]:
+def ci_registries(configured: Sequence[str], default: str = DEFAULT_REGISTRY) -> tuple[str, ...]:
     """The config's registries, unless one is on loopback (a laptop's, unreachable from a
-    hosted runner): then GHCR under the repository's owner."""
+    hosted runner): then the CI's own (GHCR under the repository's owner, GitLab's project registry)."""
     hosts = [r.split("/", 1)[0] for r in configured]
     if configured and not any(is_loopback_host(h) for h in hosts):
         return tuple(configured)
-    return (DEFAULT_REGISTRY,)
+    return (default,)
 
 
 def gitlab_file(
@@ -96,7 +96,7 @@ def gitlab_file(
     spec = GitlabSpec(
         directory=_directory(config.root),
         config=config.path.name,
-        **({"registries": tuple(registries)} if registries else {}),
+        registries=tuple(registries) or ci_registries(config.project.registries, GITLAB_REGISTRY),
     )
     return gitlab_ci(plan, spec, generated_from=_shown(config.path))
 
