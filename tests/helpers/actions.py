@@ -6,7 +6,7 @@ Enough of the runner for the generated workflow, no more:
   `inputs.x`, `steps.id.outputs.y`, `env.X`, `github.event_name`, `runner.temp`),
   'string' literals, true/false, `==`, `!=`, `!`, `&&`, `||` (GitHub's value semantics:
   `a && b` is b when a is truthy) and `fromJSON()`;
-- `run:` steps in bash (`set -e` as GitHub's `bash -e`), with the job's and step's env,
+- `run:` steps as GitHub runs them (`bash --noprofile --norc -eo pipefail`), with the job's and step's env,
   `working-directory`, and a GITHUB_OUTPUT file per step read back (`name=value` and
   the `name<<DELIMITER` heredoc form) into `steps.<id>.outputs`;
 - `uses: ./`: the composite action.yml there, inputs from its defaults and `with:`,
@@ -212,7 +212,7 @@ class Runner:
         env.update(GITHUB_OUTPUT=str(out), RUNNER_TEMP=str(self.temp))
         cwd = self.workspace / _text(substitute(step.get("working-directory", "."), ctx))
         self.log.append(script)
-        proc = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True,
+        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True,
                               text=True, timeout=900)  # fmt: skip
         if proc.returncode != 0:
             raise AssertionError(

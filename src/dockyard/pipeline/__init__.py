@@ -7,6 +7,7 @@
     locations.py  copy, verify and retain of images named directly (no dockyard.toml)
     sign.py       sign an image (index and children), check its signatures, release's signer
     github.py     GitHub Actions' step files ($GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT)
+    cifiles.py    `dockyard ci`: the config -> a workflow, .gitlab-ci.yml, Makefile or matrix (cigen)
     doctor.py     the machine checks behind `dockyard doctor`
 
 How a driver fails, one convention: bad input (config, references, digest
