@@ -207,3 +207,73 @@ def test_a_bad_bake_table_names_the_field(tmp_path, table, message):
     root = two_services(tmp_path, **{"dockyard.toml": f"[bake]\n{table}\n"})
     with pytest.raises(InputError, match=message):
         load_project(cwd=root, env={})
+
+
+def test_a_compose_file_plans_its_built_services(tmp_path):
+    root = tree(tmp_path, {
+        "api/Dockerfile": DOCKERFILE,
+        "compose.yaml": (
+            "services:\n"
+            "  api:\n    build:\n      context: api\n      args:\n        MODE: prod\n"
+            "      platforms: [linux/arm64]\n    image: 127.0.0.1:5000/shop/api:2.0\n"
+            "  db:\n    image: postgres\n"
+        ),
+    })  # fmt: skip
+    proc = dockyard(root, "plan", "--json", "-f", "compose.yaml")
+    assert proc.returncode == 0, proc.stderr
+    (api,) = json.loads(proc.stdout)["targets"]
+    assert (api["name"], api["platforms"], api["images"]) == (
+        "api", ["linux/arm64"], ["127.0.0.1:5000/shop/api"],
+    )  # fmt: skip
+    assert api["jobs"][0]["args"]["MODE"] == "prod"
+
+
+def test_dash_f_takes_a_dockyard_toml_and_bake_files_together(tmp_path):
+    root = two_services(tmp_path)
+    tree(root / "conf", {"dockyard.toml": '[project]\nplatforms = ["linux/arm64"]\n'})
+    proc = dockyard(
+        root, "plan", "--json", "-f", "conf/dockyard.toml", "-f", "docker-bake.json", "ui"
+    )
+    assert proc.returncode == 0, proc.stderr
+    (ui,) = json.loads(proc.stdout)["targets"]
+    # ui names no platforms: dockyard.toml's [project] platforms.
+    assert ui["platforms"] == ["linux/arm64"]
+    two = dockyard(root, "plan", "-f", "a.toml", "-f", "b.toml")
+    assert two.returncode == 2 and "-f b.toml: a second dockyard.toml" in two.stderr
+
+
+def test_bake_tags_are_pushed_as_written_with_no_latest_added(tmp_path):
+    root = two_services(tmp_path)
+    settings = Settings(
+        bake_files=(Path("docker-bake.json"),), select=("api",), ref="refs/tags/v1.0.0",
+        sha="0123456789abcdef0123456789abcdef01234567",
+    )  # fmt: skip
+    with Workspace(settings, cwd=root, environ={}) as ws:
+        (api,) = ws.plan.targets
+    assert [str(r) for r in api.references] == ["127.0.0.1:5000/shop/api:1.0"]
+
+
+def test_index_annotations_reach_the_plan(tmp_path):
+    root = tree(tmp_path, {
+        "Dockerfile": DOCKERFILE,
+        "docker-bake.json": bake_json({"app": {"annotations": ["index:com.example.team=core"]}}),
+    })  # fmt: skip
+    settings = Settings(bake_files=(Path("docker-bake.json"),), select=("app",))
+    with Workspace(settings, cwd=root, environ={}) as ws:
+        (app,) = ws.plan.targets
+    assert app.annotations["com.example.team"] == "core"
+
+
+def test_a_group_in_both_files_is_refused(tmp_path):
+    root = two_services(tmp_path, **{
+        "dockyard.toml": '[targets.tools]\ncontext = "api"\n[groups]\ndefault = ["tools"]\n',
+    })  # fmt: skip
+    with pytest.raises(InputError, match=r'"default" is also defined in dockyard.toml'):
+        load_project(bake_files=[Path("docker-bake.json")], cwd=root, env={}, select=["ui"])
+
+
+def test_lint_reads_the_bake_targets(tmp_path):
+    root = two_services(tmp_path)
+    proc = dockyard(root, "lint", "--json", "--no-hadolint", "-f", "docker-bake.json")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["files"] == ["api/Dockerfile", "ui/Dockerfile"]
