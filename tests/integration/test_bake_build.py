@@ -1,4 +1,4 @@
-"""`dockyard build -f examples/bake/docker-bake.hcl`: one bake target built for amd64 and arm64.
+"""`dockyard build|release -f examples/bake/docker-bake.hcl`: one bake target for amd64 and arm64.
 
 mlflow is the target: its bake `target = "runtime"` names a stage before a last stage that fails
 when built, so a built image shows the stage was honoured; its platforms come from the
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.buildproject import base_index
+from tests.integration.conftest import skopeo_json
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,14 @@ def env(registry, tmp_path_factory) -> dict[str, str]:
         f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "root"}"\nrunroot = "{root / "run"}"\n'
     )
     base = base_index(registry.host, tmp_path_factory.mktemp("bake-base"))
-    env = {k: v for k, v in os.environ.items() if k != "DOCKYARD_DEBUG"}
+    drop = (
+        "DOCKYARD_DEBUG",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_ACTIONS",
+        "GITHUB_EVENT_NAME",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     return {
         **env,
         "PYTHONPATH": str(REPO / "src"),
@@ -88,3 +96,23 @@ def test_the_stage_decides_what_is_built(tmp_path, env):
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "the test stage is CI's, not an image" in proc.stderr
+
+
+def test_release_publishes_where_the_bake_tags_say_with_the_tomls_policy(tmp_path, env, registry):
+    # VERSION and REGISTRY are bake variables: the tag is ${REGISTRY}/${IMAGE_PREFIX}mlflow:${VERSION}.
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockyard", "release", "-f", str(BAKE), "mlflow",
+         "--output", str(tmp_path / "out"), "--json"],
+        capture_output=True, text=True, env={**env, "VERSION": "1.4.0"}, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True
+    # dockyard.toml beside the bake file: non-root, healthcheck and max-size were checked.
+    (verified,) = doc["verify"]
+    for platform in verified["report"]["platforms"]:
+        assert {"policy.non-root", "policy.healthcheck", "policy.max-size"} <= set(
+            platform["checks"]
+        )
+    index = skopeo_json(registry, "shop/mlflow:1.4.0")
+    assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
