@@ -277,3 +277,12 @@ def test_lint_reads_the_bake_targets(tmp_path):
     proc = dockyard(root, "lint", "--json", "--no-hadolint", "-f", "docker-bake.json")
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(proc.stdout)["files"] == ["api/Dockerfile", "ui/Dockerfile"]
+
+
+def test_doctor_checks_the_bake_targets_platforms_and_registries(tmp_path):
+    from dockyard.pipeline.doctor import doctor_inputs
+
+    root = two_services(tmp_path)
+    inputs = doctor_inputs(Path("docker-bake.json"), cwd=root, env={})
+    assert [str(p) for p in inputs.platforms] == ["linux/amd64", "linux/arm64"]
+    assert list(inputs.registries) == ["127.0.0.1:5000"]
