@@ -167,3 +167,10 @@ def test_groups_keep_members_that_exist_and_drop_a_group_named_like_a_target():
 def test_a_target_name_that_is_no_image_name_needs_tags():
     with pytest.raises(InputError, match=r'target "_x": has no tags'):
         run({"_x": {}})
+
+
+def test_the_local_platform_is_the_one_passed_in():
+    out = run({"api": {"platforms": ["local", "linux/amd64"]}}, local=ARM64)
+    assert out.targets["api"].platforms == (ARM64, AMD64)
+    with pytest.raises(InputError, match=r'target "api": platforms: '):
+        run({"api": {"platforms": ["local"]}})  # nothing passed in: not a platform

@@ -286,3 +286,9 @@ def test_doctor_checks_the_bake_targets_platforms_and_registries(tmp_path):
     inputs = doctor_inputs(Path("docker-bake.json"), cwd=root, env={})
     assert [str(p) for p in inputs.platforms] == ["linux/amd64", "linux/arm64"]
     assert list(inputs.registries) == ["127.0.0.1:5000"]
+
+
+def test_in_the_example_directory_plan_reads_the_bake_table_and_the_default_group():
+    proc = dockyard(REPO / "examples" / "bake", "plan", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [t["name"] for t in json.loads(proc.stdout)["targets"]] == ["api", "ui", "gateway"]

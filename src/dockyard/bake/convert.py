@@ -75,12 +75,14 @@ def convert(
     policy: Policy,
     source: str,
     tag_rules: bool = False,
+    local: Platform | None = None,
 ) -> Converted:
     """The resolved bake `targets` and `groups` as dockyard targets.
 
     `platforms` and `policy` are the project's (a target without platforms gets them);
     `source` names the bake file(s) in messages; `tag_rules`: dockyard.toml has [tags]
-    rules, which name the tags instead of the bake tags (reported once).
+    rules, which name the tags instead of the bake tags (reported once); `local` is the
+    platform buildx's `local` means (this machine's), passed in to keep this pure.
     """
     converted: dict[str, Target] = {}
     publishing: dict[str, Publishing] = {}
@@ -88,7 +90,7 @@ def convert(
     for name, fields in targets.items():
         where = f'{source}: target "{name}"'
         pub = _publishing(fields.get("tags") or (), where)
-        converted[name], notes = _target(name, fields, where, root, platforms, policy, pub)
+        converted[name], notes = _target(name, fields, where, root, platforms, policy, pub, local)
         publishing[name] = pub
         warnings.extend(notes)
     registries, tag_names = _shared_publishing(publishing, source, check_names=not tag_rules)
@@ -120,6 +122,7 @@ def _target(
     project_platforms: tuple[Platform, ...],
     policy: Policy,
     pub: Publishing,
+    local: Platform | None,
 ) -> tuple[Target, list[str]]:
     if fields.get("dockerfile-inline") is not None:
         raise InputError(
@@ -128,7 +131,7 @@ def _target(
         )
     context = _local_path(root, fields.get("context") or ".", where, "context")
     dockerfile = _local_path(context, fields.get("dockerfile") or "Dockerfile", where, "dockerfile")
-    platforms = _platforms(fields.get("platforms") or (), where) or project_platforms
+    platforms = _platforms(fields.get("platforms") or (), where, local) or project_platforms
     index_annotations, other_annotations = _annotations(fields.get("annotations") or (), where)
     cache_from, skipped_from = _caches(fields.get("cache-from") or ())
     cache_to, skipped_to = _caches(fields.get("cache-to") or ())
@@ -175,13 +178,16 @@ def _local_path(base: Path, text: object, where: str, key: str) -> Path:
     return Path(os.path.normpath(base / text))
 
 
-def _platforms(texts: Sequence[str], where: str) -> tuple[Platform, ...]:
+def _platforms(texts: Sequence[str], where: str, local: Platform | None) -> tuple[Platform, ...]:
     platforms: list[Platform] = []
     for text in texts:
-        try:
-            platform = parse_platform(text)
-        except InputError as exc:
-            raise InputError(f"{where}: platforms: {exc}") from None
+        if text == "local" and local is not None:
+            platform = local  # buildx: the builder's own platform
+        else:
+            try:
+                platform = parse_platform(text)
+            except InputError as exc:
+                raise InputError(f"{where}: platforms: {exc}") from None
         if platform not in platforms:
             platforms.append(platform)
     return tuple(platforms)

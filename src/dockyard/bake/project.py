@@ -26,6 +26,7 @@ from dockyard.config.loader import CONFIG_NAME, display_path, find_config, load_
 from dockyard.config.model import Config, TagsConfig
 from dockyard.config.native import config_from_dict
 from dockyard.errors import InputError
+from dockyard.platform import host_platform
 
 # A bake file's tags name exact tags: no `latest` is added beside them (metadata-action's
 # latest=auto would add one on a tag push).
@@ -111,6 +112,7 @@ def _with_bake(
         policy=config.policy,
         source=source,
         tag_rules=bool(config.tags.rules),
+        local=host_platform(),
     )
     _check_paths(converted, source, files[0].parent)
     toml = display_path(config.path, cwd)
