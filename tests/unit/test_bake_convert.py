@@ -174,3 +174,8 @@ def test_the_local_platform_is_the_one_passed_in():
     assert out.targets["api"].platforms == (ARM64, AMD64)
     with pytest.raises(InputError, match=r'target "api": platforms: '):
         run({"api": {"platforms": ["local"]}})  # nothing passed in: not a platform
+
+
+def test_a_remote_dockerfile_is_refused_too():
+    with pytest.raises(InputError, match=r'target "api": dockerfile .* not a local path'):
+        run({"api": {"dockerfile": "https://example.com/Dockerfile"}})
