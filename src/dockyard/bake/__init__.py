@@ -28,6 +28,7 @@ from dockyard.bake.hcl.parser import parse
 from dockyard.bake.model import Resolved
 from dockyard.bake.resolve import resolve_definition
 from dockyard.errors import BakeError
+from dockyard.platform import host_platform
 
 __all__ = ["DEFAULT_FILES", "Resolved", "find_default_files", "resolve", "resolve_sources"]
 
@@ -71,12 +72,26 @@ def resolve_sources(
 ) -> Resolved:
     """Resolve (file name, content) pairs given in -f order; pure apart from env=None."""
     environ = dict(os.environ if env is None else env)
+    try:
+        return _resolve_sources(sources, targets, overrides, environ, dotenv or {})
+    except RecursionError:  # a recursive-descent parser/evaluator on absurdly deep nesting
+        names = ", ".join(n for n, _ in sources)
+        raise BakeError(f"{names}: expressions nested too deeply to evaluate") from None
+
+
+def _resolve_sources(
+    sources: Sequence[tuple[str, str]],
+    targets: Sequence[str],
+    overrides: Sequence[str],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+) -> Resolved:
     defn = Definition()
     bodies = []
     # buildx loads every compose file before the HCL/JSON ones, whatever the -f order.
     for name, text in sources:
         if _kind(name, text) == "compose":
-            read_compose(name, text, defn, environ, dotenv or {})
+            read_compose(name, text, defn, environ, dotenv)
     for name, text in sources:
         kind = _kind(name, text)
         if kind == "compose":
@@ -104,8 +119,12 @@ def resolve(
             sources.append((str(f), Path(f).read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             raise BakeError(f"{f}: cannot read the bake file: {exc}") from None
+    # buildx's built-in BAKE_LOCAL_PLATFORM: the platform of the machine running bake.
+    environ = dict(os.environ if env is None else env)
+    if "BAKE_LOCAL_PLATFORM" not in environ:
+        environ["BAKE_LOCAL_PLATFORM"] = str(host_platform())
     dotenv: dict[str, str] = {}
     composes = [Path(n) for n, t in sources if _kind(n, t) == "compose"]
     if composes and (composes[0].parent / ".env").is_file():
         dotenv = parse_dotenv((composes[0].parent / ".env").read_text(encoding="utf-8"))
-    return resolve_sources(sources, targets, overrides, env, dotenv=dotenv)
+    return resolve_sources(sources, targets, overrides, environ, dotenv=dotenv)

@@ -1,12 +1,15 @@
 """Compose files as bake reads them (buildx bake/compose.go): each service with `build` a target.
 
 `build` (a context string or a mapping): context, dockerfile, dockerfile_inline, args (map or
-list of `K=V`; a bare `K` takes the environment), labels, tags, platforms, target, cache_from,
-cache_to, secrets (ids), ssh, network, no_cache, pull, additional_contexts, and the `x-bake`
-extension (buildx attribute names; a string where a list is expected is split on whitespace).
-The service `image` is the tag when no tags are given. Every service with a build forms the
-implicit `default` group. `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`,
-`${VAR:+alt}`, `$VAR` and `$$` interpolate as compose does, from the environment over `.env`.
+list of `K=V`; a bare `K` takes the service's environment, then the project's), labels, tags,
+platforms, target, cache_from, cache_to, secrets (with the top-level `secrets:` file/environment),
+ssh, network, additional_contexts, and the `x-bake` extension (tags, cache-from, cache-to,
+secret, ssh, platforms, output, no-cache-filter add to build's; pull, no-cache, contexts; a
+string where a list is expected is split on whitespace). As in buildx, no_cache and pull under
+`build` are not read (use x-bake). The service `image` is the tag when no tags are given; a
+service name's dots become "_". Every service with a build forms the implicit `default` group.
+`${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR:+alt}`, `$VAR` and `$$`
+interpolate as compose does, from the environment over `.env`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from dockyard.errors import BakeError
 _VAR = re.compile(
     r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
+# The x-bake keys buildx reads (compose.go xbake); others are ignored, as buildx does.
 _XBAKE_LISTS = ("tags", "cache-from", "cache-to", "secret", "ssh", "platforms", "output",
-                "no-cache-filter", "attest", "annotations", "entitlements")  # fmt: skip
+                "no-cache-filter")  # fmt: skip
 
 
 def parse_dotenv(text: str) -> dict[str, str]:
@@ -99,47 +103,63 @@ def _list(value: Any) -> list[str]:
     ]
 
 
-def _target(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def _secret(entry: Any, top: Mapping[str, Any], where: str) -> str:
+    source = entry if isinstance(entry, str) else (entry or {}).get("source")
+    spec = top.get(source) or {}
+    if spec.get("external"):
+        raise BakeError(f"{where}: unsupported external secret {source}")
+    out = f"id={source}"
+    if spec.get("file"):
+        out += f",src={spec['file']}"
+    if spec.get("environment"):
+        out += f",env={spec['environment']}"
+    return out
+
+
+def _target(
+    svc: dict[str, Any], env: Mapping[str, str], secrets: Mapping[str, Any], where: str
+) -> dict[str, Any]:
     build = svc["build"]
     if isinstance(build, str):
         build = {"context": build}
-    t: dict[str, Any] = {"context": build.get("context") or "."}
-    t["dockerfile"] = build.get("dockerfile") or "Dockerfile"
-    if build.get("dockerfile_inline"):
-        t["dockerfile-inline"] = build["dockerfile_inline"]
-    for src, dst in (("args", "args"), ("labels", "labels"), ("additional_contexts", "contexts")):
+    # Unset context/dockerfile stay unset (buildx loads compose without normalisation), so an
+    # HCL target of the same name, or one it inherits from, can still provide them.
+    t: dict[str, Any] = {}
+    for src, dst in (("context", "context"), ("dockerfile", "dockerfile"),
+                     ("dockerfile_inline", "dockerfile-inline"), ("target", "target"),
+                     ("network", "network")):  # fmt: skip
         if build.get(src):
-            t[dst] = _kv(build[src], env)
-    if build.get("target"):
-        t["target"] = build["target"]
-    if build.get("network"):
-        t["network"] = build["network"]
-    for src, dst in (("no_cache", "no-cache"), ("pull", "pull")):
-        if build.get(src) is not None:
-            t[dst] = bool(build[src])
-    tags = _list(build.get("tags"))
-    for src, dst in (("platforms", "platforms"), ("cache_from", "cache-from"),
+            t[dst] = str(build[src])
+    service_env = _kv(svc.get("environment"), {})
+    args = _kv(build.get("args"), {})
+    for k, v in args.items():
+        if v is None:  # a bare name: the service's environment, then the project's
+            args[k] = service_env.get(k) or env.get(k)
+    if args:
+        t["args"] = args
+    if build.get("labels"):
+        t["labels"] = {k: v or "" for k, v in _kv(build["labels"], {}).items()}
+    if build.get("additional_contexts"):
+        t["contexts"] = _kv(build["additional_contexts"], {})
+    for src, dst in (("tags", "tags"), ("platforms", "platforms"), ("cache_from", "cache-from"),
                      ("cache_to", "cache-to"), ("ssh", "ssh")):  # fmt: skip
         if build.get(src):
             t[dst] = _list(build[src])
     if build.get("secrets"):
-        t["secret"] = [
-            f"id={s}" if isinstance(s, str) else f"id={s.get('source')}" for s in build["secrets"]
-        ]
+        t["secret"] = [_secret(s, secrets, where) for s in build["secrets"]]
     x = build.get("x-bake") or {}
-    for key, value in x.items():
-        if key in _XBAKE_LISTS:
-            items = _list(value)
-            if key == "tags":
-                tags.extend(items)
-            else:
-                t[key] = items
-        else:
-            t[key] = convert(key, value)
-    if not tags and svc.get("image"):
-        tags = [svc["image"]]
-    if tags:
-        t["tags"] = tags
+    if not isinstance(x, dict):
+        raise FieldError("x-bake must be a mapping")
+    for key in _XBAKE_LISTS:  # x-bake adds to what build: gave
+        if x.get(key):
+            t[key] = list(dict.fromkeys([*(t.get(key) or []), *_list(x[key])]))
+    for key in ("pull", "no-cache"):
+        if x.get(key) is not None:
+            t[key] = convert(key, x[key])
+    if x.get("contexts"):
+        t["contexts"] = {**(t.get("contexts") or {}), **_kv(x["contexts"], {})}
+    if not t.get("tags") and svc.get("image"):
+        t["tags"] = [str(svc["image"])]
     return t
 
 
@@ -165,8 +185,13 @@ def read_compose(
         where = f'{fname}:{line}: service "{name}"'
         if not isinstance(svc, dict) or not svc.get("build"):
             continue
+        name = str(name).replace(".", "_")  # buildx sanitizeTargetName
+        if not re.fullmatch(r"[a-zA-Z0-9_-]+", name):
+            raise BakeError(
+                f'{where}: invalid service name "{name}": only letters, digits, "_", "-"'
+            )
         try:
-            t = _target(name, _walk(svc, scope, where), scope)
+            t = _target(_walk(svc, scope, where), scope, doc.get("secrets") or {}, where)
         except FieldError as e:
             raise BakeError(f"{where}: x-bake: {e}") from None
         except (AttributeError, TypeError, KeyError) as e:

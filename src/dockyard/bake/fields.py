@@ -11,6 +11,9 @@ from typing import Any
 
 from dockyard.bake.model import ATTRIBUTES, BOOLS, LISTS, MAPS
 
+# List attributes whose entries are key=value CSV strings, also writable as objects.
+ENTRY_LISTS = frozenset({"cache-from", "cache-to", "output", "secret", "ssh", "attest"})
+
 
 class FieldError(ValueError):
     """The value does not fit the attribute; the caller adds file, line and block."""
@@ -69,6 +72,11 @@ def convert(name: str, value: Any) -> Any:
             raise FieldError(f"{name} must be a list of strings, got {type_name(value)}")
         items = []
         for v in value:
+            if isinstance(v, dict) and name in ENTRY_LISTS:
+                # The object form (cache-from = [{type = "registry", ref = "r"}]) as the CSV
+                # entry it stands for.
+                items.append(",".join(f"{k}={render(x)}" for k, x in v.items() if x is not None))
+                continue
             if v is None or isinstance(v, (list, dict)):
                 raise FieldError(f"{name} must be a list of strings, got an element {type_name(v)}")
             items.append(render(v))

@@ -69,12 +69,34 @@ def _dedupe(values: list[str]) -> list[str]:
     return list(seen)
 
 
+def _is_remote(path: str) -> bool:
+    # buildx build.IsRemoteURL, near enough: URLs, git@ remotes, github.com/ shorthands.
+    return "://" in path or path.startswith(("git@", "github.com/"))
+
+
+def clean_path(path: str) -> str:
+    """Go's path.Clean, which buildx applies to a local context before --print shows it."""
+    if not path or _is_remote(path) or path.startswith("cwd://"):
+        return path or "."
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        elif part == ".." and rooted:
+            continue
+        else:
+            parts.append(part)
+    out = "/".join(parts)
+    return ("/" + out) if rooted else (out or ".")
+
+
 def normalize(target: Mapping[str, Any]) -> dict[str, Any]:
     """The --print form: defaults filled, lists deduplicated, nulls and empties dropped, ordered."""
     t = dict(target)
-    t.setdefault("context", ".")
-    if t.get("context") is None:
-        t["context"] = "."
+    t["context"] = clean_path(t.get("context") or ".")
     if t.get("dockerfile") is None:
         t["dockerfile"] = "Dockerfile"
     if t.get("network") == "host":

@@ -65,7 +65,7 @@ def parse_set(raw: str) -> SetArg:
     if base not in known:
         raise BakeError(f"--set {raw}: unknown key: {base} (valid: {', '.join(sorted(known))})")
     if base in _MAP_KEYS and len(parts) != 3:
-        raise BakeError(f"--set {raw}: invalid key {lhs}, {base} requires name")
+        raise BakeError(f"--set {raw}: invalid format for {base}, expecting {base}.<name>=<value>")
     if base not in _MAP_KEYS and len(parts) == 3:
         raise BakeError(f"--set {raw}: invalid key {lhs}: {base} takes no sub-key")
     return SetArg(raw, parts[0], key, value if eq else None, append)

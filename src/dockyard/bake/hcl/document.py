@@ -20,7 +20,8 @@ from dockyard.bake.fields import FieldError, convert
 from dockyard.bake.hcl import ast
 from dockyard.bake.hcl.errors import EvalProblem, Problem
 from dockyard.bake.hcl.evaluate import Scope, evaluate, to_bool
-from dockyard.bake.hcl.functions import STDLIB, refused_function, user_function
+from dockyard.bake.hcl.functions import STDLIB
+from dockyard.bake.hcl.userfuncs import user_function
 from dockyard.bake.hcl.variables import env_value, validate_type
 from dockyard.errors import BakeError
 
@@ -193,7 +194,12 @@ class Document:
         except EvalProblem as p:
             raise _fail(loc, p) from None
         if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-            raise _fail(loc, Problem("matrix must be a map of lists", m.line))
+            what = (
+                "matrix must be a map"
+                if not isinstance(value, dict)
+                else "matrix values must be a list"
+            )
+            raise _fail(loc, Problem(what, m.line))
         keys = list(value)
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*value.values())]
 
@@ -219,6 +225,8 @@ class Document:
     def _group(self, defn: Definition, loc: Located) -> None:
         attrs: dict[str, Any] = {}
         for a in loc.node.body.attributes:
+            if a.name in ("matrix", "name"):
+                raise _fail(loc, Problem(f"{a.name} is not supported for groups", a.line))
             if a.name not in ("targets", "description"):
                 raise _fail(
                     loc, Problem(f'an argument named "{a.name}" is not expected here', a.line)
@@ -236,6 +244,9 @@ class Document:
         label = loc.node.labels[0]
         combos = self._matrix(loc)
         if combos is None:
+            name_attr = loc.node.body.attr("name")
+            if name_attr is not None:
+                raise _fail(loc, Problem("name requires matrix", name_attr.line))
             self._check_name(loc, label, loc.node.line)
             defn.add_target(label, self._eval_block(loc, self._global_scope()), loc.origin())
             return
@@ -290,6 +301,3 @@ class _TargetAttrs(dict):  # type: ignore[type-arg]
 
     def __getitem__(self, attr: str) -> Any:
         return self.doc.raw_target_attr(self.name, attr, 0)
-
-
-_ = refused_function  # re-exported for the reader's error listing

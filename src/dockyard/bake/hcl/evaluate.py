@@ -241,7 +241,11 @@ def _call(node: ast.Call, scope: Scope) -> Any:
         return fn(args)
     except EvalProblem:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+    except IndexError:
+        raise EvalProblem(
+            f"{node.name}(): wrong number of arguments ({len(args)})", node.line
+        ) from None
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
         raise EvalProblem(f"{node.name}(): {exc}", node.line) from None
 
 
