@@ -292,3 +292,12 @@ def test_in_the_example_directory_plan_reads_the_bake_table_and_the_default_grou
     proc = dockyard(REPO / "examples" / "bake", "plan", "--json")
     assert proc.returncode == 0, proc.stderr
     assert [t["name"] for t in json.loads(proc.stdout)["targets"]] == ["api", "ui", "gateway"]
+
+
+def test_the_library_plan_call_reads_bake_files_too(tmp_path, monkeypatch):
+    from dockyard.plan.load import plan_from_files
+
+    root = two_services(tmp_path)
+    monkeypatch.chdir(root)
+    plan = plan_from_files(None, bake_files=[Path("docker-bake.json")], select=["ui"])
+    assert [t.name for t in plan.targets] == ["ui"]
