@@ -99,15 +99,23 @@ def test_a_bake_file_that_does_not_resolve_is_named_commented_out(tmp_path):
     assert "bake" not in tomllib.loads(text)
 
 
-def test_a_bake_target_name_is_not_taken_by_a_dockerfile_target(tmp_path):
+def test_with_a_bake_file_the_other_dockerfiles_are_written_commented_out(tmp_path):
+    # Its targets outside the default group are not known to init: one may build them.
     repo = files(tmp_path / "c", {
-        "api/Dockerfile": AS_ROOT, "tools/api/Dockerfile": AS_ROOT,
+        "api/Dockerfile": AS_ROOT, "tools/api/Dockerfile": AS_ROOT, "extra/Dockerfile": AS_ROOT,
         "docker-bake.json": '{"group": {"default": {"targets": ["api"]}},'
-                            ' "target": {"api": {"context": "tools/api"}}}',
+                            ' "target": {"api": {"context": "tools/api"},'
+                            ' "extra": {"context": "extra"}}}',
     })  # fmt: skip
     result = init_project(repo)
-    assert result.targets == {"api-2": "api/Dockerfile"}
-    assert list(load_project(cwd=repo, env={}).targets) == ["api-2", "api"]
+    assert result.targets == {} and result.bake_files == ("docker-bake.json",)
+    text = (repo / "dockyard.toml").read_text()
+    # Named clear of the bake file's "api"; "extra" is not in its default group, so not known.
+    assert '# [targets.api-2]\n# context = "api"\n' in text
+    assert '# [targets.extra]\n# context = "extra"\n' in text
+    assert "targets" not in tomllib.loads(text)
+    config = load_project(cwd=repo, env={}, select=["api", "extra"])
+    assert list(config.targets) == ["api", "extra"]
 
 
 def test_clashing_names_get_their_parent_directory():

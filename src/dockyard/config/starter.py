@@ -54,6 +54,9 @@ class Starter:
     bake_files: tuple[str, ...] = ()  # bake/compose files found: the [bake] table's files
     bake_error: str = ""  # why they do not resolve: the [bake] table is then written commented out
     bake_names: tuple[str, ...] = ()  # their targets and groups: no [targets.X] may take these
+    # The targets are written commented out: a bake file's targets outside its default group
+    # are not known here, and one of them may build a Dockerfile (or take a name) of these.
+    targets_commented: bool = False
     # Every Dockerfile found, the bake-built ones too: [policy] is one all of them meet.
     checked: tuple[StarterTarget, ...] = ()
 
@@ -113,7 +116,7 @@ def render(starter: Starter) -> str:
     if starter.bake_files and not starter.bake_error:
         lines.append(
             "# The targets of " + ", ".join(starter.bake_files) + " come from [bake]; the"
-            " [targets] below are the Dockerfiles they do not build."
+            " [targets] below are the Dockerfiles its default group does not build."
         )
     lines += ["", "[project]", f"name = {_q(starter.project)}"]
     lines.append(f"platforms = {_list(starter.platforms)}")
@@ -132,20 +135,33 @@ def render(starter: Starter) -> str:
     lines += ["]", 'flavor = ["latest=auto"]', ""]
     lines += _policy(starter.checked or starter.targets)
     lines += _bake(starter)
+    if starter.targets_commented and starter.targets:
+        lines += [
+            "",
+            "# Uncomment those no bake target builds (a target name in both files is refused):",
+        ]
     for target, name in zip(starter.targets, names, strict=True):
-        lines += ["", f"[targets.{name}]", f"context = {_q(target.context)}"]
-        if target.dockerfile != "Dockerfile":
-            lines.append(f"dockerfile = {_q(target.dockerfile)}")
-        lines.append(f"image = {_q(image_name(name))}")
-        if target.args:
-            pairs = ", ".join(f"{_key(k)} = {_q(v)}" for k, v in target.args.items())
-            lines.append(f"args = {{ {pairs} }}")
-        if target.unset_args:
-            lines.append(
-                "# build args without a default in the Dockerfile (set them: args = { NAME = \"…\" }): "
-                + ", ".join(target.unset_args)
-            )
+        table = _target_table(target, name)
+        if starter.targets_commented:
+            table = ["# " + line for line in table]
+        lines += ["", *table]
     return "\n".join(lines) + "\n"
+
+
+def _target_table(target: StarterTarget, name: str) -> list[str]:
+    lines = [f"[targets.{name}]", f"context = {_q(target.context)}"]
+    if target.dockerfile != "Dockerfile":
+        lines.append(f"dockerfile = {_q(target.dockerfile)}")
+    lines.append(f"image = {_q(image_name(name))}")
+    if target.args:
+        pairs = ", ".join(f"{_key(k)} = {_q(v)}" for k, v in target.args.items())
+        lines.append(f"args = {{ {pairs} }}")
+    if target.unset_args:
+        lines.append(
+            "# build args without a default in the Dockerfile (set them: args = { NAME = \"…\" }): "
+            + ", ".join(target.unset_args)
+        )
+    return lines
 
 
 def _bake(starter: Starter) -> list[str]:

@@ -7,9 +7,10 @@ What is found: every `Dockerfile`, `Containerfile`, `Dockerfile.<name>` and
 `<name>.Dockerfile` under the directory (hidden, vendored and build-output
 directories skipped); compose files at the top name the targets after their
 services; bake and compose files found (buildx's default names) go in a
-`[bake] files` table and the Dockerfiles their targets build get no
-[targets] table of their own (they are commented out, with the reason, when
-the files do not resolve). Each Dockerfile is
+`[bake] files` table (commented out, with the reason, when they do not
+resolve) and the Dockerfiles their default group builds get no [targets]
+table; with an HCL or JSON file the other tables are written commented out,
+since a target outside its default group may build one of them. Each Dockerfile is
 parsed and linted so the [policy] written is one the images already meet.
 The text is validated as dockyard.toml before anything is written, and an
 existing file is never replaced without `force` (InputError, exit 2).
@@ -98,6 +99,7 @@ def init_project(
     targets = {
         name: _posix(Path(t.context) / t.dockerfile)
         for name, t in zip(names, starter.targets, strict=True)
+        if not starter.targets_commented
     }
     return InitResult(
         path=path, text=text, targets=targets, skipped=tuple(skipped),
@@ -126,8 +128,11 @@ def _with_bake(starter: Starter, directory: Path) -> Starter:
         t for t in starter.targets
         if Path(os.path.normpath(directory / t.context / t.dockerfile)) not in built
     )  # fmt: skip
+    # A compose file's default group is every service it builds; an HCL or JSON file's may
+    # leave targets out, which could build the Dockerfiles left here or share their names.
+    complete = all(name.lower().endswith((".yml", ".yaml")) for name in names)
     return replace(
-        starter, targets=own, bake_files=names,
+        starter, targets=own, bake_files=names, targets_commented=not complete,
         bake_names=(*converted.targets, *converted.groups),
     )  # fmt: skip
 
