@@ -301,3 +301,13 @@ def test_the_library_plan_call_reads_bake_files_too(tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     plan = plan_from_files(None, bake_files=[Path("docker-bake.json")], select=["ui"])
     assert [t.name for t in plan.targets] == ["ui"]
+
+
+def test_bake_targets_in_the_table_are_what_a_command_naming_none_builds(tmp_path):
+    root = two_services(tmp_path, **{
+        "dockyard.toml": '[bake]\nfiles = ["docker-bake.json"]\ntargets = ["ui"]\n',
+    })  # fmt: skip
+    with Workspace(Settings(), cwd=root, environ={}) as ws:
+        assert [t.name for t in ws.plan.targets] == ["ui"]
+    with Workspace(Settings(select=("api",)), cwd=root, environ={}) as ws:
+        assert [t.name for t in ws.plan.targets] == ["api"]

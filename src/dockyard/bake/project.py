@@ -103,6 +103,8 @@ def _with_bake(
     wanted = [name for name in select if name not in own]
     if select and not wanted:
         return config  # only dockyard.toml's targets asked for: the bake files are not needed
+    if not select:
+        wanted = list(config.bake.targets)  # none: buildx's "default"
     resolved = resolve(files, targets=wanted, overrides=overrides, env=env)
     converted = convert(
         resolved.targets,

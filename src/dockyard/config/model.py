@@ -128,6 +128,7 @@ class BakeFiles:
 
     files: tuple[Path, ...] = ()  # absolute, in buildx's merge order (later files win)
     overrides: tuple[str, ...] = ()  # buildx --set syntax; the command line's come after these
+    targets: tuple[str, ...] = ()  # resolved when a command names none; () = buildx's "default"
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ SECTIONS = (
     "project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign", "evidence",
     "bake",
 )  # fmt: skip
-BAKE_KEYS = ("files", "set")
+BAKE_KEYS = ("files", "set", "targets")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
@@ -305,7 +305,8 @@ def _sign(fields: Fields, table: Mapping[str, Any], root: Path) -> SignConfig:
 
 
 def _bake(fields: Fields, table: Mapping[str, Any], root: Path) -> BakeFiles:
-    """[bake] files = [...] (relative to this file), set = [...] (buildx --set syntax)."""
+    """[bake] files = [...] (relative to this file), set = [...] (buildx --set syntax),
+    targets = [...] (what a command naming none resolves; default: the bake "default" group)."""
     files = fields.strings(table.get("files", []), "bake.files")
     for i, text in enumerate(files):
         if not text.strip():
@@ -319,7 +320,10 @@ def _bake(fields: Fields, table: Mapping[str, Any], root: Path) -> BakeFiles:
                 index_path("bake.set", i),
                 f"{text!r} is not an override (expected TARGET.KEY=VALUE, e.g. *.platform=linux/arm64)",
             )
-    return BakeFiles(files=tuple(_absolute(root, text) for text in files), overrides=overrides)
+    targets = fields.strings(table.get("targets", []), "bake.targets")
+    return BakeFiles(
+        files=tuple(_absolute(root, text) for text in files), overrides=overrides, targets=targets
+    )
 
 
 # -- [targets.X] -----------------------------------------------------------------
