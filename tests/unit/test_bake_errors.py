@@ -129,3 +129,13 @@ def test_compose_dotenv_is_read_beside_the_compose_file(tmp_path) -> None:
     assert r.targets["a"]["tags"] == ["r/a:from-dotenv"]
     r = resolve([tmp_path / "compose.yaml"], env={"TAG": "env-wins"})
     assert r.targets["a"]["tags"] == ["r/a:env-wins"]
+
+
+def test_a_group_naming_a_missing_target_points_at_the_group() -> None:
+    msg = _err({H: 'target "a" {}\n\ngroup "all" {\n  targets = ["a", "ghost"]\n}\n'}, ["all"])
+    assert msg == f'{H}:3: group "all": failed to find target ghost'
+
+
+def test_an_unused_variable_is_still_validated() -> None:
+    text = 'variable "V" {\n  validation {\n    condition = V != ""\n    error_message = "V is required."\n  }\n}\ntarget "t" {}\n'
+    assert "V is required." in _err({H: text}, ["t"])

@@ -160,3 +160,37 @@ def test_bake_local_platform_defaults_to_this_machine(tmp_path) -> None:
     assert resolve([tmp_path / H], ["t"], env={}).targets["t"]["platforms"] == [
         str(host_platform())
     ]
+
+
+@pytest.mark.parametrize(
+    ("expr", "want"),
+    [
+        ('cidrhost("10.12.112.0/20", 16)', "10.12.112.16"),
+        ('cidrhost("10.12.112.0/20", -2)', "10.12.127.254"),
+        ('cidrnetmask("172.16.0.0/12")', "255.240.0.0"),
+        ('cidrsubnet("172.16.0.0/12", 4, 2)', "172.18.0.0/16"),
+        (
+            'join(",", cidrsubnets("10.1.0.0/16", 4, 4, 8, 4))',
+            "10.1.0.0/20,10.1.16.0/20,10.1.32.0/24,10.1.48.0/20",
+        ),
+        ("unixtimestampparse(1350000000).rfc3339", "2012-10-12T00:00:00Z"),
+        ("unixtimestampparse(0).weekday_name", "Thursday"),
+        ("length(setproduct([1, 2], [3, 4]))", "4"),
+        ('join(",", setsymmetricdifference(["a", "b"], ["b", "c"]))', "a,c"),
+        ('basename("/a/b.txt")', "b.txt"),
+        ('dirname("a/b/c")', "a/b"),
+        ('dirname("c")', "."),
+        ("convert(5, string)", "5"),
+        ('convert("5", number) + 1', "6"),
+        ('length(convert(["a", "a"], list(string)))', "2"),
+        ('bytesslice("hello", 1, 3)', "ell"),
+    ],
+)
+def test_network_time_set_and_conversion_functions(expr: str, want: str) -> None:
+    assert _arg(expr) == want
+
+
+def test_functions_buildx_does_not_have_are_unknown() -> None:
+    # Terraform's tostring()/tobool()... are not in bake's stdlib (hclparser/stdlib.go).
+    with pytest.raises(BakeError, match='There is no function named "tostring"'):
+        _arg("tostring(1)")

@@ -83,6 +83,12 @@ def resolve_definition(
     for req in requested:
         names, group_names = expand_group(defn, req)
         for name in names:
+            if name not in defn.targets:
+                # Point at the group that names the missing target, when one does.
+                holder = next((g for g in group_names if name in defn.groups[g]), None)
+                origin = defn.origin("group", holder) if holder else None
+                if origin:
+                    raise origin.error(f"failed to find target {name}")
             if name not in out:
                 out[name] = normalize(_resolve_target(defn, name, sets, {}, ()))
         for g in group_names:

@@ -204,7 +204,13 @@ class Document:
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*value.values())]
 
     def definition(self, defn: Definition) -> None:
-        """Fold every group and target block into `defn`, in file order."""
+        """Fold every group and target block into `defn`, in file order.
+
+        Every variable and constant is evaluated first, used or not, as buildx does: a failing
+        validation or a bad environment value is an error even for a variable no target reads.
+        """
+        for name in [*self.variables, *self.constants]:
+            self.lookup(name, 0)
         for fname, kind, loc in self._ordered():
             if kind == "group":
                 self._group(defn, loc)

@@ -15,6 +15,7 @@ from typing import Any
 from dockyard.bake.fields import FieldError, render, type_name
 from dockyard.bake.hcl import ast
 from dockyard.bake.hcl.errors import EvalProblem
+from dockyard.bake.hcl.variables import validate_type
 
 Function = Callable[[list[Any]], Any]
 
@@ -229,9 +230,15 @@ def _call(node: ast.Call, scope: Scope) -> Any:
     fn = scope.functions.get(node.name)
     if fn is None:
         raise EvalProblem(f'There is no function named "{node.name}"', node.line)
+    if node.name == "convert":  # its second argument is a type expression, not a value
+        if len(node.args) != 2:
+            raise EvalProblem("convert(): takes a value and a type", node.line)
+        return validate_type("convert()", evaluate(node.args[0], scope), node.args[1])
+    args: list[Any]
     if node.name in ("try", "can"):  # lazy: they catch their arguments' errors
-        return fn([lambda a=a: evaluate(a, scope) for a in node.args])
-    args = [evaluate(a, scope) for a in node.args]
+        args = [lambda a=a: evaluate(a, scope) for a in node.args]
+    else:
+        args = [evaluate(a, scope) for a in node.args]
     if node.expand:
         last = args.pop() if args else None
         if not isinstance(last, list):

@@ -1,9 +1,12 @@
-"""Bake's standard library (docs.docker.com/build/bake/stdlib), and user `function` blocks.
+"""Bake's standard library: the functions buildx registers (bake/hclparser/stdlib.go).
 
 Semantics follow go-cty's stdlib where bake takes them from there: coalesce() skips only null
 (so coalesce("", "x") is ""), numbers print in shortest form, equality does not convert types.
-Refused with an error naming them (REFUSED): functions that read the machine or need secrets
-(bcrypt, rsadecrypt, homedir) - a build definition should not depend on them here.
+Terraform-only functions bake lacks (tostring, tobool, ...) are unknown here too. Network, time
+parsing and set products live in functions_more.py; format/formatdate/semvercmp in
+formatting.py; convert() is evaluated by the evaluator (its second argument is a type).
+Refused with an error naming them (REFUSED): bcrypt (random salt), rsadecrypt (needs a private
+key) and homedir (the machine's state): a build definition should not depend on them here.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dockyard.bake.fields import type_name
 from dockyard.bake.hcl.errors import EvalProblem
 from dockyard.bake.hcl.evaluate import equal, to_bool, to_number, to_str
 from dockyard.bake.hcl.formatting import format_date, format_go, semver_compare
+from dockyard.bake.hcl.functions_more import MORE
 
 REFUSED = {
     "bcrypt": "it salts randomly, so the definition would change on every read",
@@ -174,18 +178,6 @@ def _timeadd(ts: str, dur: str) -> str:
     return out.isoformat().replace("+00:00", "Z")
 
 
-def _tobool(v: Any) -> Any:
-    return None if v is None else to_bool(v, 0)
-
-
-def _tonumber(v: Any) -> Any:
-    return None if v is None else _n(v)
-
-
-def _tostring(v: Any) -> Any:
-    return None if v is None else _s(v)
-
-
 def _parseint(s: Any, base: Any) -> int:
     return int(_s(s), int(_n(base)))
 
@@ -207,7 +199,6 @@ STDLIB: dict[str, Callable[[list[Any]], Any]] = {
     "and": lambda a: to_bool(a[0], 0) and to_bool(a[1], 0),
     "base64decode": lambda a: base64.b64decode(_s(a[0]), validate=True).decode(),
     "base64encode": lambda a: base64.b64encode(_s(a[0]).encode()).decode(),
-    "basename": lambda a: _s(a[0]).rstrip("/").rsplit("/", 1)[-1] or "/",
     "byteslen": lambda a: len(_s(a[0]).encode()),
     "ceil": lambda a: math.ceil(_n(a[0])),
     "chomp": lambda a: re.sub(r"(\r\n|\n|\r)+\Z", "", _s(a[0])),
@@ -218,7 +209,6 @@ STDLIB: dict[str, Callable[[list[Any]], Any]] = {
     "concat": lambda a: [x for v in a for x in _list(v)],
     "contains": lambda a: any(equal(a[1], x) for x in _list(a[0])),
     "csvdecode": lambda a: _csvdecode(_s(a[0])),
-    "dirname": lambda a: _s(a[0]).rstrip("/").rsplit("/", 1)[0] if "/" in _s(a[0]) else ".",
     "distinct": lambda a: _distinct(_list(a[0])),
     "divide": lambda a: _num(_n(a[0]) / _n(a[1])),
     "element": lambda a: _list(a[0])[int(_n(a[1])) % len(a[0])],
@@ -283,12 +273,6 @@ STDLIB: dict[str, Callable[[list[Any]], Any]] = {
     "timeadd": lambda a: _timeadd(_s(a[0]), _s(a[1])),
     "timestamp": lambda a: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "title": lambda a: re.sub(r"\b([a-z])", lambda m: m.group(1).upper(), _s(a[0])),
-    "tobool": lambda a: _tobool(a[0]),
-    "tolist": lambda a: list(_list(a[0])),
-    "tomap": lambda a: dict(a[0]),
-    "tonumber": lambda a: _tonumber(a[0]),
-    "toset": lambda a: _distinct(_list(a[0])),
-    "tostring": lambda a: _tostring(a[0]),
     "trim": lambda a: _s(a[0]).strip(_s(a[1])),
     "trimprefix": lambda a: _s(a[0]).removeprefix(_s(a[1])),
     "trimspace": lambda a: _s(a[0]).strip(),
@@ -301,6 +285,7 @@ STDLIB: dict[str, Callable[[list[Any]], Any]] = {
     "zipmap": lambda a: dict(zip((_s(k) for k in _list(a[0])), _list(a[1]), strict=True)),
     "try": lambda a: _try(a),
     "can": lambda a: _can(a),
+    "convert": lambda a: a[0],  # evaluated by the evaluator (its type argument is syntax)
 }  # fmt: skip
 _UUID_NS = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
             "x500": uuid.NAMESPACE_X500}  # fmt: skip
@@ -349,6 +334,7 @@ def _can(thunks: list[Any]) -> bool:
     return True
 
 
+STDLIB.update(MORE)
 for _name, _why in REFUSED.items():
     STDLIB[_name] = lambda a, _name=_name, _why=_why: refused_function(_name, _why)
 
