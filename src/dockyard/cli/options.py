@@ -14,6 +14,21 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option("-f", "--file", metavar="FILE", help="dockyard.toml to use (default: found by walking up from here)."),
 ]
+ProjectFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "-f", "--file", metavar="FILE",
+        help="dockyard.toml, or a bake/compose file (docker-bake.hcl, .json, compose.yaml; repeat: "
+        "merged in order as buildx does). Default: dockyard.toml found walking up.",
+    ),
+]  # fmt: skip
+BakeSet = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="TARGET.KEY=VALUE",
+        help="Override a bake target's attribute as `docker buildx bake --set` does (repeat).",
+    ),
+]  # fmt: skip
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RefOpt = Annotated[
     str | None, typer.Option("--ref", metavar="REF", help="Git ref (refs/tags/v1.2.3, a branch or tag name).")

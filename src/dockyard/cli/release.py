@@ -9,16 +9,17 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BakeSet,
     BuilderOpt,
     BuildJobs,
     CaCert,
-    ConfigFile,
     EventOpt,
     InsecureRegistries,
     JsonFlag,
     NoCache,
     OutputDir,
     PlatformOpt,
+    ProjectFiles,
     RefOpt,
     Registries,
     Selection,
@@ -42,23 +43,25 @@ def release_command(
     jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
-    file: ConfigFile = None,
+    file: ProjectFiles = None,
+    set_: BakeSet = None,
     output: OutputDir = Path("dist"),
     json_: JsonFlag = False,
 ) -> None:
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
-    from dockyard.cli.output import emit_json, say
+    from dockyard.cli.output import emit_json, say, warn_all
     from dockyard.cli.progress import build_progress
     from dockyard.cli.settings import settings
     from dockyard.pipeline.release import release
     from dockyard.workspace import Workspace
 
     given = settings(
-        file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
+        file=file, bake_set=set_, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
         registry=registry, output=output, builder=builder, jobs=jobs, no_cache=no_cache,
         insecure_registry=insecure_registry, ca_cert=ca_cert,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
+        warn_all(ws.config.warnings)
         result = release(ws, dry_run=dry_run, build_progress=progress, say=say)
     if json_:
         emit_json(result.to_json())

@@ -123,6 +123,15 @@ class SignConfig:
 
 
 @dataclass(frozen=True)
+class BakeFiles:
+    """[bake]: the bake/compose files that define the targets, and `--set` overrides for them."""
+
+    files: tuple[Path, ...] = ()  # absolute, in buildx's merge order (later files win)
+    overrides: tuple[str, ...] = ()  # buildx --set syntax; the command line's come after these
+    targets: tuple[str, ...] = ()  # resolved when a command names none; () = buildx's "default"
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     context: Path  # absolute
@@ -135,6 +144,8 @@ class Target:
     labels: Mapping[str, str] = _mapping()
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
+    stage: str | None = None  # the Dockerfile stage to build (bake's `target`); None = the last
+    annotations: Mapping[str, str] = _mapping()  # set on the target's index (bake `index:` ones)
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,10 @@ class Config:
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
     scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan
+    bake: BakeFiles = BakeFiles()  # [bake]; read by dockyard.bake.project, not by this package
+    # What a bake or compose file asks for that dockyard does not act on (dockyard.bake.convert):
+    # one line each, shown on stderr and in `plan --json`; a dockyard.toml alone has none.
+    warnings: tuple[str, ...] = ()
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.
