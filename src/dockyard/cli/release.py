@@ -14,6 +14,7 @@ from dockyard.cli.options import (
     CaCert,
     ConfigFile,
     EventOpt,
+    ForceOrder,
     InsecureRegistries,
     JsonFlag,
     NoCache,
@@ -44,6 +45,7 @@ def release_command(
     ca_cert: CaCert = None,
     file: ConfigFile = None,
     output: OutputDir = Path("dist"),
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
@@ -59,7 +61,7 @@ def release_command(
         insecure_registry=insecure_registry, ca_cert=ca_cert,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
-        result = release(ws, dry_run=dry_run, build_progress=progress, say=say)
+        result = release(ws, dry_run=dry_run, build_progress=progress, say=say, force=force)
     if json_:
         emit_json(result.to_json())
     _render(result)

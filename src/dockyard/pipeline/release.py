@@ -22,7 +22,9 @@
    at or above [scan] fail-on stops the release at "scan": nothing is published.
 4. Publish (publish.publish): every target to every registry, atomically;
    tags move only when every registry holds every index and the record of
-   each index verified in this run. With `[sign] key`, every index and
+   each index verified in this run, and only forwards: a tag that points at
+   a newer release than this run's stops the run before any tag moves
+   (publish/order.py), unless `force`. With `[sign] key`, every index and
    child is signed on every registry between publish's two phases (the key
    is read before the build: a bad key is bad input, nothing is built), so
    no tag points at an unsigned image. `dry_run` reports
@@ -190,15 +192,19 @@ def release(
     dry_run: bool = False,
     build_progress: BuildProgress | None = None,
     say: Say | None = None,
+    force: bool = False,
 ) -> ReleaseResult:
-    """Build, verify and publish the workspace's plan, then the GitHub files (see the module docstring)."""
+    """Build, verify and publish the workspace's plan, then the GitHub files (see the module docstring).
+
+    `force` moves tags that point at a newer release (publish/order.py) instead of stopping."""
     backend = ws.backend  # config, then builder, then plan: the order errors are told in
     plan = ws.plan
     _check_registries(plan)
     gate = release_gate(ws)  # [scan]: its scanner (or no database, exit 2) before any build
     key = release_key(ws)  # [sign]: the key is read now (bad key: exit 2) before any build
     result = _release(
-        ws, plan, backend, gate, key, dry_run=dry_run, build_progress=build_progress, say=say
+        ws, plan, backend, gate, key, dry_run=dry_run, build_progress=build_progress, say=say,
+        force=force,
     )
     if result.stopped != BUILD:
         write_github_files(result, environ=ws.environ)
@@ -215,6 +221,7 @@ def _release(
     dry_run: bool,
     build_progress: BuildProgress | None,
     say: Say | None,
+    force: bool = False,
 ) -> ReleaseResult:
     say = say or (lambda _: None)
     started = time.monotonic()
@@ -257,7 +264,7 @@ def _release(
     say(_publish_line(items, dry_run=dry_run))
     try:
         sign = publish_signer(key) if key is not None else None
-        published = publish(items, client=client, dry_run=dry_run, sign=sign)
+        published = publish(items, client=client, dry_run=dry_run, sign=sign, force=force)
     except PublishFailed as exc:
         return _stop(replace(done, publish=exc.result), PUBLISH, str(exc), started)
     except InputError:
