@@ -115,6 +115,19 @@ class EvidenceConfig:
     provenance: bool = True  # the SLSA v1 provenance statement
 
 
+# Where `retain` deletes (publish/hosted.py): through the OCI API, or a hosted registry's own.
+RETAIN_APIS = ("auto", "registry", "github", "dockerhub")
+
+
+@dataclass(frozen=True)
+class RetainConfig:
+    """[retain]: what a successful release prunes in every repository it published to."""
+
+    keep: int  # the newest tags matching `match` kept; the release's own tags always stay
+    match: str | None = None  # a regular expression (re.search); None: every tag
+    api: str = "auto"  # one of RETAIN_APIS
+
+
 @dataclass(frozen=True)
 class SignConfig:
     """[sign]: the key release signs every published index and its children with."""
@@ -153,6 +166,7 @@ class Config:
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
     scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan
+    retain: RetainConfig | None = None  # [retain]; None: a release prunes nothing
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.

@@ -34,6 +34,7 @@ from dockyard.config.model import (
     Target,
 )
 from dockyard.config.pathglob import check_path_glob
+from dockyard.config.retaintable import RETAIN_KEYS, retain_config
 from dockyard.config.scantable import SCAN_KEYS, scan_config
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
@@ -42,6 +43,7 @@ from dockyard.ref import join_image
 
 SECTIONS = (
     "project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign", "evidence",
+    "retain",
 )  # fmt: skip
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
@@ -94,6 +96,9 @@ def config_from_dict(
     if "scan" in data:
         scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
     evidence = evidence_config(fields, _section(fields, data, "evidence", EVIDENCE_KEYS))
+    retain = None  # no [retain]: a release prunes nothing
+    if "retain" in data:
+        retain = retain_config(fields, _section(fields, data, "retain", RETAIN_KEYS))
     return Config(
         path=path,
         root=root,
@@ -107,6 +112,7 @@ def config_from_dict(
         groups=MappingProxyType(groups),
         scan=scan,
         evidence=evidence,
+        retain=retain,
     )
 
 

@@ -117,10 +117,15 @@ def retain_repository(
     match: str | None = None,
     protect: Iterable[str] = (),
     dry_run: bool = False,
+    api: str = "auto",
 ) -> RetainResult:
-    """`dockyard retain REPO`: parse the repository, retain with the workspace's client."""
+    """`dockyard retain REPO`: parse the repository, retain with the workspace's client;
+    `api` says where the deletes go (auto | registry | github | dockerhub)."""
     ref = parse_repository(repository)
-    return retain(ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=ws.registry)
+    return retain(
+        ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=ws.registry,
+        api=api, environ=ws.environ,
+    )  # fmt: skip
 
 
 

@@ -28,7 +28,9 @@
    child is signed on every registry between publish's two phases (the key
    is read before the build: a bad key is bad input, nothing is built), so
    no tag points at an unsigned image. `dry_run` reports
-   what would move and moves nothing.
+   what would move and moves nothing. With [retain], every repository
+   published to is then pruned (pipeline/prune.py), this release's tags kept;
+   its failure stops the run at "retain" (exit 1) after the publish.
 5. The summary rows (target x registry), appended to $GITHUB_STEP_SUMMARY and
    $GITHUB_OUTPUT when those are set (also for a failed publish: the rows say
    where every tag is).
@@ -53,11 +55,13 @@ from dockyard.evidence.sign.keys import SigningKey
 from dockyard.oci.layout import LayoutStore
 from dockyard.pipeline.evidence import EvidenceCounts, attach_evidence
 from dockyard.pipeline.github import write_github
+from dockyard.pipeline.prune import prune_release
 from dockyard.pipeline.scan import ReleaseGate, TargetScan, gate_message, release_gate
 from dockyard.pipeline.sign import publish_signer, release_key
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
+from dockyard.publish.retain import RetainResult
 from dockyard.publish.summary import SummaryRow
 from dockyard.verify.image import verify_image
 from dockyard.verify.record import Record
@@ -68,6 +72,7 @@ Say = Callable[[str], None]
 
 # Stages a release can stop at (ReleaseResult.stopped).
 BUILD, VERIFY, SCAN, PUBLISH = "build", "verify", "scan", "publish"
+RETAIN = "retain"  # [retain] failed after a publish that succeeded
 
 NO_REGISTRY = (
     "no registry to release to: set [project] registries in dockyard.toml "
@@ -149,6 +154,7 @@ class ReleaseResult:
     scan: tuple[TargetScan, ...] = ()  # empty when the config has no [scan]
     evidence: Mapping[str, EvidenceCounts] = field(default_factory=dict)  # target -> counts
     publish: PublishResult | None = None
+    retained: tuple[RetainResult, ...] = ()  # [retain] after the publish, one per repository
     dry_run: bool = False
     seconds: float = 0.0
     stopped: str = ""  # "" when done; else the stage that failed: build | verify | scan | publish
@@ -180,6 +186,7 @@ class ReleaseResult:
             "scan": [s.to_json() for s in self.scan],
             "evidence": {name: c.to_json() for name, c in self.evidence.items()},
             "publish": None if self.publish is None else self.publish.to_json(),
+            "retain": [r.to_json() for r in self.retained],
         }
 
 
@@ -271,7 +278,17 @@ def _release(
         raise
     except OperationError as exc:
         return _stop(done, PUBLISH, f"publish failed: {exc}", started)
-    return replace(done, publish=published, seconds=time.monotonic() - started)
+    done = replace(done, publish=published)
+    if dry_run or ws.config.retain is None:
+        return replace(done, seconds=time.monotonic() - started)
+    try:  # [retain]: prune every repository published to, this release's tags kept
+        retained = prune_release(ws, published, ws.config.retain)
+    except InputError:
+        raise
+    except OperationError as exc:
+        why = f"published; then [retain] failed: {exc}"
+        return _stop(done, RETAIN, why, started)
+    return replace(done, retained=retained, seconds=time.monotonic() - started)
 
 
 def _stop(result: ReleaseResult, stage: str, error: str, started: float, *, code: int = EXIT_FAILED) -> ReleaseResult:

@@ -13,5 +13,7 @@
     ordercheck.py  the reads for order.py: each tag's current release, refusals, the message
     records.py   verification records attached to what is published (referrers)
     retain.py    retention: delete old tags' manifests, never what a kept tag needs
+    hosted.py    pure: which hosted API retain deletes through (GHCR, Docker Hub), what it deletes
+    hostedapi.py the GitHub Packages and Docker Hub API calls retain makes there
     summary.py   pure: rows -> table / Markdown / $GITHUB_OUTPUT text
 """
