@@ -55,6 +55,7 @@ class HostedApi:
         self.registry = registry
         self.orgs = orgs or set()
         self.requests: list[tuple[str, str, str]] = []
+        self.redirect = ""  # when set, every GET answers 307 to this URL + the path
         self._ids: dict[str, int] = {}  # digest -> version id, stable for the server's life
         handler = type("Handler", (_Handler,), {"api": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -153,6 +154,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         auth = self._record()
+        if self.api.redirect:
+            self.send_response(307)
+            self.send_header("Location", self.api.redirect + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         found = self._github()
         if found is None or found[2]:
             return self._answer(404, {"message": "Not Found"})

@@ -95,5 +95,14 @@ def test_a_release_with_retain_prunes_older_releases_through_the_github_api(
             len(deletes) == len(pruned["deleted_manifests"]) > 1
         )  # the index and its child at least
         assert all(p.startswith("/orgs/acme/packages/container/") for p in deletes)
+
+        # A retention that fails after the publish: exit 1 at "retain", the release published.
+        bad = {**extra, "GITHUB_TOKEN": "not-the-token"}
+        third = dockyard_release(env, tmp_path, sha, "v1.2.0", "--json", **bad)
+        assert third.returncode == 1
+        doc = json.loads(third.stdout)
+        assert doc["stopped"] == "retain" and "401" in doc["error"] and "published" in doc["error"]
+        now = tag_digests(hosted_registry, repo)
+        assert now["latest"] == now["1.2.0"] and "1.1.0" in now
     finally:
         api.stop()

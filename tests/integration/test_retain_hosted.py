@@ -106,7 +106,13 @@ def test_github_api_with_an_organisation_and_a_nested_package_name(
     repo = f"acme/team/{uuid.uuid4().hex[:10]}"
     for tag, name in tags.items():
         copy_image(layout, name, client.store(f"{reg.host}/{repo}", push=True), tag=tag)
-    environ = {"GITHUB_TOKEN": TOKEN, "DOCKYARD_GITHUB_API_URL": hosted.url}
+    # No GITHUB_TOKEN: the registry login's password is the token.
+    user_var = "DOCKYARD_REGISTRY_" + reg.host.upper().replace(".", "_").replace(":", "_")
+    environ = {
+        "DOCKYARD_GITHUB_API_URL": hosted.url,
+        f"{user_var}_USER": "someone",
+        f"{user_var}_PASSWORD": TOKEN,
+    }
     result = retain(parse_repository(f"{reg.host}/{repo}"), keep=1, client=client,
                     api="github", environ=environ)  # fmt: skip
     assert idx["idx0"] in result.deleted_manifests
@@ -167,3 +173,23 @@ def test_a_wrong_hub_secret_deletes_nothing_and_says_so(releases, hosted_registr
     assert "401" in str(err.value) and "nothing deleted" in str(err.value)
     assert "wrong-secret-value" not in str(err.value)
     assert sorted(client.store(f"{reg.host}/{repo}").tag_list()) == sorted(TAGS)
+
+
+def test_a_redirect_is_not_followed_and_the_token_stays_with_the_api(
+    releases, hosted_registry, hosted, client
+):
+    layout, _, _ = releases
+    reg = hosted_registry
+    repo = push(layout, client, reg.host, TAGS)
+    elsewhere = HostedApi(reg)
+    try:
+        hosted.redirect = elsewhere.url
+        environ = {"GITHUB_TOKEN": TOKEN, "DOCKYARD_GITHUB_API_URL": hosted.url}
+        with pytest.raises(OperationError) as err:
+            retain(parse_repository(f"{reg.host}/{repo}"), keep=1, client=client,
+                   api="github", environ=environ)  # fmt: skip
+        assert "307" in str(err.value) and TOKEN not in str(err.value)
+        assert elsewhere.requests == []  # never asked, so never given the token
+        assert sorted(client.store(f"{reg.host}/{repo}").tag_list()) == sorted(TAGS)
+    finally:
+        elsewhere.stop()

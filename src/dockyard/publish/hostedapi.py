@@ -66,6 +66,8 @@ def delete_hosted(
     base = api_url(environ, api)
     with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as http:
         if api == GITHUB:
+            if not manifests:
+                return (), ()  # nothing to delete: no call at all
             token = _github_token(repository, environ)
             done = _github(http, base, token, repository, manifests, kept)
             return digests(done), ()
