@@ -78,6 +78,7 @@ def test_a_release_with_retain_prunes_older_releases_through_the_github_api(
         doc = json.loads(second.stdout)
         (pruned,) = doc["retain"]
         assert pruned["api"] == "github"
+        assert f"retain {repo}: kept" in second.stderr and "github API" in second.stderr
         assert [t["tag"] for t in pruned["deleted"] if not t["tag"].startswith("sha256-")] == [
             "1.0.0"
         ]

@@ -86,6 +86,11 @@ def _render(result) -> None:
             out.print(escape(action.line()))
     title = "dockyard release" + (" (dry run: nothing moved)" if result.dry_run else "")
     out.print(table(result.rows(), title=title))
+    for r in result.retained:  # [retain] after the publish
+        out.print(
+            f"retain {r.repository}: kept {len(r.plan.kept)} tags, deleted {len(r.plan.deleted)} "
+            f"({len(r.plan.manifests)} manifests, {r.api} API)"
+        )
     verdict = "done" if result.ok else f"stopped at {result.stopped}"
     out.print(f"{result.plan.version}: {verdict} in {result.seconds:.1f} s")
 
