@@ -111,3 +111,11 @@ def test_exactly_one_direction_is_refused_between_different_versions(a, b):
         assert ab and ba
     else:
         assert ab != ba
+
+
+def test_a_tag_on_something_that_is_not_a_manifest_has_no_release():
+    from dockyard.publish.ordercheck import release_at
+
+    # Another tool's document under the tag: nothing to order by, so nothing refused.
+    assert release_at(None, b'{"schemaVersion": 1, "name": "x"}', "application/json") == Release()
+    assert release_at(None, b"not json", None) == Release()

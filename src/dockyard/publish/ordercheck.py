@@ -42,8 +42,13 @@ def release_of(store: Any, root: Manifest | Index) -> Release:
 
 
 def release_at(store: Any, data: bytes, media_type: str | None) -> Release:
-    """The release of a manifest given by its exact bytes (a tag's journalled previous)."""
-    return release_of(store, parse_manifest(data, media_type))
+    """The release of a manifest given by its exact bytes (a tag's journalled previous); a tag
+    on something that is not an image manifest or index (another tool's) has none."""
+    try:
+        root = parse_manifest(data, media_type)
+    except OperationError:
+        return Release()  # unknown: not an order to keep, the move goes ahead
+    return release_of(store, root)
 
 
 def check_copy(
