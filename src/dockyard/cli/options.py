@@ -79,3 +79,11 @@ BuilderOpt = Annotated[
         help="Builder backend (default: the config's [project] builder, else buildah).",
     ),
 ]  # fmt: skip
+# Ordered releases (publish/order.py): a tag at a newer release is refused unless forced.
+ForceOrder = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Move tags even when they now point at a newer release (semver, else creation time).",
+    ),
+]

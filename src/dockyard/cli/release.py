@@ -14,6 +14,7 @@ from dockyard.cli.options import (
     BuildJobs,
     CaCert,
     EventOpt,
+    ForceOrder,
     InsecureRegistries,
     JsonFlag,
     NoCache,
@@ -46,6 +47,7 @@ def release_command(
     file: ProjectFiles = None,
     set_: BakeSet = None,
     output: OutputDir = Path("dist"),
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
@@ -62,7 +64,7 @@ def release_command(
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
         warn_all(ws.config.warnings)
-        result = release(ws, dry_run=dry_run, build_progress=progress, say=say)
+        result = release(ws, dry_run=dry_run, build_progress=progress, say=say, force=force)
     if json_:
         emit_json(result.to_json())
     _render(result)
@@ -87,6 +89,11 @@ def _render(result) -> None:
             out.print(escape(action.line()))
     title = "dockyard release" + (" (dry run: nothing moved)" if result.dry_run else "")
     out.print(table(result.rows(), title=title))
+    for r in result.retained:  # [retain] after the publish
+        out.print(
+            f"retain {r.repository}: kept {len(r.plan.kept)} tags, deleted {len(r.plan.deleted)} "
+            f"({len(r.plan.manifests)} manifests, {r.api} API)"
+        )
     verdict = "done" if result.ok else f"stopped at {result.stopped}"
     out.print(f"{result.plan.version}: {verdict} in {result.seconds:.1f} s")
 

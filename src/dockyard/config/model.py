@@ -115,6 +115,19 @@ class EvidenceConfig:
     provenance: bool = True  # the SLSA v1 provenance statement
 
 
+# Where `retain` deletes (publish/hosted.py): through the OCI API, or a hosted registry's own.
+RETAIN_APIS = ("auto", "registry", "github", "dockerhub")
+
+
+@dataclass(frozen=True)
+class RetainConfig:
+    """[retain]: what a successful release prunes in every repository it published to."""
+
+    keep: int  # the newest tags matching `match` kept; the release's own tags always stay
+    match: str | None = None  # a regular expression (re.search); None: every tag
+    api: str = "auto"  # one of RETAIN_APIS
+
+
 @dataclass(frozen=True)
 class SignConfig:
     """[sign]: the key release signs every published index and its children with."""
@@ -168,6 +181,7 @@ class Config:
     # What a bake or compose file asks for that dockyard does not act on (dockyard.bake.convert):
     # one line each, shown on stderr and in `plan --json`; a dockyard.toml alone has none.
     warnings: tuple[str, ...] = ()
+    retain: RetainConfig | None = None  # [retain]; None: a release prunes nothing
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.

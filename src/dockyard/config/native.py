@@ -35,6 +35,7 @@ from dockyard.config.model import (
     Target,
 )
 from dockyard.config.pathglob import check_path_glob
+from dockyard.config.retaintable import RETAIN_KEYS, retain_config
 from dockyard.config.scantable import SCAN_KEYS, scan_config
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
@@ -44,6 +45,7 @@ from dockyard.ref import join_image
 SECTIONS = (
     "project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign", "evidence",
     "bake",
+    "retain",
 )  # fmt: skip
 BAKE_KEYS = ("files", "set", "targets")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
@@ -106,6 +108,9 @@ def config_from_dict(
     if "scan" in data:
         scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
     evidence = evidence_config(fields, _section(fields, data, "evidence", EVIDENCE_KEYS))
+    retain = None  # no [retain]: a release prunes nothing
+    if "retain" in data:
+        retain = retain_config(fields, _section(fields, data, "retain", RETAIN_KEYS))
     return Config(
         path=path,
         root=root,
@@ -120,6 +125,7 @@ def config_from_dict(
         scan=scan,
         evidence=evidence,
         bake=bake,
+        retain=retain,
     )
 
 
