@@ -151,3 +151,8 @@ def test_errors_inside_functions_and_target_references_keep_the_line() -> None:
     ).startswith(f'{H}:3: target "t": upper(): a string is required, got null')
     msg = _err({H: 'target "t" {\n\n  target = target.nope.dockerfile\n}\n'}, ["t"])
     assert msg == f'{H}:3: target "t": target "nope" has no attribute "dockerfile"'
+
+
+def test_an_unknown_requested_name_lists_what_exists() -> None:
+    msg = _err({H: 'target "a" {}\ntarget "b" {}\ngroup "g" {\n  targets = ["a"]\n}\n'}, ["nope"])
+    assert msg == f"{H}: failed to find target nope (targets: a, b; groups: g)"

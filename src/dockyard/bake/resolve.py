@@ -18,6 +18,13 @@ from dockyard.bake.definition import Definition
 from dockyard.bake.model import Resolved, merge, normalize
 
 
+def _known(defn: Definition) -> str:
+    """What could have been asked for, for an error about a name that is not there."""
+    targets = ", ".join(sorted(defn.targets)) or "none"
+    groups = ", ".join(sorted(defn.groups)) or "none"
+    return f"targets: {targets}; groups: {groups}"
+
+
 def _dedupe(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
@@ -62,7 +69,9 @@ def _resolve_target(
     if name not in defn.targets:
         origin = defn.origin("target", chain[-1]) if chain else None
         message = f"failed to find target {name}"
-        raise origin.error(message) if origin else defn.error(message)
+        if origin:
+            raise origin.error(message)
+        raise defn.error(f"{message} ({_known(defn)})")
     own = defn.targets[name]
     parents: dict[str, Any] = {}
     for parent in own.get("inherits") or []:
