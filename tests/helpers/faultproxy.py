@@ -17,7 +17,9 @@ Actions: `reset` (forward N bytes of the request body, then RST both sides),
 `stall` (hold the connection `seconds`, then close), `truncate` (forward,
 then send only `after_bytes` of the response body), `alter` (forward, flip
 one byte of the response body at `offset`), `drop_response` (forward, let
-the registry commit, close without answering).
+the registry commit, close without answering), `drip` (forward, send the
+head and `after_bytes` of the body, then one byte every `seconds`: a
+registry that never stalls long enough for a read timeout).
 
 Upstream connections are one per request (`Connection: close`), which keeps
 framing trivial and counts exact.
@@ -197,6 +199,11 @@ class FaultProxy:
             if fault.action == "truncate":
                 client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
                 _rst(client)
+            elif fault.action == "drip":
+                client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
+                for i in range(fault.after_bytes, len(body)):
+                    time.sleep(fault.seconds)
+                    client.sendall(body[i : i + 1])  # OSError once the client gave up
             elif fault.action == "alter":
                 if fault.offset < len(body):
                     flipped = bytes([body[fault.offset] ^ 0xFF])

@@ -23,6 +23,7 @@ from dockyard.cli.options import (
     Registries,
     Selection,
     ShaOpt,
+    Timeout,
 )
 
 
@@ -42,6 +43,7 @@ def release_command(
     jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     file: ConfigFile = None,
     output: OutputDir = Path("dist"),
     json_: JsonFlag = False,
@@ -56,7 +58,7 @@ def release_command(
     given = settings(
         file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
         registry=registry, output=output, builder=builder, jobs=jobs, no_cache=no_cache,
-        insecure_registry=insecure_registry, ca_cert=ca_cert,
+        insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
         result = release(ws, dry_run=dry_run, build_progress=progress, say=say)

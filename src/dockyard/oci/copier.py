@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TypeVar
 
 from dockyard.digest import Digest
-from dockyard.errors import Cancelled, DigestMismatch, RegistryError
+from dockyard.errors import Cancelled, DeadlineExceeded, DigestMismatch, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.copyresult import Progress, Tally
 from dockyard.oci.models import Descriptor, Index, Manifest, parse_manifest
@@ -238,6 +238,8 @@ class Copier:
             rand=random.random(),
         )
         lost_session = restarts_upload(err.status, err.codes) and attempt < self.retry.attempts
+        if isinstance(err, DeadlineExceeded):
+            raise err  # a retry would only pass the deadline again
         if self.stop.is_set() or not (decision.retry or lost_session):
             raise err
         delay = decision.delay if decision.retry else 0.0

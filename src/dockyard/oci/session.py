@@ -16,6 +16,10 @@ keeps that host's `Authenticator`. `request()` sends one logical request:
 - transport errors, 408/429/5xx (not 501) are retried per `RetryPolicy`,
   honouring Retry-After (`retry=False` leaves that to the caller, e.g. the
   blob upload, which restarts as a whole);
+- the run's `Deadline` (default 30 min, `--timeout`) bounds everything: each
+  attempt checks it, each socket operation gets at most the time left
+  (deadlinenet), no backoff sleeps past it; passing it is DeadlineExceeded,
+  naming the request and the bytes it had moved;
 - every non-success is turned into a one-line RegistryError with status, the
   spec error codes, method and a redacted URL; bodies are read bounded
   (`responses`).
@@ -43,6 +47,8 @@ from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
 from dockyard.oci.auth.credentials.credential import Credential
 from dockyard.oci.auth.credentials.sources import find_credential
 from dockyard.oci.auth.flow import MAX_TOKEN_BODY, Authenticator, ScopedAuth
+from dockyard.oci.deadline import DEFAULT_DEADLINE, Deadline
+from dockyard.oci.deadlinenet import deadline_transport
 from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
@@ -85,6 +91,9 @@ class RegistryOptions:
     # Parallel transfers share the pool; copy's --jobs should not exceed it.
     max_connections: int = 16
     user_agent: str = "dockyard"
+    # Overall deadline for the run's registry work in seconds (--timeout,
+    # [retry] deadline); None: none.
+    deadline: float | None = DEFAULT_DEADLINE
 
 
 def _is_insecure(host: str, insecure: frozenset[str]) -> bool:
@@ -124,6 +133,7 @@ class RegistrySession:
         self._now = now
         self._lock = threading.Lock()
         self._hosts: dict[str, Host] = {}
+        self.deadline = Deadline(self.options.deadline)
         self._client = self._make_client(self._ssl_context())
         self._insecure_client: httpx.Client | None = None
 
@@ -151,10 +161,9 @@ class RegistrySession:
             max_keepalive_connections=self.options.max_connections,
         )
         return httpx.Client(
-            verify=verify,
+            transport=deadline_transport(self.deadline, verify=verify, limits=limits),
             timeout=self.options.timeouts.httpx(),
             follow_redirects=False,  # redirects are followed by hand (Authorization placement)
-            limits=limits,
             headers={"User-Agent": self.options.user_agent},
             trust_env=False,  # no proxy/netrc surprises: registries are addressed directly
         )
@@ -289,8 +298,13 @@ class RegistrySession:
         scopes = tuple(scopes)
         policy = self.options.retry
         attempt, reauthed = 0, False
+        doing = f"registry {host.name}: {method} {redact_url(url)}"
+        sent = [0]  # request body bytes handed to the socket, for a deadline message
+        if callable(content):
+            content = _counted(content, sent)
         while True:
             attempt += 1
+            self.deadline.check(doing)
             try:
                 response = self._send(host, method, url, scopes, headers, content, ping)
             except RegistryError as err:  # token server trouble, refused endpoints
@@ -302,6 +316,8 @@ class RegistrySession:
                 self._wait(decision.delay, method, url, decision.reason, attempt)
                 continue
             except httpx.HTTPError as exc:
+                if self.deadline.expired():
+                    raise self.deadline.error(doing, moved=sent[0] if sent[0] else None) from None
                 if (bad := tls_verify_failure(exc)) is not None:  # a CA problem: no retry helps
                     where = f"registry {host.name}: {method} {redact_url(url)}"
                     netloc = httpx.URL(url).netloc.decode()
@@ -360,6 +376,10 @@ class RegistrySession:
         )
 
     def _wait(self, delay: float, method: str, url: str, reason: str, attempt: int) -> None:
+        if delay >= self.deadline.remaining():
+            raise self.deadline.error(
+                f"{method} {redact_url(url)}: {reason}; waiting would pass the deadline"
+            )
         log.warning(
             "%s %s: %s; attempt %d of %d",
             method,
@@ -417,6 +437,18 @@ class RegistrySession:
             url=where,
             temporary=True,
         )
+
+
+def _counted(make: Callable[[], Iterator[bytes]], sent: list[int]) -> Callable[[], Iterator[bytes]]:
+    """`make`'s body, counting into sent[0] the bytes of the latest attempt."""
+
+    def body() -> Iterator[bytes]:
+        sent[0] = 0
+        for chunk in make():
+            yield chunk
+            sent[0] += len(chunk)  # after the yield: the socket took it
+
+    return body
 
 
 def _challenge(response: httpx.Response) -> Challenge | None:
