@@ -51,6 +51,7 @@ from dockyard.oci.deadline import DEFAULT_DEADLINE, Deadline
 from dockyard.oci.deadlinenet import deadline_transport
 from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
+from dockyard.oci.resolver import resolve_host
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
 from dockyard.oci.tls import TlsRefused, is_tls_failure, tls_verify_failure, untrusted
@@ -227,6 +228,7 @@ class RegistrySession:
             registry_url=base,
             credential=credential,
             insecure=insecure,
+            resolve=resolve_host,
             # `host` is bound below, before any token is fetched.
             send=lambda request: self._token_exchange(host, request),
         )
@@ -258,7 +260,9 @@ class RegistrySession:
         Off the registry that is always the verified client: an --insecure-registry's
         unverified TLS never extends to its token realm or redirect targets.
         """
-        trust = check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
+        trust = check_endpoint(
+            url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host
+        )
         return self._client if trust is Trust.VERIFIED else host.client
 
     def _token_exchange(self, host: Host, request: httpx.Request) -> tuple[int, bytes]:
@@ -457,7 +461,7 @@ def _challenge(response: httpx.Response) -> Challenge | None:
 
 def check_location(url: str, host: Host, what: str) -> str:
     """A Location we are about to request: absolute, and not a forbidden endpoint."""
-    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
+    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host)
     return url
 
 

@@ -34,7 +34,7 @@ import httpx
 from dockyard.errors import RegistryError
 from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
 from dockyard.oci.auth.credentials.credential import Credential
-from dockyard.oci.endpoints import check_endpoint, default_port
+from dockyard.oci.endpoints import Resolve, check_endpoint, default_port, literal_address
 from dockyard.oci.redact import redact_url
 from dockyard.oci.retry import is_retryable
 
@@ -68,11 +68,13 @@ class Authenticator:
         send: Callable[[httpx.Request], tuple[int, bytes]],
         clock: Callable[[], float] = time.monotonic,
         insecure: bool = False,
+        resolve: Resolve = literal_address,
     ) -> None:
         self.registry_url = registry_url.rstrip("/")
         # host[:port] as named, and its --insecure-registry flag: what a realm may be.
         self.registry = urlsplit(self.registry_url).netloc
         self.insecure = insecure
+        self._resolve = resolve  # host -> addresses, for judging a realm (endpoints)
         self.credential = credential
         self._send = send
         self._clock = clock
@@ -90,7 +92,11 @@ class Authenticator:
         """Record the registry's challenge (from the ping or a 401)."""
         if challenge and challenge.scheme == "bearer" and challenge.realm:
             check_endpoint(
-                challenge.realm, registry=self.registry, insecure=self.insecure, what="token realm"
+                challenge.realm,
+                registry=self.registry,
+                insecure=self.insecure,
+                what="token realm",
+                resolve=self._resolve,
             )
         self.challenge = challenge
 
