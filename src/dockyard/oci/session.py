@@ -53,7 +53,7 @@ from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
 from dockyard.oci.resolver import resolve_host
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
-from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
+from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after, waited
 from dockyard.oci.tls import TlsRefused, is_tls_failure, tls_verify_failure, untrusted
 from dockyard.ref import is_loopback_host
 
@@ -265,7 +265,10 @@ class RegistrySession:
         )
         return self._client if trust is Trust.VERIFIED else host.client
 
-    def _token_exchange(self, host: Host, request: httpx.Request) -> tuple[int, bytes]:
+    def _token_exchange(
+        self, host: Host, request: httpx.Request
+    ) -> tuple[int, bytes, float | None]:
+        """(status, body, Retry-After seconds) of one token request."""
         where = redact_url(str(request.url.copy_with(query=None)))
         client = self.client_for(host, str(request.url), "token realm")
         try:
@@ -280,7 +283,8 @@ class RegistrySession:
                 f"token server {where} unreachable ({type(exc).__name__})", temporary=True
             ) from None
         body = read_capped(response, MAX_TOKEN_BODY, what=f"token response from {where}")
-        return response.status_code, body
+        after = parse_retry_after(response.headers.get("retry-after"), now=self._now())
+        return response.status_code, body, after
 
     # -- requests
 
@@ -314,10 +318,18 @@ class RegistrySession:
             except RegistryError as err:  # token server trouble, refused endpoints
                 if not (retry and err.temporary):
                     raise
-                decision = decide(attempt=attempt, policy=policy, status=None, rand=self._rand())
+                decision = decide(
+                    attempt=attempt,
+                    policy=policy,
+                    status=err.status,
+                    codes=err.codes,
+                    retry_after=err.retry_after,
+                    rand=self._rand(),
+                )
                 if not decision.retry:
                     raise
-                self._wait(decision.delay, method, url, decision.reason, attempt)
+                # The log names who failed (the token server), not the request it was for.
+                self._wait(decision.delay, method, url, f"{err}: {decision.reason}", attempt)
                 continue
             except httpx.HTTPError as exc:
                 if self.deadline.expired():
@@ -417,8 +429,7 @@ class RegistrySession:
             text += f" ({said})"
         if status in (401, 403):
             text += f"; check the credentials for {host.name}"
-        if status == 429 and (after := response.headers.get("retry-after")):
-            text += f"; the registry asks to wait {after.strip()[:40]} s"
+        text += waited(retry_after, response.headers.get("retry-after"), self.options.retry, "registry")
         return RegistryError(
             text,
             status=status,

@@ -65,7 +65,7 @@ class Authenticator:
         *,
         registry_url: str,
         credential: Credential | None,
-        send: Callable[[httpx.Request], tuple[int, bytes]],
+        send: Callable[[httpx.Request], tuple[int, bytes] | tuple[int, bytes, float | None]],
         clock: Callable[[], float] = time.monotonic,
         insecure: bool = False,
         resolve: Resolve = literal_address,
@@ -139,18 +139,21 @@ class Authenticator:
                 f"registry {self.registry_url} sent a bearer challenge without a realm"
             )
         request = self._token_request(realm, challenge.service, scopes)
-        status, body = self._send(request)
+        status, body, *extra = self._send(request)
+        after = extra[0] if extra else None  # Retry-After seconds, when the sender reads it
         # The realm without our query: service and scope are named in the message.
         where = redact_url(realm)
         if status != 200:
             hint = " (check the credentials)" if status in (401, 403) else ""
+            wait = f"; it asks to wait {after:.0f} s (Retry-After)" if after is not None else ""
             raise RegistryError(
                 f"token server {where} answered HTTP {status} for {' '.join(scopes) or 'no scope'}"
-                f"{hint}",
+                f"{hint}{wait}",
                 status=status,
                 method=request.method,
                 url=where,
                 temporary=is_retryable(status),
+                retry_after=after,
             )
         return self._parse_token(body, where)
 
