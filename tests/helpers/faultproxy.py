@@ -19,7 +19,10 @@ then send only `after_bytes` of the response body), `alter` (forward, flip
 one byte of the response body at `offset`), `drop_response` (forward, let
 the registry commit, close without answering), `drip` (forward, send the
 head and `after_bytes` of the body, then one byte every `seconds`: a
-registry that never stalls long enough for a read timeout).
+registry that never stalls long enough for a read timeout), `rewrite`
+(forward, then answer the registry's response with `headers` added and, when
+`status` is not 500, that status instead: ECR's 201 to a PATCH, a POST
+announcing OCI-Chunk-Min-Length).
 
 Upstream connections are one per request (`Connection: close`), which keeps
 framing trivial and counts exact.
@@ -199,6 +202,12 @@ class FaultProxy:
             if fault.action == "truncate":
                 client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
                 _rst(client)
+            elif fault.action == "rewrite":
+                lines = head.decode("latin-1").split("\r\n")
+                if fault.status != 500:
+                    lines[0] = f"HTTP/1.1 {fault.status} Rewritten"
+                lines += [f"{k}: {v}" for k, v in fault.headers.items()]
+                client.sendall("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
             elif fault.action == "drip":
                 client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
                 for i in range(fault.after_bytes, len(body)):

@@ -80,7 +80,7 @@ def publish(
     if failed:
         result = publish_result(slots, None, started, ok=False)
         raise PublishFailed(phase1_message(slots), result=result)
-    move_tags(slots, started)
+    move_tags(slots, started, sleep=sleep or time.sleep)
     return publish_result(slots, None, started)
 
 
