@@ -37,6 +37,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 HEAD_LIMIT = 64 * 1024
@@ -56,6 +57,9 @@ class Fault:
     after_bytes: int = 0
     seconds: float = 0.0
     offset: int = 0
+    # Called (in the proxy's thread) when the fault fires, before its action: another
+    # client acting at that moment (a tag moved between our move and our rollback).
+    hook: Callable[[], None] | None = None
     seen: int = 0  # matching requests so far
     fired: int = 0  # times the fault was applied
 
@@ -161,6 +165,8 @@ class FaultProxy:
     def _handle(self, client, request: Request, buffered: bytes, fault: Fault | None) -> bool:
         if fault is None:
             return self._forward(client, request, buffered, None)
+        if fault.hook is not None:
+            fault.hook()
         if fault.action == "status":
             self._drain(client, request, buffered)
             _answer(client, fault.status, fault.headers, fault.body)
