@@ -101,13 +101,15 @@ def test_default_is_30_minutes_without_config(tmp_path: Path):
         assert ws.registry_options.deadline == DEFAULT_DEADLINE == 1800
 
 
-@pytest.mark.parametrize("command", ["copy", "inspect", "retain", "verify"])
+@pytest.mark.parametrize("command", ["copy", "inspect", "retain", "verify", "merge", "release"])
 def test_a_bad_timeout_flag_is_exit_2_one_line(command, tmp_path):
     args = {
         "copy": ["oci:a", "oci:b"],
         "inspect": ["127.0.0.1:9/x:y"],
         "retain": ["127.0.0.1:9/x", "--keep", "1"],
         "verify": ["127.0.0.1:9/x:y"],
+        "merge": ["--digest-dir", "d"],
+        "release": [],
     }[command]
     proc = subprocess.run(
         [sys.executable, "-m", "dockyard", command, *args, "--timeout", "soon"],
