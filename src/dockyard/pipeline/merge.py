@@ -233,6 +233,8 @@ def merge_records(
             f"first: {first.platform}: {first.message}"
         )
     say(f"publishing {len(prepared)} targets" + (" (dry run)" if dry_run else ""))
+    # The registry deadline (--timeout) counts from here: smoke runs under qemu are not registry work.
+    client.session.deadline.restart("publish")
     published = publish([item for item, _ in prepared], client=client, dry_run=dry_run, sign=sign)
     return MergeResult(tuple(m for _, m in prepared), published, seconds=time.monotonic() - started)
 
