@@ -16,12 +16,14 @@ from dockyard.errors import PublishFailed, RegistryError
 from dockyard.oci.auth.credentials.env import env_credential_names
 from dockyard.oci.layout import LayoutStore
 from dockyard.oci.registry import RegistryClient
+from dockyard.oci.session import RegistryOptions
 from dockyard.publish import journal as jn
 from dockyard.publish.publish import publish
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.images import make_image, push_image
 from tests.helpers.measure import run as measured
 from tests.helpers.registry import start_registry
+from tests.helpers.relay import this_host
 from tests.integration.test_publish import (
     index_digest,
     item,
@@ -186,3 +188,22 @@ def test_19_debug_json_prints_no_credential_token_or_state(request, kind, tmp_pa
         assert value not in out
     assert "_state=REDACTED" in out
     json.dumps(out)  # printable
+
+
+# ---------------------------------------------------------------- 20: no http fallback off loopback
+
+
+def test_20_a_plain_http_registry_under_another_name_needs_insecure_registry(registry):
+    """The same plain-http registry, addressed by this machine's name instead of 127.0.0.1:
+    no silent fallback to http; --insecure-registry for that name allows it."""
+    name = this_host()[0]
+    host = f"{name}:{registry.host.rsplit(':', 1)[1]}"
+    with RegistryClient(environ={}) as c, pytest.raises(RegistryError) as err:
+        c.store(f"{host}/plain/app").manifest_head("v1")
+    assert str(err.value) == (
+        f"registry {host} does not speak TLS; plain http is only used for loopback hosts "
+        f"or with --insecure-registry {host}"
+    )
+    options = RegistryOptions(insecure_registries=frozenset({host}))
+    with RegistryClient(options=options, environ={}) as c:
+        assert c.store(f"{host}/plain/app").manifest_head("v1") is None  # reached: no such tag

@@ -112,11 +112,18 @@ class ResponseStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        if not self._pending:
-            self._pending = self._next()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        # Fills the buffer (or reaches EOF) as a file would: callers read a small
+        # blob with one read(size + 1), and chunks arrive as the network gives them.
+        n = 0
+        while n < len(buffer):
+            if not self._pending:
+                self._pending = self._next()
+                if not self._pending:
+                    break
+            k = min(len(buffer) - n, len(self._pending))
+            buffer[n : n + k] = self._pending[:k]
+            self._pending = self._pending[k:]
+            n += k
         return n
 
     def _next(self) -> bytes:
