@@ -30,7 +30,7 @@ CASES = [
     ("section-type", 'project = "fleet"\n' + API, "dockyard.toml: project: expected a table, got a string"),
     # -- [project]
     ("project-unknown", "[project]\nfoo = 1\n" + API, "dockyard.toml: project.foo: unknown key (valid: name, platforms, registries, builder)"),
-    ("builder-unknown", '[project]\nbuilder = "docker"\n' + API, "dockyard.toml: project.builder: unknown builder 'docker' (valid: buildah, buildx)"),
+    ("builder-unknown", '[project]\nbuilder = "kaniko"\n' + API, "dockyard.toml: project.builder: unknown builder 'kaniko' (valid: buildah, buildx, podman, docker)"),
     ("builder-type", "[project]\nbuilder = true\n" + API, "dockyard.toml: project.builder: expected a string, got a boolean"),
     ("builder-typo", '[project]\nbuidler = "buildx"\n' + API, "dockyard.toml: project.buidler: unknown key (did you mean 'builder'?)"),
     ("project-name-type", "[project]\nname = 5\n" + API, "dockyard.toml: project.name: expected a string, got an integer"),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag, Timeout
+from dockyard.cli.options import CaCert, ForceOrder, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("copy")
@@ -42,6 +42,7 @@ def copy_command(
         int, typer.Option("--retry-attempts", metavar="N", help="Tries per request or blob transfer.")
     ] = 3,
     timeout: Timeout = None,
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Copy an image or a multi-platform index: blobs, children, their evidence, then the tag."""
@@ -61,7 +62,7 @@ def copy_command(
     with Workspace(given) as ws, _progress() as progress:
         result = copy_location(
             ws, source, destination, platform=platform, jobs=jobs, progress=progress,
-            referrers=not no_referrers,
+            referrers=not no_referrers, force=force,
         )  # fmt: skip
     if json_:
         emit_json(result.to_json())
