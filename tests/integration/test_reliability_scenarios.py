@@ -167,22 +167,26 @@ def test_12_another_digest_on_an_immutable_tag_fails_and_rolls_back(
 # ---------------------------------------------------------------- 14: read-after-write lag
 
 
-def lagging(layout, tag: str, *, times):
-    """HEAD of `tag` answers the old index (v1) after the journal's read: the lag."""
+def lagging(proxy, layout, tag: str, *, times) -> Fault:
+    """From our PUT of `tag` on, its HEAD answers the old index (v1) `times` times: the lag.
+
+    Armed by the PUT itself (a hook), so reads before the move are the registry's own."""
     raw, media_type = layout.manifest_get("v1")
     headers = {"Docker-Content-Digest": index_digest(layout, "v1"), "Content-Type": media_type,
                "Content-Length": str(len(raw))}  # fmt: skip
-    return Fault("HEAD", rf"/manifests/{tag}$", status=200, headers=headers, first=2, times=times)
+    lag = Fault("HEAD", rf"/manifests/{tag}$", status=200, headers=headers, times=times)
+    proxy.add(Fault("PUT", rf"/manifests/{tag}$", action="rewrite", hook=lambda: proxy.add(lag)))
+    return lag
 
 
 def test_14_a_lagging_tag_is_read_back_until_it_serves_our_digest(
     layout, registry, second, proxy, client, waits, released
 ):
     v2 = index_digest(layout, "v2")
-    proxy.add(lagging(layout, "edge", times=2))
+    lag = lagging(proxy, layout, "edge", times=2)
     result = run(layout, registry, proxy, client, released, waits)
     assert waits == list(READBACK_DELAYS[:2])  # two reads saw the old digest, then ours
-    assert proxy.count("HEAD", r"/manifests/edge$") == 4  # journal + 3 read-backs
+    assert (lag.seen, lag.fired) == (3, 2)  # three read-backs, two of them lagging
     theirs = {r.repository: r for r in result.repositories}[f"{proxy.host}/{released}"]
     assert [(t.tag, t.outcome, str(t.digest)) for t in theirs.tags] == [
         (t, jn.MOVED, v2) for t in NEW_TAGS
@@ -194,7 +198,7 @@ def test_14_past_the_bound_it_fails_and_puts_the_tags_back(
     layout, registry, second, proxy, client, waits, released
 ):
     v1, v2 = index_digest(layout, "v1"), index_digest(layout, "v2")
-    proxy.add(lagging(layout, "edge", times=None))
+    lagging(proxy, layout, "edge", times=None)
     with pytest.raises(PublishFailed) as err:
         run(layout, registry, proxy, client, released, waits)
     assert (
