@@ -4,6 +4,8 @@
     ├── InputError          exit 2     bad input: usage, config, reference, rule
     │   ├── UnsetVariable               a Dockerfile's ${X:?message} met an unset X
     │   ├── TemplateError               a tag template Handlebars would refuse
+    │   ├── BakeError                   a bake/compose file buildx would refuse; the
+    │   │                               message starts with FILE:LINE: and names the block
     │   └── VersionInvalid              a package version an ecosystem's rules cannot read
     │                                   (the scan's matcher notes it and goes on)
     └── OperationError      exit 1     the operation failed or found problems
@@ -11,7 +13,8 @@
         │   │                           token realm / redirect it named was refused
         │   │                           (the registry's configuration, not the user's input);
         │   │                           .status .codes .method .url .temporary .retry_after
-        │   └── UntrustedCertificate    a TLS certificate did not verify: a CA problem
+        │   ├── UntrustedCertificate    a TLS certificate did not verify: a CA problem
+        │   └── DeadlineExceeded        the run's registry deadline (--timeout) passed; never retried
         ├── NotFound                    a store has no such blob, manifest or tag
         ├── DigestMismatch              bytes did not hash to the expected digest
         ├── ManifestInvalid             a manifest, index, descriptor or config is malformed
@@ -90,6 +93,14 @@ class RegistryError(OperationError):
         self.retry_after = retry_after
 
 
+class DeadlineExceeded(RegistryError):
+    """The overall deadline for registry operations passed (`--timeout`, `[retry] deadline`).
+
+    Never temporary: a retry would only run past the deadline again. The
+    message names the request and the bytes it had moved.
+    """
+
+
 class UntrustedCertificate(RegistryError):
     """A registry's (or its token server's, or a redirect target's) certificate did not verify.
 
@@ -106,6 +117,10 @@ class UntrustedCertificate(RegistryError):
 
 class UnsetVariable(InputError):
     """`${X:?message}` met an unset X: the text is fine, the arguments are not."""
+
+
+class BakeError(InputError):
+    """A bake, bake-JSON or compose file (or a --set) that buildx would refuse: exit 2."""
 
 
 class TemplateError(InputError):

@@ -25,9 +25,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from dockyard.bake.project import load_project
 from dockyard.builder.backends import Backend, get_backend
 from dockyard.builder.run import TargetCache
-from dockyard.config.loader import load_config
 from dockyard.config.model import Config, chosen_builder
 from dockyard.errors import InputError
 from dockyard.oci.open import open_store
@@ -46,6 +46,8 @@ class Settings:
 
     # the project: which dockyard.toml, which targets, which git context
     config_file: Path | None = None
+    bake_files: tuple[Path, ...] = ()  # -f docker-bake.hcl / compose.yaml…, in buildx's merge order
+    bake_set: tuple[str, ...] = ()  # --set TARGET.KEY=VALUE, after dockyard.toml's [bake] set
     select: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     ref: str | None = None
@@ -65,6 +67,7 @@ class Settings:
     retry: RetryPolicy | None = None  # None: the project's [retry]
     timeouts: Timeouts | None = None  # None: the client's defaults
     max_connections: int | None = None  # None: the client's default
+    deadline: float | None = None  # seconds (--timeout); None: [retry] deadline, else the default
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -90,8 +93,12 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        """dockyard.toml (or the defaults without one), with --registry applied."""
-        config = load_config(self.settings.config_file, cwd=self.cwd, env=self.environ)
+        """dockyard.toml and/or bake files (dockyard.bake.project), with --registry applied."""
+        s = self.settings
+        config = load_project(
+            config_file=s.config_file, bake_files=s.bake_files, overrides=s.bake_set,
+            select=s.select, cwd=self.cwd, env=self.environ,
+        )  # fmt: skip
         return with_registries(config, self.settings.registries)
 
     @cached_property
@@ -126,6 +133,10 @@ class Workspace:
         if s.max_connections is not None:
             extra["max_connections"] = s.max_connections
         retry = s.retry if s.retry is not None else RetryPolicy.from_config(self.config.retry)
+        if s.deadline is not None:
+            extra["deadline"] = s.deadline
+        elif s.retry is None:  # a command that reads dockyard.toml: its [retry] deadline
+            extra["deadline"] = self.config.retry.deadline
         return RegistryOptions(
             insecure_registries=s.insecure_registries, ca_cert=s.ca_cert, retry=retry, **extra
         )

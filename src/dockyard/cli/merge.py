@@ -12,12 +12,14 @@ from dockyard.cli.options import (
     CaCert,
     ConfigFile,
     EventOpt,
+    ForceOrder,
     InsecureRegistries,
     JsonFlag,
     RefOpt,
     Registries,
     Selection,
     ShaOpt,
+    Timeout,
 )
 
 
@@ -40,7 +42,9 @@ def merge_command(
     ] = False,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     file: ConfigFile = None,
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Check every planned platform has a digest file, verify the images, write each index, publish all or nothing."""
@@ -52,12 +56,12 @@ def merge_command(
 
     given = settings(
         file=file, targets=targets, ref=ref, sha=sha, event=event, registry=registry,
-        insecure_registry=insecure_registry, ca_cert=ca_cert,
+        insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout,
     )  # fmt: skip
     with Workspace(given) as ws:
         result = merge(
             ws, digest_dir=digest_dir, dry_run=dry_run, smoke=smoke,
-            progress=None if json_ else say,
+            progress=None if json_ else say, force=force,
         )  # fmt: skip
     if result.error is not None:
         if json_:  # exit 1 still gets its one document: what failed, and where each tag is

@@ -7,10 +7,11 @@ builders), which `dockyard tags` or `--help` need not pay for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from dockyard.config.durations import parse_duration
 from dockyard.errors import InputError
 from dockyard.oci.copy import MAX_JOBS
 from dockyard.oci.retry import RetryPolicy
@@ -19,7 +20,8 @@ from dockyard.workspace import Settings
 
 def settings(
     *,
-    file: Path | None = None,
+    file: Path | Sequence[Path] | None = None,
+    bake_set: Iterable[str] | None = None,
     targets: Iterable[str] | None = None,
     platform: Iterable[str] | None = None,
     ref: str | None = None,
@@ -35,10 +37,14 @@ def settings(
     insecure_registry: Iterable[str] | None = None,
     ca_cert: str | None = None,
     retry: RetryPolicy | None = None,
+    timeout: str | None = None,
 ) -> Settings:
     """Settings from the options as Typer hands them over (each named as its flag)."""
+    config_file, bake_files = split_files(file)
     return Settings(
-        config_file=file,
+        config_file=config_file,
+        bake_files=bake_files,
+        bake_set=tuple(bake_set or ()),
         select=tuple(targets or ()),
         platforms=tuple(platform or ()),
         ref=ref,
@@ -54,7 +60,19 @@ def settings(
         insecure_registries=frozenset(insecure_registry or ()),
         ca_cert=ca_cert,
         retry=retry,
+        deadline=None if timeout is None else parse_duration(timeout, what="--timeout"),
     )
+
+
+def split_files(file: Path | Sequence[Path] | None) -> tuple[Path | None, tuple[Path, ...]]:
+    """`-f` values: the one `.toml` is dockyard's config, every other file a bake/compose file."""
+    files = [file] if isinstance(file, Path) else list(file or ())
+    tomls = [f for f in files if f.suffix == ".toml"]
+    if len(tomls) > 1:
+        raise InputError(
+            f"-f {tomls[1]}: a second dockyard.toml (give one, plus any bake/compose files)"
+        )
+    return (tomls[0] if tomls else None), tuple(f for f in files if f.suffix != ".toml")
 
 
 def copy_settings(
@@ -63,12 +81,13 @@ def copy_settings(
     ca_cert: str | None,
     retry_attempts: int,
     jobs: int,
+    timeout: str | None = None,
 ) -> Settings:
     """`dockyard copy`'s settings: its own retry count, and a pool wide enough for `jobs` transfers."""
     if retry_attempts < 1:
         raise InputError(f"--retry-attempts {retry_attempts}: expected at least 1")
     return replace(
-        settings(insecure_registry=insecure_registry, ca_cert=ca_cert),
+        settings(insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout),
         retry=RetryPolicy(attempts=retry_attempts),
         max_connections=max(MAX_JOBS, 2 * jobs),
     )

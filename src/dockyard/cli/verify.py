@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("verify")
@@ -94,6 +94,7 @@ def verify_command(
     ] = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     json_: JsonFlag = False,
 ) -> None:
     """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, live health, signatures."""
@@ -128,7 +129,9 @@ def verify_command(
         smoke_timeout=smoke_timeout,
         health=health_option(health, health_http, health_port, health_timeout),
     )
-    given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
+    given = settings(
+        insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy(), timeout=timeout
+    )
     with Workspace(given) as ws:
         public = verifying_key(ws, key) if key is not None else None  # bad key: exit 2 first
         report = verify_location(
@@ -166,10 +169,7 @@ def health_option(on: bool, http: str | None, port: int | None, timeout: str | N
         raise InputError("--health-port: given without --health-http (the port is where it probes)")
     seconds = DEFAULT_HEALTH_TIMEOUT
     if timeout is not None:
-        try:
-            seconds = parse_duration(timeout)
-        except ValueError as exc:
-            raise InputError(f"--health-timeout: {exc}") from None
+        seconds = parse_duration(timeout, what="--health-timeout")
         if seconds > MAX_HEALTH_TIMEOUT:
             raise InputError(f"--health-timeout {timeout}: expected at most {MAX_HEALTH_TIMEOUT:g} s")
     return HealthCheck(http=http or "", port=port, timeout=seconds)

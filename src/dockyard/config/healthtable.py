@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dockyard.config.durations import VALID_DURATIONS, parse_duration
+from dockyard.config.durations import parse_duration
 from dockyard.config.fields import Fields, key_path
 from dockyard.config.model import DEFAULT_HEALTH_TIMEOUT, HealthCheck
 
@@ -73,14 +73,10 @@ def check_http_path(text: str) -> str:
 
 
 def _timeout(fields: Fields, value: object, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise fields.wrong_type(path, VALID_DURATIONS, value)
-    try:
-        seconds = parse_duration(
-            fields.string(value, path) if isinstance(value, str) else str(value)
-        )
-    except ValueError as exc:
-        raise fields.error(path, str(exc)) from None
+    if not isinstance(value, int | float | str) or isinstance(value, bool):
+        raise fields.wrong_type(path, "a duration such as 90s, 2m or 1m30s", value)
+    text = fields.string(value, path) if isinstance(value, str) else value
+    seconds = parse_duration(text, what=f"{fields.display}: {path}")
     if seconds > MAX_HEALTH_TIMEOUT:
         raise fields.error(
             path, f"{seconds:g} s is too long (expected at most {MAX_HEALTH_TIMEOUT:g} s, 1h)"
