@@ -275,7 +275,7 @@ def test_config_errors_are_one_line_naming_the_field(tmp_path, lines, error):
 
 
 def test_cli_options():
-    from dockyard.cli.verify import health_option
+    from dockyard.config.healthtable import health_from_flags as health_option
 
     assert health_option(False, None, None, None) is None
     assert health_option(True, None, None, None) == HealthCheck()
@@ -314,3 +314,29 @@ def test_release_verifies_a_target_with_its_health_check_and_the_plan_shows_it(t
         "port": None,
         "timeout": 90.0,
     }
+
+
+def test_a_bad_health_flag_exits_2_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dockyard",
+            "verify",
+            f"oci:{tmp_path}/none:t",
+            "--health-http",
+            "health",
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --health-http 'health': expected a path starting with '/', e.g. /health"
+    ]

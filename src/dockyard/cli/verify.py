@@ -100,6 +100,7 @@ def verify_command(
     """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, live health, signatures."""
     from dockyard.cli.output import emit_json, say
     from dockyard.cli.settings import settings
+    from dockyard.config.healthtable import health_from_flags
     from dockyard.config.sizes import parse_size
     from dockyard.errors import InputError, VerificationFailed
     from dockyard.oci.imports import parse_command
@@ -127,7 +128,7 @@ def verify_command(
         smoke=smoke or bool(command),
         smoke_cmd=command,
         smoke_timeout=smoke_timeout,
-        health=health_option(health, health_http, health_port, health_timeout),
+        health=health_from_flags(health, health_http, health_port, health_timeout),
     )
     given = settings(
         insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy(), timeout=timeout
@@ -150,29 +151,6 @@ def verify_command(
             f"{report.reference}: {len(report.errors)} error finding(s) ({', '.join(rules)})"
             + "".join(f"; {message}" for message in unsigned)
         )
-
-
-def health_option(on: bool, http: str | None, port: int | None, timeout: str | None):
-    """The --health* options as a HealthCheck (None: no live check); bad values exit 2."""
-    from dockyard.config.durations import parse_duration
-    from dockyard.config.healthtable import MAX_HEALTH_TIMEOUT, VALID_HTTP_PATH, check_http_path
-    from dockyard.config.model import DEFAULT_HEALTH_TIMEOUT, HealthCheck
-    from dockyard.errors import InputError
-
-    if not (on or http is not None or port is not None or timeout is not None):
-        return None
-    if http is not None and not check_http_path(http):
-        raise InputError(f"--health-http {http!r}: expected {VALID_HTTP_PATH}")
-    if port is not None and not 1 <= port <= 65535:
-        raise InputError(f"--health-port {port}: expected a port from 1 to 65535")
-    if port is not None and http is None:
-        raise InputError("--health-port: given without --health-http (the port is where it probes)")
-    seconds = DEFAULT_HEALTH_TIMEOUT
-    if timeout is not None:
-        seconds = parse_duration(timeout, what="--health-timeout")
-        if seconds > MAX_HEALTH_TIMEOUT:
-            raise InputError(f"--health-timeout {timeout}: expected at most {MAX_HEALTH_TIMEOUT:g} s")
-    return HealthCheck(http=http or "", port=port, timeout=seconds)
 
 
 def _globs(texts: list[str]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from typing import Any
 from dockyard.config.durations import parse_duration
 from dockyard.config.fields import Fields, key_path
 from dockyard.config.model import DEFAULT_HEALTH_TIMEOUT, HealthCheck
+from dockyard.errors import InputError
 
 HEALTH_KEYS = ("health", "health-http", "health-port", "health-timeout")
 # A deadline beyond an hour is a hung service, not a slow one.
@@ -82,3 +83,26 @@ def _timeout(fields: Fields, value: object, path: str) -> float:
             path, f"{seconds:g} s is too long (expected at most {MAX_HEALTH_TIMEOUT:g} s, 1h)"
         )
     return seconds
+
+
+def health_from_flags(
+    on: bool, http: str | None, port: int | None, timeout: str | None
+) -> HealthCheck | None:
+    """`verify --health --health-http --health-port --health-timeout` as a HealthCheck (None:
+    no live check); the same rules as the config keys, errors naming the flag (exit 2)."""
+    if not (on or http is not None or port is not None or timeout is not None):
+        return None
+    if http is not None and not check_http_path(http):
+        raise InputError(f"--health-http {http!r}: expected {VALID_HTTP_PATH}")
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError(f"--health-port {port}: expected a port from 1 to 65535")
+    if port is not None and http is None:
+        raise InputError("--health-port: given without --health-http (the port is where it probes)")
+    seconds = DEFAULT_HEALTH_TIMEOUT
+    if timeout is not None:
+        seconds = parse_duration(timeout, what="--health-timeout")
+        if seconds > MAX_HEALTH_TIMEOUT:
+            raise InputError(
+                f"--health-timeout {timeout}: expected at most {MAX_HEALTH_TIMEOUT:g} s"
+            )
+    return HealthCheck(http=http or "", port=port, timeout=seconds)
