@@ -41,6 +41,7 @@ from typing import IO
 from dockyard.digest import Digest, parse_digest
 from dockyard.errors import InputError, LayoutInvalid, NotFound, OperationError
 from dockyard.oci import referrers as refs
+from dockyard.oci.localfile import open_regular, read_capped, stat_regular
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     REF_NAME_ANNOTATION,
@@ -122,7 +123,7 @@ class LayoutStore:
     def blob_exists(self, digest: Digest) -> int | None:
         path = self.blob_path(digest)
         try:
-            st = path.stat()
+            st = stat_regular(path)  # a FIFO or a symlink is refused, never hashed
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -138,7 +139,7 @@ class LayoutStore:
     def blob_open(self, digest: Digest) -> IO[bytes]:
         path = self.blob_path(digest)
         try:
-            raw = path.open("rb")
+            raw = open_regular(path)
         except FileNotFoundError:
             raise NotFound(f"{self}: blob {digest} not found") from None
         except OSError as exc:
@@ -281,16 +282,11 @@ class LayoutStore:
     def _read_manifest(self, digest: Digest) -> bytes:
         path = self.blob_path(digest)
         try:
-            with path.open("rb") as f:
-                data = f.read(MAX_MANIFEST_SIZE + 1)
+            data = read_capped(path, MAX_MANIFEST_SIZE, what=f"manifest {digest}")
         except FileNotFoundError:
             raise NotFound(f"{self}: manifest blob {digest} is missing") from None
         except OSError as exc:
             raise self._os_error("read", path, exc) from None
-        if len(data) > MAX_MANIFEST_SIZE:
-            raise LayoutInvalid(
-                f"{self}: manifest {digest} exceeds the {MAX_MANIFEST_SIZE} byte limit"
-            )
         reader = VerifyingReader(io.BytesIO(data), digest, None, name=f"{self}: manifest {digest}")
         return reader.read()
 
@@ -301,7 +297,8 @@ class LayoutStore:
     def _read_index(self) -> Index | None:
         path = self.path / "index.json"
         try:
-            data = path.read_bytes()
+            # The manifests' cap, and never a FIFO or a symlink (to /dev/zero, say).
+            data = read_capped(path, MAX_MANIFEST_SIZE, what="index.json")
         except FileNotFoundError:
             # Empty or absent: a layout yet to be written. Anything else is not ours to fill.
             marker = (self.path / "oci-layout").exists()
@@ -314,7 +311,7 @@ class LayoutStore:
             raise self._os_error("read", path, exc) from None
         parsed = parse_manifest(data)
         if not isinstance(parsed, Index):
-            raise LayoutInvalid(f"{self}: index.json is not an image index")
+            raise LayoutInvalid(f"{self}: {path} is not an image index")
         return parsed
 
     def _write_index(self, entries: list[Descriptor]) -> None:
@@ -378,7 +375,7 @@ class LayoutStore:
     def _hashes_to(self, path: Path, digest: Digest) -> bool:
         h = hashlib.new(digest.algorithm)
         try:
-            with path.open("rb") as f:
+            with open_regular(path) as f:
                 while chunk := f.read(CHUNK):
                     h.update(chunk)
         except OSError as exc:
