@@ -56,6 +56,7 @@ from dockyard.oci.copyresult import (
 )
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import Index, Manifest, parse_manifest
+from dockyard.oci.nesting import check_depth
 from dockyard.oci.retry import RetryPolicy
 from dockyard.oci.store import Store
 from dockyard.platform import Platform, matches
@@ -159,7 +160,7 @@ def _carry(copier: Copier, root: Manifest | Index) -> bool:
     return carry_evidence(copier, [*_under(copier, root), root.digest])
 
 
-def _under(copier: Copier, root: Manifest | Index) -> list[Digest]:
+def _under(copier: Copier, root: Manifest | Index, depth: int = 0) -> list[Digest]:
     """The digests of every manifest under `root` (nested indexes read from the source)."""
     if not isinstance(root, Index):
         return []
@@ -167,7 +168,8 @@ def _under(copier: Copier, root: Manifest | Index) -> list[Digest]:
     for child in root.manifests:
         out.append(child.digest)
         if child.media_type in mt.INDEX_TYPES:
-            out.extend(_under(copier, copier.index_of(child)))
+            check_depth(depth + 1, child.digest)
+            out.extend(_under(copier, copier.index_of(child), depth + 1))
     return out
 
 
