@@ -181,7 +181,7 @@ def restore_index_json(layout: Path, saved: bytes | None) -> None:
                 return
             if path.exists() and path.read_bytes() == saved:
                 return
-            tmp_fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=layout)
+            tmp_fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", dir=layout)
             with os.fdopen(tmp_fd, "wb") as f:
                 f.write(saved)
                 f.flush()

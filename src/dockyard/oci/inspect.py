@@ -208,7 +208,7 @@ def layer_uncompressed_size(
     if layer.size > limits.max_uncompressed and layer.media_type in _PLAIN_LAYERS:
         raise InflateLimitReached(f"layer {layer.digest}: larger than the image's cap")
     packed, plain = hashlib.sha256(), hashlib.sha256()
-    count = 0
+    count = packed_count = 0
     name = f"layer {layer.digest}"
     with store.blob_open(layer.digest) as f:
         if layer.media_type in _PLAIN_LAYERS:
@@ -216,9 +216,11 @@ def layer_uncompressed_size(
                 packed.update(chunk)
                 plain.update(chunk)
                 count += len(chunk)
+            packed_count = count
         else:
             try:
                 for raw, out in gunzip(f, name=name, limits=limits):
+                    packed_count += len(raw)
                     packed.update(raw)
                     plain.update(out)
                     count += len(out)
@@ -226,6 +228,8 @@ def layer_uncompressed_size(
                 raise DigestMismatch(f"{name}: the gzip stream is truncated") from None
             except isal_zlib.error as exc:
                 raise DigestMismatch(f"{name}: not a valid gzip stream ({exc})") from None
+    if packed_count != layer.size:  # the store's own check knows the file, not the descriptor
+        raise DigestMismatch(f"{name}: {packed_count} bytes, the manifest says {layer.size}")
     if packed.hexdigest() != layer.digest.hex:
         raise DigestMismatch(f"{name}: content hashes to sha256:{packed.hexdigest()}")
     if diff_id is not None and plain.hexdigest() != diff_id.hex:

@@ -39,9 +39,15 @@ from pathlib import Path
 from typing import IO
 
 from dockyard.digest import Digest, parse_digest
-from dockyard.errors import InputError, LayoutInvalid, NotFound, OperationError
+from dockyard.errors import (
+    DigestMismatch,
+    InputError,
+    LayoutInvalid,
+    NotFound,
+    OperationError,
+)
 from dockyard.oci import referrers as refs
-from dockyard.oci.localfile import open_regular, read_capped, stat_regular
+from dockyard.oci.localfile import open_regular, read_capped, stat_regular, sweep_stale
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     REF_NAME_ANNOTATION,
@@ -106,6 +112,7 @@ class LayoutStore:
         # Blobs hashed by this process, keyed by digest -> (size, mtime_ns, inode).
         self._verified: dict[Digest, tuple[int, int, int]] = {}
         self._held = threading.local()  # this thread holds the index.json lock
+        self._swept = False  # stale temp files of dead writers removed (first write)
 
     def __repr__(self) -> str:
         return f"LayoutStore('{self.path}', tag={self.tag!r})"
@@ -181,6 +188,7 @@ class LayoutStore:
                 f"{self}: no manifest '{name}'" if name else f"{self}: no image in this layout"
             )
         data = self._read_manifest(digest)
+        self._check_entry_size(digest, len(data))
         # A child of an index has no index.json entry: its own bytes say what it is.
         return data, media_type or parse_manifest(data).media_type
 
@@ -265,6 +273,15 @@ class LayoutStore:
                 return entry.digest, entry.media_type
         return None, ""
 
+    def _check_entry_size(self, digest: Digest, size: int) -> None:
+        # index.json's entry declares a size; a reader trusting it must get that many bytes.
+        for entry in self._entries():
+            if entry.digest == digest and entry.size != size:
+                raise DigestMismatch(
+                    f"{self}: index.json entry {digest} says {entry.size} bytes, "
+                    f"the manifest is {size}"
+                )
+
     def _check_references(self, parsed: Manifest | Index) -> None:
         # As a registry does (MANIFEST_BLOB_UNKNOWN): never name something incomplete.
         # A stat suffices: blobs were verified when put; foreign layers (urls) live elsewhere.
@@ -337,8 +354,14 @@ class LayoutStore:
                 self._write_index([])
 
     def _write_atomic(self, path: Path, stream: IO[bytes]) -> None:
-        """Copy `stream` to a temp file in the layout, fsync, rename onto `path`."""
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path)
+        """Copy `stream` to a temp file in the layout, fsync, rename onto `path`.
+
+        The temp file is named `.tmp-<pid>-...`: what a killed writer left
+        is removed by the next writer (localfile.sweep_stale)."""
+        if not self._swept:
+            self._swept = True
+            sweep_stale(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", dir=self.path)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):

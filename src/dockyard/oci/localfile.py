@@ -7,13 +7,18 @@ the last component is refused), O_NONBLOCK (opening a FIFO without a writer
 returns at once instead of waiting), then fstat on the descriptor we hold
 (no race with a rename) and anything but a regular file is refused with one
 line naming the path. Small files are read with a cap, never whole.
+
+And the layout's temp files: a writer names them `.tmp-<pid>-...`, and
+`sweep_stale` removes those whose writer is gone (killed mid-write).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import re
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -85,3 +90,34 @@ def read_capped(path: Path | str, limit: int, *, what: str) -> bytes:
     if len(data) > limit:
         raise LayoutInvalid(f"{path}: {what} exceeds the {limit} byte limit")
     return data
+
+
+_TEMP = re.compile(r"\.tmp-(\d+)-.+")
+
+
+def sweep_stale(path: Path) -> None:
+    """Remove `.tmp-<pid>-*` files whose writer is gone (killed mid-write: kill -9 of a
+    copy left ~190 MB behind). A live pid keeps its file, whoever it is now: a
+    pid reused by another process costs a leftover, never a live writer's file.
+    (A layout written from another pid namespace at the same time is not supported.)
+    """
+    try:
+        names = [e.name for e in os.scandir(path)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        match = _TEMP.fullmatch(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
