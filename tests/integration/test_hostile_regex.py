@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from dockyard.oci.registry import RegistryClient
+from tests.helpers.images import make_image, push_image
 from tests.integration.hostile import dockyard, one_error_line
 
 pytestmark = pytest.mark.integration
@@ -48,3 +50,14 @@ def test_plan_with_the_rule_in_dockyard_toml_is_bounded_too(tmp_path):
     result = dockyard("plan", "--ref", REF, "--sha", SHA, cwd=tmp_path, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "took more than 1 s" in one_error_line(result)
+
+
+def test_retain_match_is_bounded_too(registry):
+    """retain --match against a real registry whose tag makes the pattern backtrack."""
+    repo = f"{registry.host}/hostile/retain"
+    with RegistryClient() as client:
+        push_image(client.store(repo, push=True), make_image((100,)), tag="a" * 40 + "-x")
+    result = dockyard("retain", repo, "--keep", "0", "--match", "(a|aa)+$", "--dry-run", timeout=60)
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result)
+    assert "--match '(a|aa)+$' took more than 1 s on 'aaaa" in line
