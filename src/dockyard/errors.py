@@ -4,6 +4,8 @@
     ├── InputError          exit 2     bad input: usage, config, reference, rule
     │   ├── UnsetVariable               a Dockerfile's ${X:?message} met an unset X
     │   ├── TemplateError               a tag template Handlebars would refuse
+    │   ├── BakeError                   a bake/compose file buildx would refuse; the
+    │   │                               message starts with FILE:LINE: and names the block
     │   └── VersionInvalid              a package version an ecosystem's rules cannot read
     │                                   (the scan's matcher notes it and goes on)
     └── OperationError      exit 1     the operation failed or found problems
@@ -107,6 +109,10 @@ class UntrustedCertificate(RegistryError):
 
 class UnsetVariable(InputError):
     """`${X:?message}` met an unset X: the text is fine, the arguments are not."""
+
+
+class BakeError(InputError):
+    """A bake, bake-JSON or compose file (or a --set) that buildx would refuse: exit 2."""
 
 
 class TemplateError(InputError):

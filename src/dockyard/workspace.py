@@ -25,9 +25,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from dockyard.bake.project import load_project
 from dockyard.builder.backends import Backend, get_backend
 from dockyard.builder.run import TargetCache
-from dockyard.config.loader import load_config
 from dockyard.config.model import Config, chosen_builder
 from dockyard.errors import InputError
 from dockyard.oci.open import open_store
@@ -46,6 +46,8 @@ class Settings:
 
     # the project: which dockyard.toml, which targets, which git context
     config_file: Path | None = None
+    bake_files: tuple[Path, ...] = ()  # -f docker-bake.hcl / compose.yaml…, in buildx's merge order
+    bake_set: tuple[str, ...] = ()  # --set TARGET.KEY=VALUE, after dockyard.toml's [bake] set
     select: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     ref: str | None = None
@@ -90,8 +92,12 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        """dockyard.toml (or the defaults without one), with --registry applied."""
-        config = load_config(self.settings.config_file, cwd=self.cwd, env=self.environ)
+        """dockyard.toml and/or bake files (dockyard.bake.project), with --registry applied."""
+        s = self.settings
+        config = load_project(
+            config_file=s.config_file, bake_files=s.bake_files, overrides=s.bake_set,
+            select=s.select, cwd=self.cwd, env=self.environ,
+        )  # fmt: skip
         return with_registries(config, self.settings.registries)
 
     @cached_property

@@ -468,3 +468,48 @@ def test_merge_copies_the_children_to_every_registry(registry, auth_registry, fa
     for child in index.manifests:
         config = skopeo_json(auth_registry, f"two/app@{child.digest}")["config"]
         assert config["mediaType"].endswith("config.v1+json")
+
+
+def test_merge_never_moves_a_tag_to_an_older_release_unless_forced(registry, fanout, env):
+    """A newer release lands on `latest` after this merge's first run: the merge is refused
+    (exit 1, the tag and both versions named, nothing moved); --force moves it back."""
+    from dockyard.oci.models import build_index
+    from dockyard.publish.order import VERSION
+
+    root, sha = fanout["root"], fanout["sha"]
+    ordered = root / "ordered.toml"  # same commit, same targets; a repository of its own
+    ordered.write_text(
+        (root / "dockyard.toml").read_text().replace(
+            f'registries = ["{registry.host}/fan"]', f'registries = ["{registry.host}/ordered"]'
+        )
+    )
+    args = ("merge", "app", "-f", str(ordered), "--digest-dir", "digests", "--ref", REF, "--sha", sha)
+    first = dockyard(env, root, *args)
+    assert first.returncode == 0, first.stderr
+    repo = f"{registry.host}/ordered/app"
+    with RegistryClient(environ={}) as client:
+        store = client.store(repo, push=True)
+        merged = store.manifest_head("latest")[0]
+        data, media_type = store.manifest_get(str(merged))
+        index = parse_manifest(data, media_type)
+        assert parse_semver_version(index.annotations[VERSION]) == "1.2.3"
+        newer, _ = build_index(index.manifests, annotations={**index.annotations, VERSION: "1.3.0"})
+        store.manifest_put(newer, media_type, tag="latest")  # another run, a newer release
+        newer_digest = store.manifest_head("latest")[0]
+
+        proc = dockyard(env, root, *args)
+        assert proc.returncode == 1
+        assert f"{repo}:latest" in proc.stderr and "1.3.0" in proc.stderr and "1.2.3" in proc.stderr
+        assert store.manifest_head("latest")[0] == newer_digest
+
+        forced = dockyard(env, root, *args, "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert store.manifest_head("latest")[0] == merged
+
+
+def parse_semver_version(text: str) -> str:
+    from dockyard.tags.versions import parse_semver
+
+    parsed = parse_semver(text)
+    assert parsed is not None, text
+    return parsed.version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -230,5 +231,9 @@ def test_github_files_are_appended(layout, registry, client, tmp_path):
     assert lines[0] == f"digest-app={digest}"
     assert lines[1].startswith("tags-app<<ghadelimiter_")
     assert lines[2:4] == [f"{registry.host}/{repo}:1.0", f"{registry.host}/{repo}:latest"]
-    assert lines[4] == lines[1][len("tags-app<<"):] and lines[5] == 'json={"ok": true}'
+    assert lines[4] == lines[1][len("tags-app<<"):]
+    # The same as JSON objects by target (the composite action's outputs), then the document.
+    assert json.loads(lines[5].removeprefix("digests=")) == {"app": digest}
+    assert json.loads(lines[6].removeprefix("tags=")) == {"app": lines[2:4]}
+    assert lines[7] == 'json={"ok": true}'
     write_github(result.summary_rows(), document={}, environ={})  # neither set: nothing to do

@@ -216,7 +216,7 @@ def test_registry_refusing_deletes_is_a_clear_error(releases, no_delete_registry
         f"retain {host}/{repo}: the registry refuses to delete manifests, 0 of 3 deleted before "
         f"that: registry {host}: DELETE http://{host}/v2/{repo}/manifests/{idx['idx0']} failed: "
         "HTTP 405 UNSUPPORTED (The operation is unsupported.) (a CNCF distribution registry "
-        "needs storage.delete.enabled: true; Docker Hub and GHCR delete only through their own web APIs)"
+        "needs storage.delete.enabled: true; Docker Hub and GHCR delete only through their own web APIs: --api dockerhub, --api github)"
     )
     assert sorted(client.store(f"{host}/{repo}").tag_list()) == ["v0", "v3"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.bake.project import load_project
 from dockyard.config.loader import load_config
 from dockyard.config.starter import Starter, StarterTarget, render, target_names
 from dockyard.errors import InputError
@@ -68,16 +69,53 @@ def test_names_follow_compose_services_and_dockerfile_suffixes(tmp_path):
         "svc/backend/Dockerfile": AS_ROOT,
         "compose.yaml": "services:\n  gateway:\n    build:\n      context: svc/backend\n  db:\n    image: postgres\n",
     })  # fmt: skip
-    targets = init_project(repo).targets
-    assert targets == {
+    result = init_project(repo)
+    # The compose service builds svc/backend: it comes from [bake], not a [targets] table.
+    assert result.targets == {
         "app": "Dockerfile",
         "worker": "Dockerfile.worker",
-        "gateway": "svc/backend/Dockerfile",
         "tools-cli": "tools/cli.Containerfile",
     }
-    assert "# Also found: compose.yaml" in (repo / "dockyard.toml").read_text()
-    config = load_config(cwd=repo, env={})
+    assert result.bake_files == ("compose.yaml",)
+    assert '[bake]\nfiles = ["compose.yaml"]\n' in (repo / "dockyard.toml").read_text()
+    config = load_project(cwd=repo, env={})
+    assert list(config.targets) == ["app", "worker", "tools-cli", "gateway"]
     assert config.targets["worker"].dockerfile == repo / "Dockerfile.worker"
+    assert config.targets["gateway"].dockerfile == repo / "svc/backend/Dockerfile"
+
+
+def test_a_bake_file_that_does_not_resolve_is_named_commented_out(tmp_path):
+    repo = files(tmp_path / "b", {
+        "api/Dockerfile": AS_ROOT,
+        "docker-bake.json": '{"group": {"default": {"targets": ["api"]}},'
+                            ' "target": {"api": {"context": "https://github.com/acme/api.git"}}}',
+    })  # fmt: skip
+    result = init_project(repo)
+    assert result.targets == {"api": "api/Dockerfile"} and result.bake_files == ()
+    text = (repo / "dockyard.toml").read_text()
+    assert "# Not enabled: the bake/compose files do not resolve (" in text
+    assert 'is not a local path' in text
+    assert '# [bake]\n# files = ["docker-bake.json"]\n' in text
+    assert "bake" not in tomllib.loads(text)
+
+
+def test_with_a_bake_file_the_other_dockerfiles_are_written_commented_out(tmp_path):
+    # Its targets outside the default group are not known to init: one may build them.
+    repo = files(tmp_path / "c", {
+        "api/Dockerfile": AS_ROOT, "tools/api/Dockerfile": AS_ROOT, "extra/Dockerfile": AS_ROOT,
+        "docker-bake.json": '{"group": {"default": {"targets": ["api"]}},'
+                            ' "target": {"api": {"context": "tools/api"},'
+                            ' "extra": {"context": "extra"}}}',
+    })  # fmt: skip
+    result = init_project(repo)
+    assert result.targets == {} and result.bake_files == ("docker-bake.json",)
+    text = (repo / "dockyard.toml").read_text()
+    # Named clear of the bake file's "api"; "extra" is not in its default group, so not known.
+    assert '# [targets.api-2]\n# context = "api"\n' in text
+    assert '# [targets.extra]\n# context = "extra"\n' in text
+    assert "targets" not in tomllib.loads(text)
+    config = load_project(cwd=repo, env={}, select=["api", "extra"])
+    assert list(config.targets) == ["api", "extra"]
 
 
 def test_clashing_names_get_their_parent_directory():

@@ -55,6 +55,9 @@ def test_github_outputs_heredoc_for_multi_line_values():
         "ghcr.io/acme/api:1.2.3\nghcr.io/acme/api:latest\n"
         "docker.io/acme/api:1.2.3\ndocker.io/acme/api:latest\n"
         "EOF_1\n"
+        f'digests={{"api": "{D}"}}\n'
+        'tags={"api": ["ghcr.io/acme/api:1.2.3", "ghcr.io/acme/api:latest", '
+        '"docker.io/acme/api:1.2.3", "docker.io/acme/api:latest"]}\n'
         'json={"ok": true}\n'
     )
 

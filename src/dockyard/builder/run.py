@@ -244,14 +244,19 @@ class _Run:
                 target=job.platform,
                 args=job.args,
                 client=self.client,
+                stage=target.stage,
                 cache=self.resolve_cache,
             )
             pinned = pin(df, pins_for(resolved))
             final = base_stage(
-                df, build=self.plan.build_platform, target=job.platform, args=job.args
+                df,
+                build=self.plan.build_platform,
+                target=job.platform,
+                args=job.args,
+                stage=target.stage,
             )
             image_base = next((_pin(r) for r in resolved if r.stage == final), None)
-        fmt = image_format(df)
+        fmt = image_format(df, target.stage)
         digest = input_hash(
             context=job.context,
             dockerfile_text=pinned,
@@ -259,7 +264,7 @@ class _Run:
             platform=job.platform,
             base_digests=[r.digest for r in resolved],
             builder=self.builder,
-            target_stage=None,
+            target_stage=target.stage,
             extra={"format": fmt, "labels": hashed_labels(target.labels)},
             dockerfile=job.dockerfile,
         )
@@ -305,7 +310,7 @@ class _Run:
     def build(self, target: TargetPlan, job: Job, prep: _Prepared, layout: Path) -> BuildOutput:
         host = self.plan.build_platform
         foreign = emulated_platforms(
-            prep.df, build=host, target=job.platform, args=job.args, host=host
+            prep.df, build=host, target=job.platform, args=job.args, host=host, stage=target.stage
         )
         if foreign and self.backend.emulates_on_host:
             ensure_emulation(foreign, host=host, root=self.binfmt_root or BINFMT_ROOT)
@@ -321,6 +326,7 @@ class _Run:
             context=job.context,
             dockerfile_text=prep.text,
             args=job.args,
+            target_stage=target.stage,
             output=layout,
             tag=platform_tag(job.platform),
             log_path=self.log_path(job),

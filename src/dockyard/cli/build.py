@@ -9,16 +9,17 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BakeSet,
     BuilderOpt,
     BuildJobs,
     CaCert,
-    ConfigFile,
     EventOpt,
     InsecureRegistries,
     JsonFlag,
     NoCache,
     OutputDir,
     PlatformOpt,
+    ProjectFiles,
     RefOpt,
     Selection,
     ShaOpt,
@@ -33,7 +34,8 @@ def build_command(
     no_cache: NoCache = False,
     builder: BuilderOpt = None,
     jobs: BuildJobs = None,
-    file: ConfigFile = None,
+    file: ProjectFiles = None,
+    set_: BakeSet = None,
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
@@ -58,7 +60,7 @@ def build_command(
     json_: JsonFlag = False,
 ) -> None:
     """Build each target's platforms and write one multi-platform index per target."""
-    from dockyard.cli.output import emit_json
+    from dockyard.cli.output import emit_json, warn_all
     from dockyard.cli.progress import build_progress, render_build
     from dockyard.cli.settings import settings
     from dockyard.errors import BuildFailed, InputError
@@ -70,11 +72,12 @@ def build_command(
         flag = "--push-by-digest" if push_by_digest is not None else "--digest-dir"
         raise InputError(f"{flag} needs the other: --push-by-digest REPO --digest-dir DIR")
     given = settings(
-        file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
+        file=file, bake_set=set_, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
         output=output, builder=builder, jobs=jobs, no_cache=no_cache,
         insecure_registry=insecure_registry, ca_cert=ca_cert, cache_from=cache_from, cache_to=cache_to,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
+        warn_all(ws.config.warnings)
         if push_by_digest is not None:
             outcome = build_push_by_digest(
                 ws, repository=push_by_digest, digest_dir=digest_dir, progress=progress

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, ForceOrder, InsecureRegistries, JsonFlag
 
 
 @app.command("copy")
@@ -41,6 +41,7 @@ def copy_command(
     retry_attempts: Annotated[
         int, typer.Option("--retry-attempts", metavar="N", help="Tries per request or blob transfer.")
     ] = 3,
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Copy an image or a multi-platform index: blobs, children, their evidence, then the tag."""
@@ -59,7 +60,7 @@ def copy_command(
     with Workspace(given) as ws, _progress() as progress:
         result = copy_location(
             ws, source, destination, platform=platform, jobs=jobs, progress=progress,
-            referrers=not no_referrers,
+            referrers=not no_referrers, force=force,
         )  # fmt: skip
     if json_:
         emit_json(result.to_json())

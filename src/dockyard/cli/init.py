@@ -45,6 +45,8 @@ def init_command(
     say(f"wrote {result.path} ({len(result.targets)} targets)")
     for name, dockerfile in result.targets.items():
         say(f"  {name:<20} {dockerfile}")
+    if result.bake_files:
+        say(f"  and the targets of {', '.join(result.bake_files)} ([bake] files)")
     for line in result.skipped:
         say(f"  skipped {line}")
     say("next: dockyard plan   (then dockyard build, dockyard ci github)")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import ConfigFile, JsonFlag
+from dockyard.cli.options import BakeSet, JsonFlag, ProjectFiles
 
 
 @app.command("lint")
@@ -21,7 +21,8 @@ def lint_command(
             show_default=False,
         ),
     ] = None,
-    file: ConfigFile = None,
+    file: ProjectFiles = None,
+    set_: BakeSet = None,
     ignore: Annotated[
         list[str] | None,
         typer.Option(
@@ -37,12 +38,16 @@ def lint_command(
 ) -> None:
     """Lint Dockerfiles for multi-arch traps; exit 1 when any finding is an error."""
     from dockyard.cli.output import emit_json
+    from dockyard.cli.settings import split_files
     from dockyard.lint.files import lint_files
     from dockyard.lint.rules import parse_ignore
 
+    config_file, bake_files = split_files(file)
     report = lint_files(
         dockerfiles or (),
-        config_file=file,
+        config_file=config_file,
+        bake_files=bake_files,
+        overrides=set_ or (),
         ignore=parse_ignore(ignore or ()),
         hadolint=not no_hadolint,
     )

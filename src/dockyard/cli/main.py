@@ -16,7 +16,7 @@ COMMANDS = {
     "plan": "plan", "import": "imports", "inspect": "inspect", "tags": "tags", "copy": "copy",
     "lint": "lint", "doctor": "doctor", "verify": "verify", "retain": "retain", "build": "build",
     "release": "release", "merge": "merge", "scan": "scan", "sign": "sign", "sbom": "sbom",
-    "init": "init", "clean": "clean",
+    "init": "init", "clean": "clean", "ci": "ci", "bake": "bake",
 }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from dockyard.cli.options import (
     CaCert,
     ConfigFile,
     EventOpt,
+    ForceOrder,
     InsecureRegistries,
     JsonFlag,
     RefOpt,
@@ -41,6 +42,7 @@ def merge_command(
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     file: ConfigFile = None,
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Check every planned platform has a digest file, verify the images, write each index, publish all or nothing."""
@@ -57,7 +59,7 @@ def merge_command(
     with Workspace(given) as ws:
         result = merge(
             ws, digest_dir=digest_dir, dry_run=dry_run, smoke=smoke,
-            progress=None if json_ else say,
+            progress=None if json_ else say, force=force,
         )  # fmt: skip
     if result.error is not None:
         if json_:  # exit 1 still gets its one document: what failed, and where each tag is

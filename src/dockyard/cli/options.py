@@ -14,6 +14,21 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option("-f", "--file", metavar="FILE", help="dockyard.toml to use (default: found by walking up from here)."),
 ]
+ProjectFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "-f", "--file", metavar="FILE",
+        help="dockyard.toml, or a bake/compose file (docker-bake.hcl, .json, compose.yaml; repeat: "
+        "merged in order as buildx does). Default: dockyard.toml found walking up.",
+    ),
+]  # fmt: skip
+BakeSet = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="TARGET.KEY=VALUE",
+        help="Override a bake target's attribute as `docker buildx bake --set` does (repeat).",
+    ),
+]  # fmt: skip
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RefOpt = Annotated[
     str | None, typer.Option("--ref", metavar="REF", help="Git ref (refs/tags/v1.2.3, a branch or tag name).")
@@ -64,3 +79,11 @@ BuilderOpt = Annotated[
         help="Builder backend (default: the config's [project] builder, else buildah).",
     ),
 ]  # fmt: skip
+# Ordered releases (publish/order.py): a tag at a newer release is refused unless forced.
+ForceOrder = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Move tags even when they now point at a newer release (semver, else creation time).",
+    ),
+]

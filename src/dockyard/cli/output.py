@@ -40,3 +40,9 @@ def console():
 def say(message: str) -> None:
     """One plain human line on stderr."""
     sys.stderr.write(message + "\n")
+
+
+def warn_all(warnings: Any) -> None:
+    """The config's warnings (bake attributes not acted on), one `warning:` line each, on stderr."""
+    for warning in warnings:
+        say(f"warning: {warning}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
-    ConfigFile,
+    BakeSet,
     EventOpt,
     JsonFlag,
     PlatformOpt,
+    ProjectFiles,
     RefOpt,
     Registries,
     Selection,
@@ -19,7 +20,8 @@ from dockyard.cli.options import (
 def plan_command(
     targets: Selection = None,
     platform: PlatformOpt = None,
-    file: ConfigFile = None,
+    file: ProjectFiles = None,
+    set_: BakeSet = None,
     ref: RefOpt = None,
     sha: ShaOpt = None,
     event: EventOpt = None,
@@ -27,13 +29,17 @@ def plan_command(
     json_: JsonFlag = False,
 ) -> None:
     """Plan targets x platforms: contexts, Dockerfiles, build args, images, tags, labels."""
-    from dockyard.cli.output import emit_json
-    from dockyard.plan.load import plan_from_files
+    from dockyard.cli.output import emit_json, warn_all
+    from dockyard.cli.settings import settings
+    from dockyard.workspace import Workspace
 
-    plan = plan_from_files(
-        file, select=targets or (), platforms=platform or (), ref=ref, sha=sha, event=event,
-        registries=registry or (),
+    given = settings(
+        file=file, bake_set=set_, targets=targets, platform=platform, ref=ref, sha=sha,
+        event=event, registry=registry,
     )  # fmt: skip
+    with Workspace(given) as ws:
+        plan = ws.plan
+    warn_all(plan.warnings)
     if json_:
         emit_json(plan.to_json())
     else:

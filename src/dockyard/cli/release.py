@@ -9,16 +9,18 @@ import typer
 
 from dockyard.cli.app import app
 from dockyard.cli.options import (
+    BakeSet,
     BuilderOpt,
     BuildJobs,
     CaCert,
-    ConfigFile,
     EventOpt,
+    ForceOrder,
     InsecureRegistries,
     JsonFlag,
     NoCache,
     OutputDir,
     PlatformOpt,
+    ProjectFiles,
     RefOpt,
     Registries,
     Selection,
@@ -42,24 +44,27 @@ def release_command(
     jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
-    file: ConfigFile = None,
+    file: ProjectFiles = None,
+    set_: BakeSet = None,
     output: OutputDir = Path("dist"),
+    force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
     """Build, verify (each target's policy) and publish atomically; a finding publishes nothing."""
-    from dockyard.cli.output import emit_json, say
+    from dockyard.cli.output import emit_json, say, warn_all
     from dockyard.cli.progress import build_progress
     from dockyard.cli.settings import settings
     from dockyard.pipeline.release import release
     from dockyard.workspace import Workspace
 
     given = settings(
-        file=file, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
+        file=file, bake_set=set_, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
         registry=registry, output=output, builder=builder, jobs=jobs, no_cache=no_cache,
         insecure_registry=insecure_registry, ca_cert=ca_cert,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
-        result = release(ws, dry_run=dry_run, build_progress=progress, say=say)
+        warn_all(ws.config.warnings)
+        result = release(ws, dry_run=dry_run, build_progress=progress, say=say, force=force)
     if json_:
         emit_json(result.to_json())
     _render(result)
@@ -84,6 +89,11 @@ def _render(result) -> None:
             out.print(escape(action.line()))
     title = "dockyard release" + (" (dry run: nothing moved)" if result.dry_run else "")
     out.print(table(result.rows(), title=title))
+    for r in result.retained:  # [retain] after the publish
+        out.print(
+            f"retain {r.repository}: kept {len(r.plan.kept)} tags, deleted {len(r.plan.deleted)} "
+            f"({len(r.plan.manifests)} manifests, {r.api} API)"
+        )
     verdict = "done" if result.ok else f"stopped at {result.stopped}"
     out.print(f"{result.plan.version}: {verdict} in {result.seconds:.1f} s")
 

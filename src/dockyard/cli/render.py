@@ -36,6 +36,8 @@ def render_plan(plan) -> None:
         grid.add_column(overflow="fold")
         grid.add_row("dockerfile", _short(target.dockerfile))
         grid.add_row("context", _short(target.context))
+        if target.stage:
+            grid.add_row("stage", target.stage)
         grid.add_row("platforms", ", ".join(str(p) for p in target.platforms))
         grid.add_row("tags", "\n".join(target.shown_tags()) or "(none)")
         # Args every job shares are shown once; the per-platform ones per job.

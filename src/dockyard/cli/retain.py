@@ -27,6 +27,15 @@ def retain_command(
         typer.Option("--protect", metavar="TAG", help="Never delete this tag (repeat; e.g. the current release's)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
+    api: Annotated[
+        str,
+        typer.Option(
+            "--api",
+            metavar="auto|registry|github|dockerhub",
+            help="Where deletes go: OCI DELETE, the GitHub Packages API or the Docker Hub API "
+            "(auto: by the registry host).",
+        ),
+    ] = "auto",
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     json_: JsonFlag = False,
@@ -41,7 +50,7 @@ def retain_command(
     given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
     with Workspace(given) as ws:
         result = retain_repository(
-            ws, repository, keep=keep, match=match, protect=protect or (), dry_run=dry_run
+            ws, repository, keep=keep, match=match, protect=protect or (), dry_run=dry_run, api=api
         )
     if json_:
         emit_json(result.to_json())
@@ -52,7 +61,7 @@ def retain_command(
         say(f"keep    {t.tag:<24} {t.digest.hex[:12]}  {t.created or '-':<25} {t.reason}")
     for t in plan.deleted:
         say(f"{'delete':<7} {t.tag:<24} {t.digest.hex[:12]}  {t.created or '-'}")
-    say(
-        f"{result.repository}: kept {len(plan.kept)} tags, {verb} {len(plan.deleted)} tags "
-        f"({len(plan.manifests)} manifests)"
-    )
+    what = f"({len(plan.manifests)} manifests)"
+    if result.api != "registry":
+        what += f" through the {result.api} API"
+    say(f"{result.repository}: kept {len(plan.kept)} tags, {verb} {len(plan.deleted)} tags {what}")

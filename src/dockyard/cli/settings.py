@@ -7,7 +7,7 @@ builders), which `dockyard tags` or `--help` need not pay for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from dockyard.workspace import Settings
 
 def settings(
     *,
-    file: Path | None = None,
+    file: Path | Sequence[Path] | None = None,
+    bake_set: Iterable[str] | None = None,
     targets: Iterable[str] | None = None,
     platform: Iterable[str] | None = None,
     ref: str | None = None,
@@ -37,8 +38,11 @@ def settings(
     retry: RetryPolicy | None = None,
 ) -> Settings:
     """Settings from the options as Typer hands them over (each named as its flag)."""
+    config_file, bake_files = split_files(file)
     return Settings(
-        config_file=file,
+        config_file=config_file,
+        bake_files=bake_files,
+        bake_set=tuple(bake_set or ()),
         select=tuple(targets or ()),
         platforms=tuple(platform or ()),
         ref=ref,
@@ -55,6 +59,17 @@ def settings(
         ca_cert=ca_cert,
         retry=retry,
     )
+
+
+def split_files(file: Path | Sequence[Path] | None) -> tuple[Path | None, tuple[Path, ...]]:
+    """`-f` values: the one `.toml` is dockyard's config, every other file a bake/compose file."""
+    files = [file] if isinstance(file, Path) else list(file or ())
+    tomls = [f for f in files if f.suffix == ".toml"]
+    if len(tomls) > 1:
+        raise InputError(
+            f"-f {tomls[1]}: a second dockyard.toml (give one, plus any bake/compose files)"
+        )
+    return (tomls[0] if tomls else None), tuple(f for f in files if f.suffix != ".toml")
 
 
 def copy_settings(

@@ -34,18 +34,25 @@ def find_config(start: Path) -> Path:
 
 
 def load_config(
-    path: Path | None = None, *, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    path: Path | None = None,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    targets_elsewhere: bool = False,
 ) -> Config:
     """Load and validate a config: `path` (the -f FILE), else the one found from `cwd`.
 
-    `env` (default: the process environment) overrides [variables].
+    `env` (default: the process environment) overrides [variables];
+    `targets_elsewhere`: bake files given on the command line define the targets.
     """
     cwd = Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
     env = os.environ if env is None else env
     found = find_config(cwd) if path is None else Path(os.path.abspath(cwd / path))
     shown = display_path(found, cwd)
     data = parse_toml(_read(found, shown), shown)
-    return config_from_dict(data, found, env, display=shown)
+    return config_from_dict(
+        data, found, env, display=shown, targets_elsewhere=targets_elsewhere
+    )
 
 
 def display_path(path: Path, cwd: Path) -> str:

@@ -115,11 +115,33 @@ class EvidenceConfig:
     provenance: bool = True  # the SLSA v1 provenance statement
 
 
+# Where `retain` deletes (publish/hosted.py): through the OCI API, or a hosted registry's own.
+RETAIN_APIS = ("auto", "registry", "github", "dockerhub")
+
+
+@dataclass(frozen=True)
+class RetainConfig:
+    """[retain]: what a successful release prunes in every repository it published to."""
+
+    keep: int  # the newest tags matching `match` kept; the release's own tags always stay
+    match: str | None = None  # a regular expression (re.search); None: every tag
+    api: str = "auto"  # one of RETAIN_APIS
+
+
 @dataclass(frozen=True)
 class SignConfig:
     """[sign]: the key release signs every published index and its children with."""
 
     key: KeySource | None = None  # None: release signs nothing
+
+
+@dataclass(frozen=True)
+class BakeFiles:
+    """[bake]: the bake/compose files that define the targets, and `--set` overrides for them."""
+
+    files: tuple[Path, ...] = ()  # absolute, in buildx's merge order (later files win)
+    overrides: tuple[str, ...] = ()  # buildx --set syntax; the command line's come after these
+    targets: tuple[str, ...] = ()  # resolved when a command names none; () = buildx's "default"
 
 
 @dataclass(frozen=True)
@@ -135,6 +157,8 @@ class Target:
     labels: Mapping[str, str] = _mapping()
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
+    stage: str | None = None  # the Dockerfile stage to build (bake's `target`); None = the last
+    annotations: Mapping[str, str] = _mapping()  # set on the target's index (bake `index:` ones)
 
 
 @dataclass(frozen=True)
@@ -153,6 +177,11 @@ class Config:
     targets: Mapping[str, Target] = _mapping()  # in file order
     groups: Mapping[str, tuple[str, ...]] = _mapping()  # name -> targets and groups
     scan: ScanConfig | None = None  # [scan]; None: the file has none, release runs no scan
+    bake: BakeFiles = BakeFiles()  # [bake]; read by dockyard.bake.project, not by this package
+    # What a bake or compose file asks for that dockyard does not act on (dockyard.bake.convert):
+    # one line each, shown on stderr and in `plan --json`; a dockyard.toml alone has none.
+    warnings: tuple[str, ...] = ()
+    retain: RetainConfig | None = None  # [retain]; None: a release prunes nothing
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """Target names for `names` (targets or groups, nested), in config order, once each.

@@ -25,6 +25,7 @@ from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.keysource import parse_key_source
 from dockyard.config.model import (
     DEFAULT_BUILDER,
+    BakeFiles,
     Config,
     Policy,
     Project,
@@ -34,6 +35,7 @@ from dockyard.config.model import (
     Target,
 )
 from dockyard.config.pathglob import check_path_glob
+from dockyard.config.retaintable import RETAIN_KEYS, retain_config
 from dockyard.config.scantable import SCAN_KEYS, scan_config
 from dockyard.config.sizes import VALID_SIZES, parse_size
 from dockyard.errors import InputError
@@ -42,7 +44,10 @@ from dockyard.ref import join_image
 
 SECTIONS = (
     "project", "variables", "tags", "policy", "retry", "targets", "groups", "scan", "sign", "evidence",
+    "bake",
+    "retain",
 )  # fmt: skip
+BAKE_KEYS = ("files", "set", "targets")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
@@ -74,10 +79,16 @@ MAX_DELAY = (0.0, 3600.0)
 
 
 def config_from_dict(
-    data: Mapping[str, Any], path: Path, env: Mapping[str, str], *, display: str | None = None
+    data: Mapping[str, Any],
+    path: Path,
+    env: Mapping[str, str],
+    *,
+    display: str | None = None,
+    targets_elsewhere: bool = False,
 ) -> Config:
     """Validate a parsed dockyard.toml. `path` is the file (absolute); `display` is how
-    errors name it (default: its file name); `env` overrides [variables]."""
+    errors name it (default: its file name); `env` overrides [variables].
+    `targets_elsewhere`: bake files define the targets, so no [targets] is fine."""
     fields = Fields(display or path.name)
     fields.table(data, "", keys=SECTIONS)
     fields.variables = _variables(fields, data.get("variables", {}), env)
@@ -88,12 +99,18 @@ def config_from_dict(
     policy = _policy(fields, _section(fields, data, "policy", POLICY_KEYS), "policy", Policy())
     retry = _retry(fields, _section(fields, data, "retry", RETRY_KEYS))
     sign = _sign(fields, _section(fields, data, "sign", SIGN_KEYS), root)
-    targets = _targets(fields, data.get("targets", {}), root, project, policy)
+    bake = _bake(fields, _section(fields, data, "bake", BAKE_KEYS), root)
+    targets: dict[str, Target] = {}
+    if not (targets_elsewhere or bake.files) or data.get("targets"):
+        targets = _targets(fields, data.get("targets", {}), root, project, policy)
     groups = _groups(fields, data.get("groups", {}), targets)
     scan = None  # no [scan]: release runs no vulnerability gate
     if "scan" in data:
         scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
     evidence = evidence_config(fields, _section(fields, data, "evidence", EVIDENCE_KEYS))
+    retain = None  # no [retain]: a release prunes nothing
+    if "retain" in data:
+        retain = retain_config(fields, _section(fields, data, "retain", RETAIN_KEYS))
     return Config(
         path=path,
         root=root,
@@ -107,6 +124,8 @@ def config_from_dict(
         groups=MappingProxyType(groups),
         scan=scan,
         evidence=evidence,
+        bake=bake,
+        retain=retain,
     )
 
 
@@ -289,6 +308,28 @@ def _sign(fields: Fields, table: Mapping[str, Any], root: Path) -> SignConfig:
         return SignConfig(key=parse_key_source(text, base=root))
     except InputError as exc:
         raise fields.error("sign.key", str(exc)) from None
+
+
+def _bake(fields: Fields, table: Mapping[str, Any], root: Path) -> BakeFiles:
+    """[bake] files = [...] (relative to this file), set = [...] (buildx --set syntax),
+    targets = [...] (what a command naming none resolves; default: the bake "default" group)."""
+    files = fields.strings(table.get("files", []), "bake.files")
+    for i, text in enumerate(files):
+        if not text.strip():
+            raise fields.error(
+                index_path("bake.files", i), 'is empty (expected a file, e.g. "docker-bake.hcl")'
+            )
+    overrides = fields.strings(table.get("set", []), "bake.set")
+    for i, text in enumerate(overrides):
+        if "=" not in text:
+            raise fields.error(
+                index_path("bake.set", i),
+                f"{text!r} is not an override (expected TARGET.KEY=VALUE, e.g. *.platform=linux/arm64)",
+            )
+    targets = fields.strings(table.get("targets", []), "bake.targets")
+    return BakeFiles(
+        files=tuple(_absolute(root, text) for text in files), overrides=overrides, targets=targets
+    )
 
 
 # -- [targets.X] -----------------------------------------------------------------

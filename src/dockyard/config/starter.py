@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # The rules of examples/fleet: a release tag gives 1.2.3 and 1.2, a branch push its
@@ -51,13 +51,23 @@ class Starter:
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     registries: tuple[str, ...] = ()  # --registry values; empty: the ${REGISTRY} variable
     registry_default: str = "localhost:5000"  # [variables] REGISTRY when registries is empty
-    bake_files: tuple[str, ...] = ()  # bake/compose files seen, named in a comment
+    bake_files: tuple[str, ...] = ()  # bake/compose files found: the [bake] table's files
+    bake_error: str = ""  # why they do not resolve: the [bake] table is then written commented out
+    bake_names: tuple[str, ...] = ()  # their targets and groups: no [targets.X] may take these
+    # The targets are written commented out: a bake file's targets outside its default group
+    # are not known here, and one of them may build a Dockerfile (or take a name) of these.
+    targets_commented: bool = False
+    # Every Dockerfile found, the bake-built ones too: [policy] is one all of them meet.
+    checked: tuple[StarterTarget, ...] = ()
 
 
-def target_names(targets: Sequence[StarterTarget], project: str) -> list[str]:
+def target_names(
+    targets: Sequence[StarterTarget], project: str, taken: Collection[str] = ()
+) -> list[str]:
     """A unique target name for each: the compose service, else the context directory's
     name (the project's for "."), with a Dockerfile's suffix (`Dockerfile.worker`,
-    `worker.Dockerfile`) appended; clashes get the parent directory, then a number."""
+    `worker.Dockerfile`) appended; clashes get the parent directory, then a number.
+    `taken`: names a bake file already gives a target or group."""
     wanted = [t.name or _path_name(t, project) for t in targets]
     names: list[str] = []
     for target, name in zip(targets, wanted, strict=True):
@@ -65,7 +75,7 @@ def target_names(targets: Sequence[StarterTarget], project: str) -> list[str]:
             parent = target.context.split("/")[-2] if "/" in target.context else ""
             name = _clean(f"{parent}-{name}") if parent else name
         base, n = name, 2
-        while name in names:
+        while name in names or name in taken:
             name, n = f"{base}-{n}", n + 1
         names.append(name)
     return names
@@ -98,15 +108,15 @@ def image_name(name: str) -> str:
 
 def render(starter: Starter) -> str:
     """The dockyard.toml text for `starter`."""
-    names = target_names(starter.targets, starter.project)
+    names = target_names(starter.targets, starter.project, starter.bake_names)
     lines = [
         "# dockyard.toml, written by `dockyard init`: one target per Dockerfile found.",
         "# Check it with `dockyard plan`; README \"Config\" lists every key.",
     ]
-    if starter.bake_files:
+    if starter.bake_files and not starter.bake_error:
         lines.append(
-            "# Also found: " + ", ".join(starter.bake_files) + " (dockyard reads the Dockerfiles;"
-            " the targets below follow the compose services where there are any)."
+            "# The targets of " + ", ".join(starter.bake_files) + " come from [bake]; the"
+            " [targets] below are the Dockerfiles its default group does not build."
         )
     lines += ["", "[project]", f"name = {_q(starter.project)}"]
     lines.append(f"platforms = {_list(starter.platforms)}")
@@ -123,21 +133,52 @@ def render(starter: Starter) -> str:
     lines += ["", "[tags]", "rules = ["]
     lines += [f"  {_q(rule)}," for rule in DEFAULT_TAG_RULES]
     lines += ["]", 'flavor = ["latest=auto"]', ""]
-    lines += _policy(starter.targets)
+    lines += _policy(starter.checked or starter.targets)
+    lines += _bake(starter)
+    if starter.targets_commented and starter.targets:
+        lines += [
+            "",
+            "# Uncomment those no bake target builds (a target name in both files is refused):",
+        ]
     for target, name in zip(starter.targets, names, strict=True):
-        lines += ["", f"[targets.{name}]", f"context = {_q(target.context)}"]
-        if target.dockerfile != "Dockerfile":
-            lines.append(f"dockerfile = {_q(target.dockerfile)}")
-        lines.append(f"image = {_q(image_name(name))}")
-        if target.args:
-            pairs = ", ".join(f"{_key(k)} = {_q(v)}" for k, v in target.args.items())
-            lines.append(f"args = {{ {pairs} }}")
-        if target.unset_args:
-            lines.append(
-                "# build args without a default in the Dockerfile (set them: args = { NAME = \"…\" }): "
-                + ", ".join(target.unset_args)
-            )
+        table = _target_table(target, name)
+        if starter.targets_commented:
+            table = ["# " + line for line in table]
+        lines += ["", *table]
     return "\n".join(lines) + "\n"
+
+
+def _target_table(target: StarterTarget, name: str) -> list[str]:
+    lines = [f"[targets.{name}]", f"context = {_q(target.context)}"]
+    if target.dockerfile != "Dockerfile":
+        lines.append(f"dockerfile = {_q(target.dockerfile)}")
+    lines.append(f"image = {_q(image_name(name))}")
+    if target.args:
+        pairs = ", ".join(f"{_key(k)} = {_q(v)}" for k, v in target.args.items())
+        lines.append(f"args = {{ {pairs} }}")
+    if target.unset_args:
+        lines.append(
+            "# build args without a default in the Dockerfile (set them: args = { NAME = \"…\" }): "
+            + ", ".join(target.unset_args)
+        )
+    return lines
+
+
+def _bake(starter: Starter) -> list[str]:
+    """[bake] files = the bake/compose files found; commented out when they do not resolve."""
+    if not starter.bake_files:
+        return []
+    table = ["[bake]", f"files = {_list(starter.bake_files)}"]
+    note = (
+        "# [project] registries and [tags] rules above replace the bake tags' registries and"
+        " names (plan warns): delete them to publish where the bake tags say."
+    )
+    if starter.bake_error:
+        reason = " ".join(starter.bake_error.split())
+        return ["", f"# Not enabled: the bake/compose files do not resolve ({reason}):"] + [
+            "# " + line for line in table
+        ]
+    return ["", note, *table]
 
 
 def _policy(targets: Sequence[StarterTarget]) -> list[str]:

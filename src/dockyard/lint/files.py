@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.config.loader import load_config
+from dockyard.bake.project import load_project
 from dockyard.errors import InputError
 from dockyard.findings import Finding
 from dockyard.lint.hadolint import find_hadolint, run_hadolint
@@ -32,17 +32,22 @@ def lint_files(
     dockerfiles: Sequence[Path] = (),
     *,
     config_file: Path | None = None,
+    bake_files: Sequence[Path] = (),
+    overrides: Sequence[str] = (),
     ignore: frozenset[str] = frozenset(),
     hadolint: bool = True,
     cwd: Path | None = None,
 ) -> LintReport:
-    """Lint these Dockerfiles, or with none every target's Dockerfile of the config.
+    """Lint these Dockerfiles, or with none every target's Dockerfile of the config (dockyard.toml
+    and/or the bake files, with their `--set` overrides, as plan reads them).
 
     `hadolint=False` skips hadolint even when it is installed. InputError when
     a Dockerfile cannot be read or parsed, or the config is wrong.
     """
     cwd = Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
-    jobs = _jobs(dockerfiles, config_file, cwd)
+    jobs = _jobs(
+        dockerfiles, cwd, config_file=config_file, bake_files=bake_files, overrides=overrides
+    )
     executable = find_hadolint() if hadolint else None
     findings: list[Finding] = []
     texts: dict[Path, str] = {}
@@ -69,11 +74,21 @@ def _order(finding: Finding) -> tuple[str, int, str]:
     return (finding.path, int(finding.detail.get("line", 0)), finding.rule)
 
 
-def _jobs(dockerfiles: Sequence[Path], config_file: Path | None, cwd: Path) -> list[_Job]:
+def _jobs(
+    dockerfiles: Sequence[Path],
+    cwd: Path,
+    *,
+    config_file: Path | None,
+    bake_files: Sequence[Path],
+    overrides: Sequence[str],
+) -> list[_Job]:
     """Named Dockerfiles get the args of the config's target using them, when -f is given."""
     targets = []
-    if config_file is not None or not dockerfiles:
-        targets = list(load_config(config_file, cwd=cwd).targets.values())
+    if config_file is not None or bake_files or not dockerfiles:
+        project = load_project(
+            config_file=config_file, bake_files=bake_files, overrides=overrides, cwd=cwd
+        )
+        targets = list(project.targets.values())
     if not dockerfiles:
         return [_Job(t.dockerfile, _shown(t.dockerfile, cwd), dict(t.args)) for t in targets]
     args = {}

@@ -5,8 +5,10 @@
     fanout.py     CI fan-out: push each platform by digest, digest files for merge
     merge.py      CI fan-in: the digest files -> verified index -> publish
     locations.py  copy, verify and retain of images named directly (no dockyard.toml)
+    prune.py      [retain] after a release: its repositories pruned, its own tags kept
     sign.py       sign an image (index and children), check its signatures, release's signer
     github.py     GitHub Actions' step files ($GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT)
+    cifiles.py    `dockyard ci`: the config -> a workflow, .gitlab-ci.yml, Makefile or matrix (cigen)
     doctor.py     the machine checks behind `dockyard doctor`
 
 How a driver fails, one convention: bad input (config, references, digest

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dockyard.bake.project import load_project
 from dockyard.builder.backends import get_backend
 from dockyard.builders import BACKENDS
-from dockyard.config.loader import find_config, load_config
+from dockyard.config.loader import find_config
 from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
 from dockyard.emulation import BINFMT_ROOT, BinfmtStatus, binfmt_status
 from dockyard.errors import DockyardError, InputError, UntrustedCertificate
@@ -232,11 +233,13 @@ def doctor_inputs(
             )
             return DoctorInputs(row, defaults, (), cwd / OUTPUT_DIR)
         try:
-            config = load_config(found, cwd=cwd, env=env)
+            config = load_project(config_file=found, cwd=cwd, env=env)
         except DockyardError as exc:  # found, not asked for: report it rather than stop
             return DoctorInputs(Row("config", "fail", str(exc)), defaults, (), cwd / OUTPUT_DIR)
-    else:
-        config = load_config(config_path, cwd=cwd, env=env)
+    elif config_path.suffix == ".toml":
+        config = load_project(config_file=config_path, cwd=cwd, env=env)
+    else:  # a bake/compose file: its targets' platforms and tags' registries
+        config = load_project(bake_files=[config_path], cwd=cwd, env=env)
     platforms = _unique(
         [*config.project.platforms, *(p for t in config.targets.values() for p in t.platforms)]
     )

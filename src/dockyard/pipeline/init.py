@@ -6,7 +6,11 @@
 What is found: every `Dockerfile`, `Containerfile`, `Dockerfile.<name>` and
 `<name>.Dockerfile` under the directory (hidden, vendored and build-output
 directories skipped); compose files at the top name the targets after their
-services; bake files are named in the file's header. Each Dockerfile is
+services; bake and compose files found (buildx's default names) go in a
+`[bake] files` table (commented out, with the reason, when they do not
+resolve) and the Dockerfiles their default group builds get no [targets]
+table; with an HCL or JSON file the other tables are written commented out,
+since a target outside its default group may build one of them. Each Dockerfile is
 parsed and linted so the [policy] written is one the images already meet.
 The text is validated as dockyard.toml before anything is written, and an
 existing file is never replaced without `force` (InputError, exit 2).
@@ -25,18 +29,18 @@ from pathlib import Path
 
 import yaml
 
+from dockyard.bake import find_default_files, resolve
+from dockyard.bake.convert import convert
 from dockyard.config.loader import CONFIG_NAME
+from dockyard.config.model import Policy
 from dockyard.config.native import config_from_dict
 from dockyard.config.starter import DEFAULT_PLATFORMS, Starter, StarterTarget, render, target_names
 from dockyard.dockerfile.parse import parse_dockerfile
 from dockyard.errors import InputError
 from dockyard.lint.rules import lint_dockerfile
-from dockyard.platform import parse_platform
+from dockyard.platform import parse_platform, parse_platforms
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-BAKE_FILES = (
-    "docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl", "docker-bake.override.json",
-)  # fmt: skip
 # Never Dockerfiles of this project's images: dependencies, virtualenvs, build output.
 _SKIP_DIRS = frozenset({"node_modules", "vendor", "dist", "target", "__pycache__", "venv"})
 _DOCKERFILE = re.compile(r"(?i)(dockerfile|containerfile)(\.[^/]+)?|[^/]+\.(dockerfile|containerfile)")
@@ -49,6 +53,7 @@ class InitResult:
     text: str
     targets: dict[str, str]  # name -> its Dockerfile, relative to the directory
     skipped: tuple[str, ...]  # Dockerfiles that do not parse, with the reason
+    bake_files: tuple[str, ...] = ()  # the [bake] files written (relative to the directory)
 
 
 def init_project(
@@ -82,18 +87,54 @@ def init_project(
         platforms=tuple(platforms) or DEFAULT_PLATFORMS,
         registries=tuple(registries),
         registry_default=_default_registry(directory, project),
-        bake_files=tuple(name for name in (*COMPOSE_FILES, *BAKE_FILES) if (directory / name).is_file()),
+        checked=tuple(found),
     )
+    starter = _with_bake(starter, directory)
     text = render(starter)
     # The file plan will read, checked before it exists: the environment must not change
     # the verdict, so [variables] defaults alone.
     config_from_dict(tomllib.loads(text), path, {}, display=str(path))
     _write(path, text)
-    names = target_names(starter.targets, project)
+    names = target_names(starter.targets, project, starter.bake_names)
     targets = {
-        name: _posix(Path(t.context) / t.dockerfile) for name, t in zip(names, found, strict=True)
+        name: _posix(Path(t.context) / t.dockerfile)
+        for name, t in zip(names, starter.targets, strict=True)
+        if not starter.targets_commented
     }
-    return InitResult(path=path, text=text, targets=targets, skipped=tuple(skipped))
+    return InitResult(
+        path=path, text=text, targets=targets, skipped=tuple(skipped),
+        bake_files=starter.bake_files if not starter.bake_error else (),
+    )  # fmt: skip
+
+
+def _with_bake(starter: Starter, directory: Path) -> Starter:
+    """The bake/compose files buildx would read here, and the Dockerfiles their targets build
+    taken out of `starter.targets` (resolved as `plan` resolves them, with no environment)."""
+    files = find_default_files(directory)
+    if not files:
+        return starter
+    names = tuple(_posix(f.relative_to(directory)) for f in files)
+    try:
+        resolved = resolve(files, env={})
+        converted = convert(
+            resolved.targets, resolved.groups, root=directory,
+            platforms=parse_platforms(starter.platforms), policy=Policy(), source=", ".join(names),
+            tag_rules=True,
+        )  # fmt: skip
+    except InputError as exc:
+        return replace(starter, bake_files=names, bake_error=str(exc))
+    built = {t.dockerfile for t in converted.targets.values()}
+    own = tuple(
+        t for t in starter.targets
+        if Path(os.path.normpath(directory / t.context / t.dockerfile)) not in built
+    )  # fmt: skip
+    # A compose file's default group is every service it builds; an HCL or JSON file's may
+    # leave targets out, which could build the Dockerfiles left here or share their names.
+    complete = all(name.lower().endswith((".yml", ".yaml")) for name in names)
+    return replace(
+        starter, targets=own, bake_files=names, targets_commented=not complete,
+        bake_names=(*converted.targets, *converted.groups),
+    )  # fmt: skip
 
 
 def _scan(directory: Path) -> tuple[list[StarterTarget], list[str]]:
@@ -212,4 +253,5 @@ def summary(result: InitResult) -> Mapping[str, object]:
         "file": str(result.path),
         "targets": result.targets,
         "skipped": list(result.skipped),
+        "bake_files": list(result.bake_files),
     }

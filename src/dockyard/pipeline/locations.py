@@ -18,6 +18,7 @@ from dockyard.evidence.sign.keys import VerifyingKey
 from dockyard.oci.copy import DEFAULT_JOBS, CopyResult, Progress, copy_image
 from dockyard.pipeline.sign import check_store
 from dockyard.platform import parse_platform
+from dockyard.publish.ordercheck import check_copy
 from dockyard.publish.retain import RetainResult, retain
 from dockyard.ref import LayoutRef, Reference, parse_location, parse_repository
 from dockyard.verify.image import VerifyOptions, verify_image
@@ -34,6 +35,7 @@ def copy_location(
     jobs: int = DEFAULT_JOBS,
     progress: Progress | None = None,
     referrers: bool = True,
+    force: bool = False,
 ) -> CopyResult:
     """`dockyard copy SRC DST`: parse both locations, open their stores, copy.
 
@@ -41,13 +43,17 @@ def copy_location(
     `referrers=False`: `--no-referrers`). A layout destination without a tag
     takes the source's tag, else `latest`.
     Both registry ends share the workspace's client (one connection pool, one
-    token cache).
+    token cache). A registry tag that points at a newer release than the
+    source is not moved (OperationError, nothing written) unless `force`
+    (publish/order.py).
     """
     src_loc, dst_loc = parse_location(source), parse_location(destination)
     wanted = parse_platform(platform) if platform else None
     src, reference = ws.open(src_loc)
     dst, _ = ws.open(dst_loc, push=True)
     tag, digest = _destination(src_loc, dst_loc)
+    if tag is not None and isinstance(dst_loc, Reference) and not force:
+        check_copy(src, reference, dst, tag, name=str(dst_loc), platform=wanted)
     return copy_image(
         src,
         reference,
@@ -111,10 +117,15 @@ def retain_repository(
     match: str | None = None,
     protect: Iterable[str] = (),
     dry_run: bool = False,
+    api: str = "auto",
 ) -> RetainResult:
-    """`dockyard retain REPO`: parse the repository, retain with the workspace's client."""
+    """`dockyard retain REPO`: parse the repository, retain with the workspace's client;
+    `api` says where the deletes go (auto | registry | github | dockerhub)."""
     ref = parse_repository(repository)
-    return retain(ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=ws.registry)
+    return retain(
+        ref, keep=keep, match=match, protect=protect, dry_run=dry_run, client=ws.registry,
+        api=api, environ=ws.environ,
+    )  # fmt: skip
 
 
 

@@ -154,6 +154,7 @@ def merge(
     dry_run: bool = False,
     smoke: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> MergeResult:
     """`dockyard merge`: plan as `release` does (same ref, sha, registries), read the
     digest files, merge. The retry policy is the config's [retry]. When GitHub Actions
@@ -174,6 +175,7 @@ def merge(
             smoke=smoke,
             progress=progress,
             sign=publish_signer(key) if key is not None else None,
+            force=force,
         )
     except InputError:
         raise
@@ -207,11 +209,13 @@ def merge_records(
     smoke: bool = False,
     progress: Progress | None = None,
     sign: SignHook | None = None,
+    force: bool = False,
 ) -> MergeResult:
     """Merge every target of `plan` from its digest records (see the module docstring).
 
     Raises on failure (OperationError, VerificationFailed, PublishFailed with
-    its result); `merge` turns those into a stopped MergeResult."""
+    its result); `merge` turns those into a stopped MergeResult. `force` moves
+    tags that point at a newer release (publish/order.py) instead of refusing."""
     say = progress or (lambda _: None)
     started = time.monotonic()
     stamp = plan_stamp(plan)
@@ -233,7 +237,9 @@ def merge_records(
             f"first: {first.platform}: {first.message}"
         )
     say(f"publishing {len(prepared)} targets" + (" (dry run)" if dry_run else ""))
-    published = publish([item for item, _ in prepared], client=client, dry_run=dry_run, sign=sign)
+    published = publish(
+        [item for item, _ in prepared], client=client, dry_run=dry_run, sign=sign, force=force
+    )
     return MergeResult(tuple(m for _, m in prepared), published, seconds=time.monotonic() - started)
 
 

@@ -22,11 +22,15 @@
    at or above [scan] fail-on stops the release at "scan": nothing is published.
 4. Publish (publish.publish): every target to every registry, atomically;
    tags move only when every registry holds every index and the record of
-   each index verified in this run. With `[sign] key`, every index and
+   each index verified in this run, and only forwards: a tag that points at
+   a newer release than this run's stops the run before any tag moves
+   (publish/order.py), unless `force`. With `[sign] key`, every index and
    child is signed on every registry between publish's two phases (the key
    is read before the build: a bad key is bad input, nothing is built), so
    no tag points at an unsigned image. `dry_run` reports
-   what would move and moves nothing.
+   what would move and moves nothing. With [retain], every repository
+   published to is then pruned (pipeline/prune.py), this release's tags kept;
+   its failure stops the run at "retain" (exit 1) after the publish.
 5. The summary rows (target x registry), appended to $GITHUB_STEP_SUMMARY and
    $GITHUB_OUTPUT when those are set (also for a failed publish: the rows say
    where every tag is).
@@ -51,11 +55,13 @@ from dockyard.evidence.sign.keys import SigningKey
 from dockyard.oci.layout import LayoutStore
 from dockyard.pipeline.evidence import EvidenceCounts, attach_evidence
 from dockyard.pipeline.github import write_github
+from dockyard.pipeline.prune import prune_release
 from dockyard.pipeline.scan import ReleaseGate, TargetScan, gate_message, release_gate
 from dockyard.pipeline.sign import publish_signer, release_key
 from dockyard.plan.model import Plan, TargetPlan
 from dockyard.publish.publish import PublishItem, PublishResult, publish
 from dockyard.publish.records import new_record, recorded_everywhere, verify_options
+from dockyard.publish.retain import RetainResult
 from dockyard.publish.summary import SummaryRow
 from dockyard.verify.image import verify_image
 from dockyard.verify.record import Record
@@ -66,6 +72,7 @@ Say = Callable[[str], None]
 
 # Stages a release can stop at (ReleaseResult.stopped).
 BUILD, VERIFY, SCAN, PUBLISH = "build", "verify", "scan", "publish"
+RETAIN = "retain"  # [retain] failed after a publish that succeeded
 
 NO_REGISTRY = (
     "no registry to release to: set [project] registries in dockyard.toml "
@@ -147,6 +154,7 @@ class ReleaseResult:
     scan: tuple[TargetScan, ...] = ()  # empty when the config has no [scan]
     evidence: Mapping[str, EvidenceCounts] = field(default_factory=dict)  # target -> counts
     publish: PublishResult | None = None
+    retained: tuple[RetainResult, ...] = ()  # [retain] after the publish, one per repository
     dry_run: bool = False
     seconds: float = 0.0
     stopped: str = ""  # "" when done; else the stage that failed: build | verify | scan | publish
@@ -178,6 +186,7 @@ class ReleaseResult:
             "scan": [s.to_json() for s in self.scan],
             "evidence": {name: c.to_json() for name, c in self.evidence.items()},
             "publish": None if self.publish is None else self.publish.to_json(),
+            "retain": [r.to_json() for r in self.retained],
         }
 
 
@@ -190,15 +199,19 @@ def release(
     dry_run: bool = False,
     build_progress: BuildProgress | None = None,
     say: Say | None = None,
+    force: bool = False,
 ) -> ReleaseResult:
-    """Build, verify and publish the workspace's plan, then the GitHub files (see the module docstring)."""
+    """Build, verify and publish the workspace's plan, then the GitHub files (see the module docstring).
+
+    `force` moves tags that point at a newer release (publish/order.py) instead of stopping."""
     backend = ws.backend  # config, then builder, then plan: the order errors are told in
     plan = ws.plan
     _check_registries(plan)
     gate = release_gate(ws)  # [scan]: its scanner (or no database, exit 2) before any build
     key = release_key(ws)  # [sign]: the key is read now (bad key: exit 2) before any build
     result = _release(
-        ws, plan, backend, gate, key, dry_run=dry_run, build_progress=build_progress, say=say
+        ws, plan, backend, gate, key, dry_run=dry_run, build_progress=build_progress, say=say,
+        force=force,
     )
     if result.stopped != BUILD:
         write_github_files(result, environ=ws.environ)
@@ -215,6 +228,7 @@ def _release(
     dry_run: bool,
     build_progress: BuildProgress | None,
     say: Say | None,
+    force: bool = False,
 ) -> ReleaseResult:
     say = say or (lambda _: None)
     started = time.monotonic()
@@ -257,14 +271,24 @@ def _release(
     say(_publish_line(items, dry_run=dry_run))
     try:
         sign = publish_signer(key) if key is not None else None
-        published = publish(items, client=client, dry_run=dry_run, sign=sign)
+        published = publish(items, client=client, dry_run=dry_run, sign=sign, force=force)
     except PublishFailed as exc:
         return _stop(replace(done, publish=exc.result), PUBLISH, str(exc), started)
     except InputError:
         raise
     except OperationError as exc:
         return _stop(done, PUBLISH, f"publish failed: {exc}", started)
-    return replace(done, publish=published, seconds=time.monotonic() - started)
+    done = replace(done, publish=published)
+    if dry_run or ws.config.retain is None:
+        return replace(done, seconds=time.monotonic() - started)
+    try:  # [retain]: prune every repository published to, this release's tags kept
+        retained = prune_release(ws, published, ws.config.retain)
+    except InputError:
+        raise
+    except OperationError as exc:
+        why = f"published; then [retain] failed: {exc}"
+        return _stop(done, RETAIN, why, started)
+    return replace(done, retained=retained, seconds=time.monotonic() - started)
 
 
 def _stop(result: ReleaseResult, stage: str, error: str, started: float, *, code: int = EXIT_FAILED) -> ReleaseResult:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dockyard import gitinfo
-from dockyard.config.loader import load_config
+from dockyard.bake.project import load_project
 from dockyard.config.model import Config
 from dockyard.errors import InputError
 from dockyard.plan.model import Plan, make_plan
@@ -26,13 +26,20 @@ def plan_from_files(
     sha: str | None = None,
     event: str | None = None,
     registries: Sequence[str] = (),
+    bake_files: Sequence[Path] = (),
+    overrides: Sequence[str] = (),
 ) -> Plan:
-    """Load dockyard.toml (or -f FILE), detect the git context, and plan.
+    """Load dockyard.toml (or -f FILE) and/or bake files, detect the git context, and plan.
 
     `registries`, when given, replace the config's [project] registries
     (`release --registry R…`): every image is then `<R>/<target.image>`.
+    `bake_files` and `overrides` (`--set`) are read as dockyard.bake.project reads them.
     """
-    config = with_registries(load_config(config_file, cwd=Path.cwd(), env=os.environ), registries)
+    loaded = load_project(
+        config_file=config_file, bake_files=bake_files, overrides=overrides, select=select,
+        cwd=Path.cwd(), env=os.environ,
+    )  # fmt: skip
+    config = with_registries(loaded, registries)
     return plan_from_config(
         config, select=select, platforms=platforms, ref=ref, sha=sha, event=event
     )

@@ -64,6 +64,7 @@ class TargetPlan:
     policy: Policy
     smoke: tuple[str, ...]
     jobs: tuple[Job, ...]
+    stage: str | None = None  # the Dockerfile stage built (bake's `target`); None = the last
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -93,6 +94,7 @@ class Plan:
     build_platform: Platform
     created: str
     targets: tuple[TargetPlan, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # the config's (bake attributes dockyard does not act on)
 
     def to_json(self) -> dict:
         return {
@@ -107,6 +109,7 @@ class Plan:
             "build_platform": str(self.build_platform),
             "created": self.created,
             "targets": [_target_json(t) for t in self.targets],
+            "warnings": list(self.warnings),
         }
 
 
@@ -115,6 +118,7 @@ def _target_json(t: TargetPlan) -> dict:
         "name": t.name,
         "context": str(t.context),
         "dockerfile": str(t.dockerfile),
+        "stage": t.stage,
         "platforms": [str(p) for p in t.platforms],
         "images": list(t.shown_images()),
         "tags": list(t.shown_tags()),
@@ -176,6 +180,7 @@ def make_plan(
         build_platform=build_platform,
         created=created,
         targets=tuple(targets),
+        warnings=config.warnings,
     )
 
 
@@ -258,7 +263,8 @@ def _plan_target(
     )
     defaults = _default_labels(config, target, version, created, context)
     labels = _merged(defaults, result.labels)
-    annotations = _merged(defaults, result.annotations)
+    # The target's own (a bake file's `index:` annotations) over the engine's.
+    annotations = {**_merged(defaults, result.annotations), **target.annotations}
     # The tag engine stamps `created` with the clock (as metadata-action does);
     # the plan's time (the commit's, when known) makes a re-run of the same
     # commit give the same index, so a release converges and moves no tag.
@@ -282,6 +288,7 @@ def _plan_target(
         policy=target.policy,
         smoke=target.smoke,
         jobs=jobs,
+        stage=target.stage,
     )
 
 

@@ -18,7 +18,10 @@ failure there is a phase 1 failure: no tag moves anywhere.
 
 Phase 2 (publish/tagmoves.py) starts only when every registry holds every
 index: each tag's current digest and bytes are journalled, then the tags
-move, `latest` last; a failed move puts back every tag this run moved. The
+move, `latest` last; a failed move puts back every tag this run moved. A tag
+that points at a newer release than this run's (publish/order.py) fails the
+run before anything is written (checked again before the first move: another
+run may have finished meanwhile), unless `force=True`. The
 one-line error says where every tag of every repository is;
 PublishFailed.result carries the same per repository for the JSON summary
 (publish/model.py, each repository's state decided in publish/slot.py).
@@ -42,7 +45,7 @@ from dockyard.publish.content import SignHook, phase1_message, push_by_digest, s
 from dockyard.publish.dryrun import dry_run_slot
 from dockyard.publish.model import DRY_RUN, PublishItem, PublishResult
 from dockyard.publish.slot import Slot, load_image, publish_result
-from dockyard.publish.tagmoves import move_tags
+from dockyard.publish.tagmoves import check_order, move_tags
 
 # Callers import the entry point together with its input and result types.
 __all__ = ["PublishItem", "PublishResult", "publish"]
@@ -57,17 +60,21 @@ def publish(
     progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
     sign: SignHook | None = None,
+    force: bool = False,
 ) -> PublishResult:
     """Publish every item to every one of its repositories; see the module docstring.
 
     `client` is a RegistryClient (its options give the retry policy); `sleep`
     replaces waiting between blob retries (tests); `sign(store, repository,
     descriptors)` signs an index and its children in one repository between
-    the phases (not called in a dry run).
+    the phases (not called in a dry run). `force` moves tags that now point at
+    a newer release (publish/order.py) instead of refusing the run.
     """
     started = time.monotonic()
     _check_items(items)
     slots = _open(items, client, push=not dry_run)
+    if not force:  # before anything is written: a refused run leaves no trace (again in phase 2)
+        check_order(slots, started)
     if dry_run:
         for slot in slots:
             dry_run_slot(slot)
@@ -80,7 +87,7 @@ def publish(
     if failed:
         result = publish_result(slots, None, started, ok=False)
         raise PublishFailed(phase1_message(slots), result=result)
-    move_tags(slots, started)
+    move_tags(slots, started, force=force)
     return publish_result(slots, None, started)
 
 

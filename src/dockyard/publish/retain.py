@@ -25,11 +25,17 @@ too (oci/referrers.py), and so on down (a signature attached to an SBOM that goe
 Roots are deleted before children, so no tag ever points at an index whose
 children are gone. A registry that refuses deletes (405, UNSUPPORTED) stops
 the run with Unsupported (exit 1), saying how far it got.
+
+Where the deletes go (`api`, publish/hosted.py): `registry` is the OCI DELETE
+above; GHCR (`github`) and Docker Hub (`dockerhub`) refuse it and delete
+through their own web APIs (publish/hostedapi.py): the same plan, the
+repository still read through the OCI API; `auto` picks by the host.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -40,6 +46,8 @@ from typing import Any
 from dockyard.digest import Digest
 from dockyard.errors import InputError, NotFound, OperationError, Unsupported
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config, parse_manifest
+from dockyard.publish.hosted import AUTO, REGISTRY, choose_api
+from dockyard.publish.hostedapi import delete_hosted
 from dockyard.ref import Reference
 from dockyard.userregex import UserRegex
 
@@ -101,9 +109,13 @@ class RetainResult:
     dry_run: bool
     deleted_manifests: tuple[Digest, ...]  # what was deleted (nothing in a dry run)
     seconds: float
+    api: str = REGISTRY  # where the deletes went: registry | github | dockerhub
+    deleted_tags: tuple[str, ...] = ()  # tags deleted by name (the Docker Hub API)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "api": self.api,
+            "deleted_tags": list(self.deleted_tags),
             "repository": self.repository,
             "dry_run": self.dry_run,
             "kept": [t.to_json() for t in self.plan.kept],
@@ -237,8 +249,11 @@ def retain(
     protect: Iterable[str] = (),
     dry_run: bool = False,
     client: Any,
+    api: str = REGISTRY,
+    environ: Mapping[str, str] | None = None,
 ) -> RetainResult:
-    """Apply the retention plan to `repository` (see the module docstring)."""
+    """Apply the retention plan to `repository` (see the module docstring); `api` is
+    auto | registry | github | dockerhub, `environ` gives the hosted APIs their URLs and tokens."""
     started = time.monotonic()
     if keep < 0:
         raise InputError(f"--keep {keep}: expected 0 or more tags to keep")
@@ -248,16 +263,30 @@ def retain(
     except re.error as exc:
         raise InputError(f"--match '{match}': not a regular expression ({exc})") from None
     repository = repository.repository_ref
-    store = client.store(repository, push=not dry_run)
+    api = choose_api(api or AUTO, repository.registry)
+    store = client.store(repository, push=not dry_run and api == REGISTRY)
     infos, children = _survey(store)
     matched = {t.tag for t in infos if pattern is None or pattern.search(t.tag)}
     plan = plan_retention(
         infos, keep=keep, matched=matched, protect=set(protect), children=children
     )
     done: tuple[Digest, ...] = ()
-    if not dry_run:
+    tags: tuple[str, ...] = ()
+    if dry_run:
+        pass
+    elif api == REGISTRY:
         done = _delete(store, plan.manifests, repository.name)
-    return RetainResult(repository.name, plan, dry_run, done, time.monotonic() - started)
+    else:
+        done, tags = delete_hosted(
+            api,
+            repository,
+            manifests=plan.manifests,
+            kept=[t.tag for t in plan.kept],
+            deleted=[t.tag for t in plan.deleted],
+            environ=os.environ if environ is None else environ,
+        )
+    seconds = time.monotonic() - started
+    return RetainResult(repository.name, plan, dry_run, done, seconds, api=api, deleted_tags=tags)
 
 
 def _survey(store: Any) -> tuple[list[TagInfo], dict[Digest, tuple[Digest, ...]]]:
@@ -315,7 +344,7 @@ def _delete(store: Any, digests: Sequence[Digest], name: str) -> tuple[Digest, .
                 f"retain {name}: the registry refuses to delete manifests, {len(done)} of "
                 f"{len(digests)} deleted before that: {_cause(err)} (a CNCF distribution registry "
                 "needs storage.delete.enabled: true; Docker Hub and GHCR delete only through "
-                "their own web APIs)"
+                "their own web APIs: --api dockerhub, --api github)"
             ) from None
         done.append(digest)
     return tuple(done)

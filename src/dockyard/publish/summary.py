@@ -5,7 +5,8 @@ One row per target and repository. The same rows become:
 - `table(rows)` a rich Table for stderr (`table_text` renders it to plain text);
 - `markdown(rows)` for $GITHUB_STEP_SUMMARY;
 - `github_outputs(rows, document=...)` for $GITHUB_OUTPUT: `digest-<target>=…`,
-  `tags-<target>` (one image:tag a line) and `json` (the whole document),
+  `tags-<target>` (one image:tag a line), `digests` and `tags` (the same as
+  one JSON object each, the composite action's outputs) and `json` (the whole document),
   multi-line values in GitHub's heredoc syntax
   (`name<<DELIMITER` / value / `DELIMITER`, docs: "Multiline strings");
 - `rows_json(rows)` for --json.
@@ -154,6 +155,8 @@ def github_outputs(
         if target in digests:
             out.append(output_line(output_name("digest", target), digests[target]))
         out.append(output_line(output_name("tags", target), "\n".join(refs), delimiter=delimiter))
+    out.append(output_line("digests", json.dumps(digests, sort_keys=False)))
+    out.append(output_line("tags", json.dumps(tags, sort_keys=False)))
     doc = document if document is not None else {"rows": rows_json(rows)}
     text = json.dumps(doc, sort_keys=False)
     out.append(output_line("json", text, delimiter=delimiter))

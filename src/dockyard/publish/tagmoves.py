@@ -11,6 +11,10 @@ deleting the new index by digest when nothing else points at it
 (journal.deletable); otherwise it is reported as left on the new, verified
 index. The decisions are journal.py's (pure); this module does the reads and
 writes they call for.
+
+Before the first move, every tag that would move is checked against what it
+points at now (publish/ordercheck.py): a tag at a newer release than this
+run's fails the run with every tag left as it was, unless `force`.
 """
 
 from __future__ import annotations
@@ -22,21 +26,35 @@ from dockyard.digest import Digest
 from dockyard.errors import OperationError, PublishFailed, Unsupported
 from dockyard.publish import journal as jn
 from dockyard.publish.journal import TagMove, TagOutcome
+from dockyard.publish.order import Release
+from dockyard.publish.ordercheck import (
+    OrderCheck,
+    refusals,
+    refused_message,
+    release_at,
+    release_of,
+)
 from dockyard.publish.slot import Slot, publish_result
 
 
-def move_tags(slots: Sequence[Slot], started: float) -> None:
-    """Journal, then move every tag of every slot; PublishFailed (after the rollback) on failure."""
+def check_order(slots: Sequence[Slot], started: float) -> None:
+    """PublishFailed when any tag of the run now points at a newer release than the run's.
+
+    publish() calls it before phase 1 (so a refused run writes nothing at
+    all) and move_tags again before the first move (another run may have
+    finished meanwhile). A tag that cannot be read raises its OperationError."""
     by_key = {(s.item.target, s.name): s for s in slots}
-    try:
-        wanted = [_journal(slot, tag) for slot in slots for tag in slot.item.tags]
-    except OperationError as err:
-        result = publish_result(slots, None, started, ok=False)
-        raise PublishFailed(
-            f"publish failed reading the tags before moving them ({err}); "
-            "no tag was changed on any registry; every index is complete by digest, untagged",
-            result=result,
-        ) from None
+    wanted = [_journal(slot, tag) for slot in slots for tag in slot.item.tags]
+    refused = refusals(_order_checks(wanted, by_key))
+    if refused:
+        raise PublishFailed(refused_message(refused), result=publish_result(slots, None, started, ok=False))
+
+
+def move_tags(slots: Sequence[Slot], started: float, *, force: bool = False) -> None:
+    """Journal, check the order, then move every tag of every slot; PublishFailed (after the
+    rollback) on failure, or before any move when a tag would go to an older release."""
+    by_key = {(s.item.target, s.name): s for s in slots}
+    wanted = _journal_all(slots, by_key, started, force=force)
     for move in wanted:
         if move.unchanged:
             by_key[(move.target, move.repository)].outcomes[move.tag] = TagOutcome(
@@ -81,6 +99,47 @@ def _journal(slot: Slot, tag: str) -> TagMove:
         data, media_type = slot.store.manifest_get(str(head[0]))
         previous = jn.Previous(head[0], data, media_type)
     return TagMove(slot.item.target, slot.name, tag, digest, previous)
+
+
+def _journal_all(
+    slots: Sequence[Slot], by_key: Mapping[tuple[str, str], Slot], started: float, *, force: bool
+) -> list[TagMove]:
+    """Every tag as it is now; PublishFailed when one cannot be read or (unless `force`)
+    would move to an older release. Nothing is written."""
+    try:
+        wanted = [_journal(slot, tag) for slot in slots for tag in slot.item.tags]
+        refused = [] if force else refusals(_order_checks(wanted, by_key))
+    except OperationError as err:
+        result = publish_result(slots, None, started, ok=False)
+        raise PublishFailed(
+            f"publish failed reading the tags before moving them ({err}); "
+            "no tag was changed on any registry; every index is complete by digest, untagged",
+            result=result,
+        ) from None
+    if refused:
+        raise PublishFailed(refused_message(refused), result=publish_result(slots, None, started, ok=False))
+    return wanted
+
+
+def _order_checks(
+    wanted: Sequence[TagMove], by_key: Mapping[tuple[str, str], Slot]
+) -> list[OrderCheck]:
+    """An OrderCheck per tag that would move off another manifest (each release read once)."""
+    new: dict[tuple[str, str], Release] = {}
+    old: dict[tuple[str, object], Release] = {}
+    checks = []
+    for move in wanted:
+        prev = move.previous
+        if move.unchanged or prev.data is None:
+            continue  # already ours, or a new tag: nothing to be older than
+        key = (move.target, move.repository)
+        slot = by_key[key]
+        if key not in new:
+            new[key] = release_of(slot.item.source, slot.image.root)
+        if (move.repository, prev.digest) not in old:
+            old[(move.repository, prev.digest)] = release_at(slot.store, prev.data, prev.media_type)
+        checks.append(OrderCheck(move.name, move.tag, old[(move.repository, prev.digest)], new[key]))
+    return checks
 
 
 def _rollback(attempted: Sequence[TagMove], by_key: Mapping[tuple[str, str], Slot]) -> None:
