@@ -8,6 +8,7 @@ instead of hanging the suite; no test asserts a duration.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,14 +39,22 @@ def dockyard(*args: str, cwd: Path | None = None, timeout: float = 120) -> Resul
     """Run dockyard; TimeoutExpired (the test fails) if it does not end within `timeout`."""
     assert GNU_TIME, "GNU time is needed to measure peak RSS (apt-get install time)"
     with tempfile.NamedTemporaryFile("r") as rss:
-        proc = subprocess.run(
+        # Its own session: on a timeout the whole group goes (GNU time and dockyard under it),
+        # not only GNU time, which would leave dockyard hanging on a FIFO.
+        proc = subprocess.Popen(
             [GNU_TIME, "-f", "%M", "-o", rss.name, sys.executable, "-m", "dockyard", *args],
-            capture_output=True, text=True, cwd=cwd, env=env(), timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env(),
+            stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
         lines = rss.read().strip().splitlines()
     kb = int(lines[-1]) if lines and lines[-1].isdigit() else -1
-    return Result(proc.returncode, proc.stdout, proc.stderr, kb / 1024)
+    return Result(proc.returncode, stdout, stderr, kb / 1024)
 
 
 def one_error_line(result: Result) -> str:
