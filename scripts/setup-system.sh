@@ -28,9 +28,20 @@ set -euo pipefail
 #   mmdebstrap arch-test              the demo's Debian bases (examples/tools/make_bases.py)
 #   apache2-utils                     htpasswd for the demo's auth registry
 #   openssl                           the independent signature check and the keys in tests
+#   podman                            the podman builder, `load --engine podman`, the health runs
+#   runc                              the runtime podman's RUN steps and containers use (crun, its
+#                                     default, fails every RUN on this host's hybrid cgroups)
+#   docker.io                         the docker builder (dockerd's BuildKit), `load --engine docker`
+#                                     and the tests' own dockerd (pulls in containerd and tini)
+#   xz-utils                          dockerd runs `xz` to unpack xz-compressed layers and archives
+#                                     (only a Recommends of docker.io)
+#   uidmap                            newuidmap/newgidmap: rootless buildah and podman map the
+#                                     user's /etc/subuid and /etc/subgid ranges
+#   slirp4netns                       rootless podman's network for `podman run` (a Recommends)
+#   iproute2                          `ip`: the tests' dockerd gets a bridge of its own
 PKGS=(python3 python3-venv python3-pip git make curl ca-certificates time mount binutils
       buildah skopeo qemu-user-static binfmt-support docker-registry mmdebstrap arch-test
-      apache2-utils openssl)
+      apache2-utils openssl podman runc docker.io xz-utils uidmap slirp4netns iproute2)
 # Debian architectures whose packages the bases and tests use; each runs under qemu.
 FOREIGN_ARCHES=(arm64 armhf)
 BINFMT_ENTRIES=(qemu-aarch64 qemu-arm)
@@ -59,6 +70,15 @@ CHECKS=(
   "binfmt qemu-arm|qemu-user-static|binfmt_ok qemu-arm"
   "arch-test arm64|arch-test|arch-test arm64|qemu-user-static"
   "arch-test armhf|arch-test|arch-test armhf|qemu-user-static"
+  "podman|podman|podman version"
+  "podman info|podman|podman --runtime runc info|runc"
+  "runc|runc|runc --version"
+  "docker CLI|docker.io|/usr/bin/docker --version"
+  "dockerd|docker.io|dockerd --version"
+  "xz|xz-utils|xz --version"
+  "newuidmap|uidmap|test -u /usr/bin/newuidmap"
+  "slirp4netns|slirp4netns|slirp4netns --version"
+  "ip|iproute2|ip -V"
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

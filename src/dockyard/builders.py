@@ -10,5 +10,7 @@ start-up). A new builder is a module under builder/backends/ and one line here.
 BACKENDS: dict[str, str] = {
     "buildah": "dockyard.builder.backends.buildah:BuildahBackend",  # daemonless
     "buildx": "dockyard.builder.backends.buildx:BuildxBackend",  # a Docker engine + buildx
+    "podman": "dockyard.builder.backends.podman:PodmanBackend",  # daemonless, buildah inside
+    "docker": "dockyard.builder.backends.docker:DockerBackend",  # a Docker engine's BuildKit
 }
 DEFAULT_BACKEND = "buildah"

@@ -13,7 +13,8 @@
         │   │                           token realm / redirect it named was refused
         │   │                           (the registry's configuration, not the user's input);
         │   │                           .status .codes .method .url .temporary .retry_after
-        │   └── UntrustedCertificate    a TLS certificate did not verify: a CA problem
+        │   ├── UntrustedCertificate    a TLS certificate did not verify: a CA problem
+        │   └── DeadlineExceeded        the run's registry deadline (--timeout) passed; never retried
         ├── NotFound                    a store has no such blob, manifest or tag
         ├── DigestMismatch              bytes did not hash to the expected digest
         ├── ManifestInvalid             a manifest, index, descriptor or config is malformed
@@ -91,6 +92,14 @@ class RegistryError(OperationError):
         # Seconds the registry asked us to wait (Retry-After), for a caller that
         # retries a whole operation (an upload) rather than one request.
         self.retry_after = retry_after
+
+
+class DeadlineExceeded(RegistryError):
+    """The overall deadline for registry operations passed (`--timeout`, `[retry] deadline`).
+
+    Never temporary: a retry would only run past the deadline again. The
+    message names the request and the bytes it had moved.
+    """
 
 
 class UntrustedCertificate(RegistryError):

@@ -67,6 +67,7 @@ class Settings:
     retry: RetryPolicy | None = None  # None: the project's [retry]
     timeouts: Timeouts | None = None  # None: the client's defaults
     max_connections: int | None = None  # None: the client's default
+    deadline: float | None = None  # seconds (--timeout); None: [retry] deadline, else the default
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -132,6 +133,10 @@ class Workspace:
         if s.max_connections is not None:
             extra["max_connections"] = s.max_connections
         retry = s.retry if s.retry is not None else RetryPolicy.from_config(self.config.retry)
+        if s.deadline is not None:
+            extra["deadline"] = s.deadline
+        elif s.retry is None:  # a command that reads dockyard.toml: its [retry] deadline
+            extra["deadline"] = self.config.retry.deadline
         return RegistryOptions(
             insecure_registries=s.insecure_registries, ca_cert=s.ca_cert, retry=retry, **extra
         )

@@ -17,7 +17,12 @@ Actions: `reset` (forward N bytes of the request body, then RST both sides),
 `stall` (hold the connection `seconds`, then close), `truncate` (forward,
 then send only `after_bytes` of the response body), `alter` (forward, flip
 one byte of the response body at `offset`), `drop_response` (forward, let
-the registry commit, close without answering).
+the registry commit, close without answering), `drip` (forward, send the
+head and `after_bytes` of the body, then one byte every `seconds`: a
+registry that never stalls long enough for a read timeout), `rewrite`
+(forward, then answer the registry's response with `headers` added and, when
+`status` is not 500, that status instead: ECR's 201 to a PATCH, a POST
+announcing OCI-Chunk-Min-Length).
 
 Upstream connections are one per request (`Connection: close`), which keeps
 framing trivial and counts exact.
@@ -32,6 +37,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 HEAD_LIMIT = 64 * 1024
@@ -51,6 +57,9 @@ class Fault:
     after_bytes: int = 0
     seconds: float = 0.0
     offset: int = 0
+    # Called (in the proxy's thread) when the fault fires, before its action: another
+    # client acting at that moment (a tag moved between our move and our rollback).
+    hook: Callable[[], None] | None = None
     seen: int = 0  # matching requests so far
     fired: int = 0  # times the fault was applied
 
@@ -156,6 +165,8 @@ class FaultProxy:
     def _handle(self, client, request: Request, buffered: bytes, fault: Fault | None) -> bool:
         if fault is None:
             return self._forward(client, request, buffered, None)
+        if fault.hook is not None:
+            fault.hook()
         if fault.action == "status":
             self._drain(client, request, buffered)
             _answer(client, fault.status, fault.headers, fault.body)
@@ -197,6 +208,17 @@ class FaultProxy:
             if fault.action == "truncate":
                 client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
                 _rst(client)
+            elif fault.action == "rewrite":
+                lines = head.decode("latin-1").split("\r\n")
+                if fault.status != 500:
+                    lines[0] = f"HTTP/1.1 {fault.status} Rewritten"
+                lines += [f"{k}: {v}" for k, v in fault.headers.items()]
+                client.sendall("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
+            elif fault.action == "drip":
+                client.sendall(head + b"\r\n\r\n" + body[: fault.after_bytes])
+                for i in range(fault.after_bytes, len(body)):
+                    time.sleep(fault.seconds)
+                    client.sendall(body[i : i + 1])  # OSError once the client gave up
             elif fault.action == "alter":
                 if fault.offset < len(body):
                     flipped = bytes([body[fault.offset] ^ 0xFF])

@@ -81,3 +81,13 @@ def _cert_dir(reg: RunningRegistry):
         path.mkdir()
         (path / "ca.crt").write_bytes(reg.ca_cert.read_bytes())
     return path
+
+
+@pytest.fixture(scope="session")
+def dockerd():
+    """A Docker engine of the session's own (tests/helpers/dockerd.py); `dockerd.host` reaches it."""
+    from tests.helpers.dockerd import start_dockerd
+
+    engine = start_dockerd()
+    yield engine
+    engine.stop()

@@ -87,7 +87,7 @@ def test_a_failed_job_exits_1_and_shows_its_log_tail(tmp_path, base, env):
     ("args", "message"),
     [
         (["nope"], "error: unknown target or group 'nope' (known: app)"),
-        (["--builder", "kaniko"], "error: unknown builder 'kaniko' (valid: buildah, buildx)"),
+        (["--builder", "kaniko"], "error: unknown builder 'kaniko' (valid: buildah, buildx, podman, docker)"),
         (["--jobs", "0"], "error: --jobs 0: expected at least 1"),
         (["--platform", "linux/s390x"],
          "error: --platform linux/s390x: target 'app' is not built for it (configured: linux/arm64)"),

@@ -115,7 +115,8 @@ def test_429_with_a_long_wait_fails_fast(proxy, client, waits):
         store.manifest_put(image.manifest, image.descriptor.media_type, tag="v1")
     assert str(err.value) == (
         f"registry {proxy.host}: PUT http://{proxy.host}/v2/faults/429-long/manifests/v1 failed: "
-        "HTTP 429 (HAP429); the registry asks to wait 3600 s"
+        "HTTP 429 (HAP429); the registry asks to wait 3600 s (Retry-After), more than the 60 s "
+        "this client waits"
     )
     assert proxy.count("PUT", r"/manifests/") == 1
     assert waits == []

@@ -104,7 +104,7 @@ def test_missing_arch_test_names_its_package(tmp_path):
         "fix: apt-get install arch-test"
     )
     assert done.stderr.splitlines()[-1].startswith(
-        "setup: 2 of 19 checks failed (arch-test arm64, arch-test armhf)"
+        "setup: 2 of 28 checks failed (arch-test arm64, arch-test armhf)"
     )
 
 
@@ -136,7 +136,7 @@ def test_every_failing_check_is_listed_with_the_package_that_fixes_it(tmp_path):
     assert f"{binfmt}/qemu-aarch64 lacks the F flag" in failures["binfmt qemu-aarch64"]
     assert f"no {binfmt}/qemu-arm" in failures["binfmt qemu-arm"]
     summary = done.stderr.splitlines()[-1]
-    assert summary.startswith("setup: 6 of 19 checks failed (python3 venv, buildah, skopeo, ")
+    assert summary.startswith("setup: 6 of 28 checks failed (python3 venv, buildah, skopeo, ")
 
 
 def test_unmounted_binfmt_misc_fails_each_emulated_platform(tmp_path):
@@ -171,3 +171,20 @@ def test_readme_setup_names_only_packages_setup_installs():
     named = set(re.findall(r"`([a-z0-9.+-]+)`", match.group(1)))
     assert named, match.group(1)
     assert named <= set(_script_array("PKGS"))
+
+
+def test_the_engines_checks_name_their_packages(tmp_path):
+    """Missing engine programs name their packages. (podman finds runc by absolute paths from
+    containers.conf, not PATH: its `podman info` row cannot be failed this way, only by a machine
+    without runc.)"""
+    farm = _path_without(tmp_path / "bin", "runc", "dockerd", "slirp4netns")
+    done = _check(path=farm)
+    assert done.returncode == 1
+    fixes = {
+        name: line.rsplit("fix: apt-get install ", 1)[1] for name, line in _failures(done.stderr).items()
+    }
+    assert fixes == {
+        "runc": "runc",
+        "dockerd": "docker.io",
+        "slirp4netns": "slirp4netns",
+    }

@@ -10,19 +10,23 @@ import pytest
 from dockyard.builder.backends import get_backend
 from dockyard.builder.backends.buildah import BuildahBackend
 from dockyard.builder.backends.buildx import BuildxBackend
+from dockyard.builder.backends.docker import DockerBackend
+from dockyard.builder.backends.podman import PodmanBackend
 from dockyard.builders import BACKENDS, DEFAULT_BACKEND
 from dockyard.ref import parse_ref
 
 
 def test_every_registered_name_loads_a_backend_of_that_name():
     # The dict names classes as "module:Class": a typo would only show at lookup.
-    assert list(BACKENDS) == ["buildah", "buildx"]
+    assert list(BACKENDS) == ["buildah", "buildx", "podman", "docker"]
     for name in BACKENDS:
         backend = get_backend(name)
         assert backend.name == name
         assert isinstance(backend.emulates_on_host, bool)
     assert isinstance(get_backend("buildah"), BuildahBackend)
     assert isinstance(get_backend("buildx"), BuildxBackend)
+    assert isinstance(get_backend("podman"), PodmanBackend)
+    assert isinstance(get_backend("docker"), DockerBackend)
     assert get_backend().name == DEFAULT_BACKEND
 
 
@@ -35,6 +39,9 @@ def test_every_registered_name_loads_a_backend_of_that_name():
         # buildx: the tag is.
         ("buildx", "ghcr.io/acme/api:cache", "ghcr.io/acme/api:cache-linux-arm64"),
         ("buildx", "ghcr.io/acme/api", "ghcr.io/acme/api:linux-arm64"),
+        # podman is buildah inside; docker build's --cache-from names an image: the tag.
+        ("podman", "ghcr.io/acme/api:cache", "ghcr.io/acme/api-cache-linux-arm64"),
+        ("docker", "ghcr.io/acme/api:cache", "ghcr.io/acme/api:cache-linux-arm64"),
     ],
 )
 def test_each_backend_names_its_registry_cache_per_platform(name, ref, expected):
@@ -53,5 +60,5 @@ def test_the_cli_names_the_builders_without_importing_them():
     proc = subprocess.run(
         [sys.executable, "-c", code, "build", "--help"], capture_output=True, text=True
     )
-    assert "--builder buildah|buildx" in proc.stdout
+    assert "--builder buildah|buildx|podman|docker" in proc.stdout
     assert proc.stdout.splitlines()[-1] == "[]"

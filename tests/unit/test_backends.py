@@ -118,7 +118,7 @@ def test_request_target_is_the_jobs_target_whatever_the_key(job_key, target):
 def test_get_backend_refuses_unknown_names():
     with pytest.raises(InputError) as info:
         get_backend("kaniko")
-    assert str(info.value) == "unknown builder 'kaniko' (valid: buildah, buildx)"
+    assert str(info.value) == "unknown builder 'kaniko' (valid: buildah, buildx, podman, docker)"
 
 
 def test_build_flags_in_order():

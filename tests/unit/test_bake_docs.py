@@ -318,3 +318,11 @@ def test_documented_example(case: dict) -> None:
 
 def test_at_least_twenty_documented_cases() -> None:
     assert len(CASES) >= 20
+
+
+def test_the_readme_states_these_counts() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"{len(CASES)} more cases from the buildx documentation" in readme
+    assert "**40/40** cases of\nthe conformance set" in readme

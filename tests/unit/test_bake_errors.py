@@ -26,6 +26,10 @@ def _err(files: dict[str, str], targets=(), overrides=(), env=None) -> str:
         ('target "a" {\n', 'missing "}" closing a block'),
         ('target "a" {\n  dockerfile-inline = <<EOT\nFROM x\n}\n', "heredoc EOT is never closed"),
         ('target "a" {\n  args = { A = "%{ if true }x" }\n}\n', "%{if} is never closed"),
+        (
+            'target "a" {\n  tags = ["x"]\n  tags = ["y"]\n}\n',
+            f'{H}:3: attribute redefined: "tags" was already set on line 2',
+        ),
     ],
 )
 def test_syntax_errors_name_file_and_line(text: str, want: str) -> None:
@@ -139,3 +143,16 @@ def test_a_group_naming_a_missing_target_points_at_the_group() -> None:
 def test_an_unused_variable_is_still_validated() -> None:
     text = 'variable "V" {\n  validation {\n    condition = V != ""\n    error_message = "V is required."\n  }\n}\ntarget "t" {}\n'
     assert "V is required." in _err({H: text}, ["t"])
+
+
+def test_errors_inside_functions_and_target_references_keep_the_line() -> None:
+    assert _err(
+        {H: 'target "t" {\n  context = "."\n  target = upper(null)\n}\n'}, ["t"]
+    ).startswith(f'{H}:3: target "t": upper(): a string is required, got null')
+    msg = _err({H: 'target "t" {\n\n  target = target.nope.dockerfile\n}\n'}, ["t"])
+    assert msg == f'{H}:3: target "t": target "nope" has no attribute "dockerfile"'
+
+
+def test_an_unknown_requested_name_lists_what_exists() -> None:
+    msg = _err({H: 'target "a" {}\ntarget "b" {}\ngroup "g" {\n  targets = ["a"]\n}\n'}, ["nope"])
+    assert msg == f"{H}: failed to find target nope (targets: a, b; groups: g)"

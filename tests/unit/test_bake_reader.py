@@ -73,7 +73,7 @@ def test_comments_and_single_line_blocks() -> None:
 def test_typed_variable_from_the_environment() -> None:
     prelude = 'variable "N" {\n  type = number\n  default = 1\n}\nvariable "M" {\n  type = map(string)\n  default = {}\n}\n'
     assert _arg("N * 2", {"N": "21"}, prelude) == "42"
-    assert _arg('M["k"]', {"M": '{"k": "v"}'}, prelude) == "v"
+    assert _arg('M["k"]', {"M_JSON": '{"k": "v"}'}, prelude) == "v"
     with pytest.raises(BakeError, match="failed to parse N as number"):
         _arg("N", {"N": "NaN"}, prelude)
 
@@ -194,3 +194,87 @@ def test_functions_buildx_does_not_have_are_unknown() -> None:
     # Terraform's tostring()/tobool()... are not in bake's stdlib (hclparser/stdlib.go).
     with pytest.raises(BakeError, match='There is no function named "tostring"'):
         _arg("tostring(1)")
+
+
+TYPED = (
+    'variable "L" {\n  type = list(string)\n  default = ["a"]\n}\n'
+    'variable "M" {\n  type = map(string)\n  default = {k = "d"}\n}\n'
+    'variable "T" {\n  type = tuple([number, string])\n  default = [1, "x"]\n}\n'
+    'variable "U" {\n  default = ["untyped"]\n}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("expr", "env", "want"),
+    [
+        ('join("|", L)', {"L": 'a,"b,c",d'}, "a|b,c|d"),  # one CSV record, quotes as CSV
+        ('join("|", L)', {"L": "x", "L_JSON": '["j1", "j2"]'}, "j1|j2"),  # NAME_JSON wins
+        ('M["k"]', {"M_JSON": '{"k": "v"}'}, "v"),
+        ("T[0] + 1", {"T": "41,y"}, "42"),
+        ('join("|", L)', {"L": "x", "BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP": "1"}, "a"),
+    ],
+)
+def test_typed_variables_from_the_environment(expr: str, env: dict, want: str) -> None:
+    assert _arg(expr, env, TYPED) == want
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"M": "k=v"}, "M: a map is read only as JSON from the M_JSON variable"),
+        (
+            {"U": "x"},
+            "variable U has a tuple default: overriding it from the environment needs a type",
+        ),
+        ({"L_JSON": "[oops"}, "failed to parse L_JSON as JSON"),
+    ],
+)
+def test_typed_variable_overrides_that_are_refused(env: dict, message: str) -> None:
+    with pytest.raises(BakeError, match=message):
+        _arg('"x"', env, TYPED)
+
+
+def test_json_comments_and_array_bodies() -> None:
+    doc = '{"//": "generated", "target": [{"t": [{"//": "note", "tags": ["a"]}, {"platforms": ["linux/arm64"]}]}]}'
+    t = _target("", files={"docker-bake.json": doc})
+    assert t["tags"] == ["a"] and t["platforms"] == ["linux/arm64"]
+
+
+def test_bake_cmd_context_is_the_local_directory() -> None:
+    # reference.md "Built-in variables": BAKE_CMD_CONTEXT; --print shows the cleaned path.
+    t = _target(
+        'target "t" {\n  context = BAKE_CMD_CONTEXT\n  dockerfile = "${BAKE_CMD_CONTEXT}/x"\n}\n'
+    )
+    assert t["context"] == "." and t["dockerfile"] == "cwd:///x"
+
+
+def test_json_matrix_and_target_references() -> None:
+    doc = (
+        '{"target": {"base": {"tags": ["b"]}, "app": {"matrix": {"v": ["1", "2"]}, '
+        '"name": "app-${v}", "args": {"V": "${v}"}, "tags": "${target.base.tags}"}}}'
+    )
+    r = resolve_sources([("docker-bake.json", doc)], ["app"], [], {})
+    assert r.groups == {"app": ["app-1", "app-2"], "default": ["app"]}
+    assert r.targets["app-2"]["args"] == {"V": "2"} and r.targets["app-2"]["tags"] == ["b"]
+
+
+def test_printed_groups_follow_buildx() -> None:
+    # bake.json "nested_groups_dedupe": "The --print output would list groups default, a, b, c, e."
+    import json
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parent / "data" / "bake.json").read_text())
+    case = next(c for c in cases if c["name"] == "nested_groups_dedupe")
+    r = resolve_sources(list(case["files"].items()), case["targets"], [], {})
+    assert sorted(r.groups) == ["a", "b", "c", "default", "e"]
+    assert r.groups["default"] == ["e"] and r.groups["e"] == ["a", "f"]
+    assert list(r.print_document()["group"]) == ["a", "b", "c", "default", "e"]
+
+
+def test_two_compose_files_make_one_default_group() -> None:
+    files = {
+        "compose.yaml": "services:\n  a:\n    build: .\n  b:\n    build: .\n",
+        "compose.override.yaml": "services:\n  a:\n    build:\n      args:\n        X: 1\n",
+    }
+    r = resolve_sources(list(files.items()), [], [], {})
+    assert r.groups == {"default": ["a", "b"]} and r.targets["a"]["args"] == {"X": "1"}

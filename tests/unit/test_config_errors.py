@@ -30,7 +30,7 @@ CASES = [
     ("section-type", 'project = "fleet"\n' + API, "dockyard.toml: project: expected a table, got a string"),
     # -- [project]
     ("project-unknown", "[project]\nfoo = 1\n" + API, "dockyard.toml: project.foo: unknown key (valid: name, platforms, registries, builder)"),
-    ("builder-unknown", '[project]\nbuilder = "docker"\n' + API, "dockyard.toml: project.builder: unknown builder 'docker' (valid: buildah, buildx)"),
+    ("builder-unknown", '[project]\nbuilder = "kaniko"\n' + API, "dockyard.toml: project.builder: unknown builder 'kaniko' (valid: buildah, buildx, podman, docker)"),
     ("builder-type", "[project]\nbuilder = true\n" + API, "dockyard.toml: project.builder: expected a string, got a boolean"),
     ("builder-typo", '[project]\nbuidler = "buildx"\n' + API, "dockyard.toml: project.buidler: unknown key (did you mean 'builder'?)"),
     ("project-name-type", "[project]\nname = 5\n" + API, "dockyard.toml: project.name: expected a string, got an integer"),
@@ -74,6 +74,8 @@ CASES = [
     ("retry-backoff-type", '[retry]\nbackoff = "1s"\n' + API, "dockyard.toml: retry.backoff: expected a number of seconds from 0 to 60, got a string"),
     ("retry-backoff-nan", "[retry]\nbackoff = nan\n" + API, "dockyard.toml: retry.backoff: nan is out of range (expected a number of seconds from 0 to 60)"),
     ("retry-max-delay", "[retry]\nbackoff = 2\nmax-delay = 0.5\n" + API, "dockyard.toml: retry.max-delay: 0.5 is less than backoff 2 (expected max-delay >= backoff)"),
+    ("retry-deadline-word", '[retry]\ndeadline = "soon"\n' + API, "dockyard.toml: retry.deadline: 'soon' is not a duration (expected a duration such as 90s, 30m, 1h or 1h30m (a bare number is seconds))"),
+    ("retry-deadline-zero", '[retry]\ndeadline = "0s"\n' + API, "dockyard.toml: retry.deadline: '0s' must be more than 0 (expected a duration such as 90s, 30m, 1h or 1h30m (a bare number is seconds))"),
     # -- [sign]
     ("sign-bare", '[sign]\nkey = "cosign.key"\n' + API, "dockyard.toml: sign.key: 'cosign.key' does not say where the key is (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),
     ("sign-kind", '[sign]\nkey = "kms:gcp/key"\n' + API, "dockyard.toml: sign.key: 'kms:gcp/key' does not say where the key is (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),

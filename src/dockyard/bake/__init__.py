@@ -70,8 +70,16 @@ def resolve_sources(
     *,
     dotenv: Mapping[str, str] | None = None,
 ) -> Resolved:
-    """Resolve (file name, content) pairs given in -f order; pure apart from env=None."""
+    """Resolve (file name, content) pairs given in -f order.
+
+    Pure but for env=None (os.environ) and the host's CPU for BAKE_LOCAL_PLATFORM when `env`
+    does not give it. `dotenv` is a compose `.env` file's variables (the environment wins).
+    """
     environ = dict(os.environ if env is None else env)
+    # buildx's built-in variables (a value in `env` wins, which is how tests pin the platform):
+    # the platform of the machine running bake, and the command's context (local: cwd://).
+    environ.setdefault("BAKE_LOCAL_PLATFORM", str(host_platform()))
+    environ.setdefault("BAKE_CMD_CONTEXT", "cwd://")
     try:
         return _resolve_sources(sources, targets, overrides, environ, dotenv or {})
     except RecursionError:  # a recursive-descent parser/evaluator on absurdly deep nesting
@@ -119,10 +127,7 @@ def resolve(
             sources.append((str(f), Path(f).read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             raise BakeError(f"{f}: cannot read the bake file: {exc}") from None
-    # buildx's built-in BAKE_LOCAL_PLATFORM: the platform of the machine running bake.
     environ = dict(os.environ if env is None else env)
-    if "BAKE_LOCAL_PLATFORM" not in environ:
-        environ["BAKE_LOCAL_PLATFORM"] = str(host_platform())
     dotenv: dict[str, str] = {}
     composes = [Path(n) for n, t in sources if _kind(n, t) == "compose"]
     if composes and (composes[0].parent / ".env").is_file():

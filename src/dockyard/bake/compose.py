@@ -201,6 +201,7 @@ def read_compose(
         if fname not in defn.files:
             defn.files.append(fname)
     if names:
-        defn.add_group(
-            "default", [*defn.groups.get("default", []), *names], Origin(fname, 1, "compose")
-        )
+        # Several compose files make one project (compose-go loads them together): one
+        # default group of every service, each once.
+        members = list(dict.fromkeys([*defn.groups.get("default", []), *names]))
+        defn.add_group("default", members, Origin(fname, 1, "compose"))

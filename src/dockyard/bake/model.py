@@ -76,7 +76,9 @@ def _is_remote(path: str) -> bool:
 
 def clean_path(path: str) -> str:
     """Go's path.Clean, which buildx applies to a local context before --print shows it."""
-    if not path or _is_remote(path) or path.startswith("cwd://"):
+    if path.startswith("cwd://"):  # BAKE_CMD_CONTEXT's local form: buildx strips it
+        path = path.removeprefix("cwd://")
+    if not path or _is_remote(path):
         return path or "."
     rooted = path.startswith("/")
     parts: list[str] = []

@@ -4,6 +4,8 @@ Requested names are expanded through groups (nested, each target once, a group s
 of the same name); each target is resolved by merging its `inherits` in order (transitively),
 then its own attributes, then its --set overrides. Unlike buildx, which silently drops an
 inheritance cycle, dockyard refuses it: a cycle is always a mistake in the file.
+The printed groups are those reached, plus every requested name other than `default` appended
+to a `default` group, as `docker buildx bake --print NAME` shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from typing import Any
 from dockyard.bake import overrides as ov
 from dockyard.bake.definition import Definition
 from dockyard.bake.model import Resolved, merge, normalize
+
+
+def _known(defn: Definition) -> str:
+    """What could have been asked for, for an error about a name that is not there."""
+    targets = ", ".join(sorted(defn.targets)) or "none"
+    groups = ", ".join(sorted(defn.groups)) or "none"
+    return f"targets: {targets}; groups: {groups}"
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -60,7 +69,9 @@ def _resolve_target(
     if name not in defn.targets:
         origin = defn.origin("target", chain[-1]) if chain else None
         message = f"failed to find target {name}"
-        raise origin.error(message) if origin else defn.error(message)
+        if origin:
+            raise origin.error(message)
+        raise defn.error(f"{message} ({_known(defn)})")
     own = defn.targets[name]
     parents: dict[str, Any] = {}
     for parent in own.get("inherits") or []:

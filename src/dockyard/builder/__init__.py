@@ -8,6 +8,9 @@
     targetlayout.py  the target's layout: find by input hash, write/restore index.json
     reproducible.py  pure: per-run ids cleared from Docker-format configs
     result.py        pure: JobResult / TargetResult / BuildResult and their JSON
-    backends/        the builders (buildah, buildx) behind one Backend protocol, named in
-                     one list (dockyard.builders): a new builder is a module + one line
+    backends/        the builders (buildah, podman, docker, buildx) behind one Backend
+                     protocol, named in one list (dockyard.builders): a new builder is a
+                     module + one line
+    engines.py       the local engines (podman, docker): `load` into them, what `info` says
+    enginecheck.py   pure: doctor's verdict on an engine (version, runtime, rootless)
 """

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, ForceOrder, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, ForceOrder, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("copy")
@@ -41,6 +41,7 @@ def copy_command(
     retry_attempts: Annotated[
         int, typer.Option("--retry-attempts", metavar="N", help="Tries per request or blob transfer.")
     ] = 3,
+    timeout: Timeout = None,
     force: ForceOrder = False,
     json_: JsonFlag = False,
 ) -> None:
@@ -55,7 +56,8 @@ def copy_command(
     if all_ and platform:
         raise InputError("--all and --platform exclude each other (--all copies every platform)")
     given = copy_settings(
-        insecure_registry=insecure_registry, ca_cert=ca_cert, retry_attempts=retry_attempts, jobs=jobs
+        insecure_registry=insecure_registry, ca_cert=ca_cert, retry_attempts=retry_attempts, jobs=jobs,
+        timeout=timeout,
     )
     with Workspace(given) as ws, _progress() as progress:
         result = copy_location(

@@ -26,13 +26,22 @@ def doctor_command(
     ] = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    rootless_user: Annotated[
+        str | None,
+        typer.Option(
+            "--rootless-user",
+            metavar="NAME",
+            help="Check rootless readiness (subuid/subgid, uidmap) for this user (default: you, unless root).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Check this machine: builder, emulation per platform, registries, credentials, disk."""
     from dockyard.pipeline.doctor import run_doctor
 
     report = run_doctor(
-        file, builder=builder, insecure_registries=insecure_registry or (), ca_cert=ca_cert
+        file, builder=builder, insecure_registries=insecure_registry or (), ca_cert=ca_cert,
+        rootless_user=rootless_user,
     )
     if json_:
         from dockyard.cli.output import emit_json

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("inspect")
@@ -25,12 +25,16 @@ def inspect_command(
     ] = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
 ) -> None:
     """Show an image or index: platforms, digests, sizes, user, healthcheck, labels, referrers."""
     from dockyard.cli.output import emit_json
+    from dockyard.config.durations import parse_duration
     from dockyard.oci.inspect import inspect_location, raw_manifest
 
     registry = {"insecure_registries": frozenset(insecure_registry or ()), "ca_cert": ca_cert}
+    if timeout is not None:
+        registry["deadline"] = parse_duration(timeout, what="--timeout")
     if raw:
         sys.stdout.buffer.write(raw_manifest(ref, **registry))
         sys.stdout.flush()

@@ -17,6 +17,7 @@ COMMANDS = {
     "lint": "lint", "doctor": "doctor", "verify": "verify", "retain": "retain", "build": "build",
     "release": "release", "merge": "merge", "scan": "scan", "sign": "sign", "sbom": "sbom",
     "init": "init", "clean": "clean", "ci": "ci", "bake": "bake",
+    "load": "load",
 }  # fmt: skip
 
 

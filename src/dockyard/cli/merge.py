@@ -19,6 +19,7 @@ from dockyard.cli.options import (
     Registries,
     Selection,
     ShaOpt,
+    Timeout,
 )
 
 
@@ -41,6 +42,7 @@ def merge_command(
     ] = False,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     file: ConfigFile = None,
     force: ForceOrder = False,
     json_: JsonFlag = False,
@@ -54,7 +56,7 @@ def merge_command(
 
     given = settings(
         file=file, targets=targets, ref=ref, sha=sha, event=event, registry=registry,
-        insecure_registry=insecure_registry, ca_cert=ca_cert,
+        insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout,
     )  # fmt: skip
     with Workspace(given) as ws:
         result = merge(

@@ -79,6 +79,13 @@ BuilderOpt = Annotated[
         help="Builder backend (default: the config's [project] builder, else buildah).",
     ),
 ]  # fmt: skip
+Timeout = Annotated[
+    str | None,
+    typer.Option(
+        "--timeout", metavar="DURATION",
+        help="Deadline for all registry work, e.g. 90s, 30m, 1h (default: [retry] deadline, else 30m).",
+    ),
+]  # fmt: skip
 # Ordered releases (publish/order.py): a tag at a newer release is refused unless forced.
 ForceOrder = Annotated[
     bool,

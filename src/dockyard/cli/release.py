@@ -25,6 +25,7 @@ from dockyard.cli.options import (
     Registries,
     Selection,
     ShaOpt,
+    Timeout,
 )
 
 
@@ -44,6 +45,7 @@ def release_command(
     jobs: BuildJobs = None,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     file: ProjectFiles = None,
     set_: BakeSet = None,
     output: OutputDir = Path("dist"),
@@ -60,7 +62,7 @@ def release_command(
     given = settings(
         file=file, bake_set=set_, targets=targets, platform=platform, ref=ref, sha=sha, event=event,
         registry=registry, output=output, builder=builder, jobs=jobs, no_cache=no_cache,
-        insecure_registry=insecure_registry, ca_cert=ca_cert,
+        insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout,
     )  # fmt: skip
     with Workspace(given) as ws, build_progress() as progress:
         warn_all(ws.config.warnings)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("retain")
@@ -38,6 +38,7 @@ def retain_command(
     ] = "auto",
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     json_: JsonFlag = False,
 ) -> None:
     """Delete old tags and their manifests; kept tags, protected tags and their children stay."""
@@ -47,7 +48,9 @@ def retain_command(
     from dockyard.pipeline.locations import retain_repository
     from dockyard.workspace import Workspace
 
-    given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
+    given = settings(
+        insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy(), timeout=timeout
+    )
     with Workspace(given) as ws:
         result = retain_repository(
             ws, repository, keep=keep, match=match, protect=protect or (), dry_run=dry_run, api=api

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from dockyard.config.durations import parse_duration
 from dockyard.errors import InputError
 from dockyard.oci.copy import MAX_JOBS
 from dockyard.oci.retry import RetryPolicy
@@ -36,6 +37,7 @@ def settings(
     insecure_registry: Iterable[str] | None = None,
     ca_cert: str | None = None,
     retry: RetryPolicy | None = None,
+    timeout: str | None = None,
 ) -> Settings:
     """Settings from the options as Typer hands them over (each named as its flag)."""
     config_file, bake_files = split_files(file)
@@ -58,6 +60,7 @@ def settings(
         insecure_registries=frozenset(insecure_registry or ()),
         ca_cert=ca_cert,
         retry=retry,
+        deadline=None if timeout is None else parse_duration(timeout, what="--timeout"),
     )
 
 
@@ -78,12 +81,13 @@ def copy_settings(
     ca_cert: str | None,
     retry_attempts: int,
     jobs: int,
+    timeout: str | None = None,
 ) -> Settings:
     """`dockyard copy`'s settings: its own retry count, and a pool wide enough for `jobs` transfers."""
     if retry_attempts < 1:
         raise InputError(f"--retry-attempts {retry_attempts}: expected at least 1")
     return replace(
-        settings(insecure_registry=insecure_registry, ca_cert=ca_cert),
+        settings(insecure_registry=insecure_registry, ca_cert=ca_cert, timeout=timeout),
         retry=RetryPolicy(attempts=retry_attempts),
         max_connections=max(MAX_JOBS, 2 * jobs),
     )

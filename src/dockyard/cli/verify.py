@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dockyard.cli.app import app
-from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag
+from dockyard.cli.options import CaCert, InsecureRegistries, JsonFlag, Timeout
 
 
 @app.command("verify")
@@ -69,6 +69,7 @@ def verify_command(
     ] = False,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
+    timeout: Timeout = None,
     json_: JsonFlag = False,
 ) -> None:
     """Check an image or index: platforms, configs, ELF architectures, policy, smoke runs, signatures."""
@@ -103,7 +104,9 @@ def verify_command(
         smoke_timeout=smoke_timeout,
         allow_empty=allow_empty,
     )
-    given = settings(insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy())
+    given = settings(
+        insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy(), timeout=timeout
+    )
     with Workspace(given) as ws:
         public = verifying_key(ws, key) if key is not None else None  # bad key: exit 2 first
         report = verify_location(

@@ -77,6 +77,7 @@ class Retry:
     attempts: int = 3  # tries per registry request, including the first
     backoff: float = 1.0  # seconds before the first retry; doubles each time
     max_delay: float = 30.0  # cap on one delay (also caps a server's Retry-After)
+    deadline: float = 1800.0  # seconds for all of a run's registry work ("30m"; --timeout)
 
 
 # Vulnerability severities, most severe first: `[scan] fail-on` and `--fail-on` take one of

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dockyard.builders import BACKENDS
+from dockyard.config.durations import parse_duration
 from dockyard.config.evidencetable import EVIDENCE_KEYS, evidence_config
 from dockyard.config.fields import Fields, index_path, key_path
 from dockyard.config.interpolate import NAME, VariableError, resolve
@@ -51,7 +52,7 @@ BAKE_KEYS = ("files", "set", "targets")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
-RETRY_KEYS = ("attempts", "backoff", "max-delay")
+RETRY_KEYS = ("attempts", "backoff", "max-delay", "deadline")
 SIGN_KEYS = ("key",)
 TARGET_KEYS = (
     "context", "dockerfile", "image", "args", "platforms", *POLICY_KEYS,
@@ -296,7 +297,12 @@ def _retry(fields: Fields, table: Mapping[str, Any]) -> Retry:
             "retry.max-delay",
             f"{max_delay:g} is less than backoff {backoff:g} (expected max-delay >= backoff)",
         )
-    return Retry(attempts=attempts, backoff=backoff, max_delay=max_delay)
+    deadline = default.deadline
+    if "deadline" in table:
+        value = table["deadline"]
+        text = fields.string(value, "retry.deadline") if isinstance(value, str) else value
+        deadline = parse_duration(text, what=f"{fields.display}: retry.deadline")
+    return Retry(attempts=attempts, backoff=backoff, max_delay=max_delay, deadline=deadline)
 
 
 def _sign(fields: Fields, table: Mapping[str, Any], root: Path) -> SignConfig:

@@ -21,7 +21,9 @@ for buildah).
 Over any two stores: `copy` (`copy_image`) with `copier` (the transfers),
 `carry` (the evidence that goes along) and `copyresult` (progress and
 result); `attached` (a manifest's referrers and cosign tags); `inspect`;
-`imports` and `layer` (`dockyard import`: rootfs -> image).
+`imports` and `layer` (`dockyard import`: rootfs -> image); `dockerarchive`
+(a `docker save` archive -> an image, config byte for byte) and `dockersave`
+(an image -> a docker-archive for `docker load` / `podman load`).
 
 Importing any of these changes nothing in the host process.
 """

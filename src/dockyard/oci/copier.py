@@ -6,6 +6,11 @@ and move blobs (mounted within one registry, skipped when present, else
 streamed in parallel through a `Relay`). A transfer whose stream cannot be
 rewound is retried here as a whole on the temporary errors the retry
 classifier names; the first failure stops the other transfers.
+
+A manifest PUT refused with MANIFEST_BLOB_UNKNOWN (the registry lacks a
+child or blob we put: a registry that lost it, a proxy that answered 201 for
+nothing) gets one repair: HEAD what it references, put back what is
+missing, PUT again; a second refusal names the missing digests.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TypeVar
 
 from dockyard.digest import Digest
-from dockyard.errors import Cancelled, DigestMismatch, RegistryError
+from dockyard.errors import Cancelled, DeadlineExceeded, DigestMismatch, RegistryError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.copyresult import Progress, Tally
 from dockyard.oci.models import Descriptor, Index, Manifest, parse_manifest
@@ -30,6 +35,9 @@ from dockyard.oci.store import Store
 from dockyard.ref import Reference
 
 log = logging.getLogger("dockyard.copy")
+
+# The registry's answer to a manifest whose children or blobs it does not hold.
+MANIFEST_BLOB_UNKNOWN = "MANIFEST_BLOB_UNKNOWN"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -134,7 +142,7 @@ class Copier:
             self.copy_blobs(root.blobs)
         if before_root is not None:
             before_root()
-        self.dst.manifest_put(root.raw, root.media_type, tag=tag)
+        self.put_repairing(root, tag=tag)
         self.tally.manifest("copied")
 
     def put_children(self, index: Index, depth: int = 0) -> None:
@@ -178,8 +186,46 @@ class Copier:
         self.map(self.put_child, fetched)
 
     def put_child(self, child: Manifest | Index) -> None:
-        self.dst.manifest_put(child.raw, child.media_type)
+        self.put_repairing(child, tag=None)
         self.tally.manifest("copied")
+
+    def put_repairing(self, manifest: Manifest | Index, *, tag: str | None) -> None:
+        """manifest_put; on MANIFEST_BLOB_UNKNOWN put back what is missing, once, and again."""
+        try:
+            self.dst.manifest_put(manifest.raw, manifest.media_type, tag=tag)
+            return
+        except RegistryError as err:
+            if MANIFEST_BLOB_UNKNOWN not in err.codes:
+                raise
+            log.warning("%s: %s; putting back what it lacks, then the manifest again", self.dst, err)
+        self.repair(manifest)
+        try:
+            self.dst.manifest_put(manifest.raw, manifest.media_type, tag=tag)
+        except RegistryError as err:
+            if MANIFEST_BLOB_UNKNOWN not in err.codes:
+                raise
+            lacking = ", ".join(str(d) for d in self.missing(manifest)) or "nothing a HEAD finds"
+            raise RegistryError(
+                f"{self.dst}: the registry refuses manifest {manifest.digest} "
+                f"(MANIFEST_BLOB_UNKNOWN) after putting back what it lacked; missing: {lacking}",
+                status=err.status,
+                codes=err.codes,
+                method=err.method,
+                url=err.url,
+            ) from None
+
+    def repair(self, manifest: Manifest | Index) -> None:
+        """Put back the children (with their blobs) or the blobs the destination lacks."""
+        if isinstance(manifest, Index):
+            self.restore_children(manifest)
+        else:
+            self.copy_blobs(manifest.blobs)  # a present blob is only HEADed
+
+    def missing(self, manifest: Manifest | Index) -> list[Digest]:
+        """What `manifest` references that the destination does not hold (HEAD)."""
+        if isinstance(manifest, Index):
+            return [c.digest for c in manifest.manifests if not self.present(c)]
+        return [b.digest for b in manifest.blobs if not b.urls and self.dst.blob_exists(b.digest) is None]
 
     # -- blobs
 
@@ -242,6 +288,8 @@ class Copier:
             rand=random.random(),
         )
         lost_session = restarts_upload(err.status, err.codes) and attempt < self.retry.attempts
+        if isinstance(err, DeadlineExceeded):
+            raise err  # a retry would only pass the deadline again
         if self.stop.is_set() or not (decision.retry or lost_session):
             raise err
         delay = decision.delay if decision.retry else 0.0

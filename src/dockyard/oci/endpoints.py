@@ -6,11 +6,18 @@ redirect, an upload Location, a tag page): reached with verified TLS, reached
 the way the registry itself is, or refused. `check_endpoint` raises the
 one-line RegistryError for a refusal. The session sends every such URL
 through the client this decision names; the token flow checks a realm with it.
+
+Hosts are judged by their addresses, not their spelling: `0x7f000001`,
+`2852039166` and `169.254.169.254.` are 127.0.0.1 and the cloud metadata
+service to the HTTP client. The caller injects `resolve` (resolver.resolve_host:
+getaddrinfo, as the client's connect will ask); the pure default reads IP
+literals only.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import SplitResult, urlsplit
@@ -41,12 +48,33 @@ def default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
-def _is_private_ip(host: str) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolve = Callable[[str], tuple[Address, ...]]
+
+
+def literal_address(host: str) -> tuple[Address, ...]:
+    """The pure resolver: an IP literal as `ipaddress` reads it, else nothing."""
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        return (ipaddress.ip_address(host.strip("[]")),)
     except ValueError:
-        return False  # a name: we do not resolve it here
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+        return ()
+
+
+def _kind(ip: Address) -> str:
+    """loopback | special (link-local, metadata, multicast, 0.0.0.0, reserved) | private | public."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:169.254.169.254 is 169.254.169.254
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return "special"
+    return "public" if ip.is_global else "private"
+
+
+def _addresses(host: str, resolve: Resolve) -> tuple[Address, ...]:
+    """What `host` reaches, its trailing-dot spelling included (`a.b.` is `a.b` to DNS)."""
+    names = {host, host.rstrip(".")} - {""}
+    return tuple(dict.fromkeys(ip for name in sorted(names) for ip in resolve(name)))
 
 
 def _is_loopback_name(host: str) -> bool:
@@ -86,7 +114,9 @@ def _is_registry_itself(registry: str, target: SplitResult) -> bool:
     return target_port == port or (target_port is None and port == default_port(target.scheme))
 
 
-def endpoint_trust(registry: str, url: str, *, insecure: bool) -> EndpointDecision:
+def endpoint_trust(
+    registry: str, url: str, *, insecure: bool, resolve: Resolve = literal_address
+) -> EndpointDecision:
     """May dockyard send a request (and credentials) to `url` on behalf of `registry`?
 
     `registry` is host[:port] as the user named it; `insecure` says it was
@@ -97,8 +127,12 @@ def endpoint_trust(registry: str, url: str, *, insecure: bool) -> EndpointDecisi
       or loopback; otherwise https, verified);
     - loopback to loopback (a test registry and its token server): plain
       http allowed;
-    - a private, loopback or link-local address that is not the registry's
-      host: refused (cloud metadata at 169.254.169.254, services on 10/8);
+    - a host any of whose addresses (`resolve`) is loopback (unless the
+      registry is too), link-local, multicast or unspecified, and is not the
+      registry's host: refused
+      (cloud metadata at 169.254.169.254 however spelt); a private address
+      (10/8, ...) likewise, unless the registry is itself on a private
+      address (a company registry and its token server);
     - any other host: https with verified TLS, credentials or not: an
       --insecure-registry never extends to the hosts it points at.
     """
@@ -117,12 +151,16 @@ def endpoint_trust(registry: str, url: str, *, insecure: bool) -> EndpointDecisi
                 "refusing to downgrade",
             )
         return EndpointDecision(Trust.VERIFIED)
+    # Plain http between loopback names only: another spelling that resolves to
+    # 127.0.0.1 is judged below like any other host (https, or refused).
     if _is_loopback_name(target_host) and _is_loopback_name(host):
         return EndpointDecision(Trust.AS_REGISTRY)
-    if target_host != host and _is_private_ip(target_host):
+    addresses = _addresses(target_host.strip("[]"), resolve)
+    if target_host != host and (bad := _forbidden(addresses, host, resolve)) is not None:
+        seen = "" if str(bad) == target_host.strip("[]") else f" ({target_host} is {bad})"
         return EndpointDecision(
             Trust.REFUSED,
-            f"points at the private address {target_host}, which is not the registry "
+            f"points at the private address {bad}{seen}, which is not the registry "
             f"{registry}; refusing",
         )
     if target.scheme == "http":
@@ -134,13 +172,33 @@ def endpoint_trust(registry: str, url: str, *, insecure: bool) -> EndpointDecisi
     return EndpointDecision(Trust.VERIFIED)
 
 
-def check_endpoint(url: str, *, registry: str, insecure: bool, what: str) -> Trust:
+def _forbidden(addresses: tuple[Address, ...], registry_host: str, resolve: Resolve) -> Address | None:
+    """The first address a realm or redirect off the registry may not point at, if any."""
+    registry_private: bool | None = None
+    for ip in addresses:
+        kind = _kind(ip)
+        if kind == "loopback" and _is_loopback_name(registry_host):
+            continue  # a loopback registry's own machine
+        if kind in ("loopback", "special"):
+            return ip
+        if kind == "private":
+            if registry_private is None:
+                own = {_kind(a) for a in _addresses(registry_host.strip("[]"), resolve)}
+                registry_private = bool(own) and own == {"private"}
+            if not registry_private:
+                return ip
+    return None
+
+
+def check_endpoint(
+    url: str, *, registry: str, insecure: bool, what: str, resolve: Resolve = literal_address
+) -> Trust:
     """`endpoint_trust`, raising the one-line RegistryError (exit 1) when refused.
 
     A refusal is the registry's configuration (where its realm or redirects
     point), not the user's input: an OperationError, like any registry failure.
     """
-    decision = endpoint_trust(registry, url, insecure=insecure)
+    decision = endpoint_trust(registry, url, insecure=insecure, resolve=resolve)
     if decision.trust is Trust.REFUSED:
         raise RegistryError(f"{what} {redact_url(url)} {decision.reason}")
     return decision.trust

@@ -5,6 +5,10 @@ userinfo, every query parameter not on a short allowlist (upload `_state`
 blobs, presigned `X-Amz-Signature`/`sig`/`token` parameters all look like
 ordinary parameters, so we keep only the ones we know are harmless),
 authorization-bearing headers, and any literal secret the caller knows about.
+Free text gets the same treatment: an object store's error body (the 403 of
+a presigned blob redirect) quotes the URL, its `X-Amz-Signature=` /
+`sig=` / `token=` parameters and XML elements such as `<SignatureProvided>`
+or `<AWSAccessKeyId>`; `redact_text` masks each of them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,23 @@ SECRET_HEADERS = frozenset(
 _AUTH_VALUE = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 # A JWT anywhere in free text: three base64url segments, the first a JSON header.
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# A URL quoted in free text: its query goes through redact_url.
+_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s\"'<>`]+", re.IGNORECASE)
+# A presigned URL's secret parameters quoted without their URL (S3's CanonicalRequest,
+# a log line): AWS SigV4 (X-Amz-*), GCS (X-Goog-*), Azure SAS (sig), CloudFront
+# (Signature, Policy, Key-Pair-Id), S3 SigV2 (AWSAccessKeyId), OAuth-style tokens.
+_SECRET_PARAM = re.compile(
+    r"(?<![\w-])(x-amz-[\w-]+|x-goog-[\w-]+|signature|sig|token|access_token|refresh_token|"
+    r"security-token|credential|key-pair-id|policy|awsaccesskeyid|googleaccessid|_state)"
+    r"(=|%3D)([^&\s\"'<>;,]+)",
+    re.IGNORECASE,
+)
+# The same secrets as XML elements of an object store's error body (possibly cut off).
+_SECRET_ELEMENT = re.compile(
+    r"<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|"
+    r"AWSAccessKeyId|X-Amz-[\w-]+|Credential|Signature|SecurityToken|Token)>([^<]*)",
+    re.IGNORECASE,
+)
 
 
 def redact_url(url: str) -> str:
@@ -74,5 +95,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)
+    text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _SECRET_ELEMENT.sub(lambda m: f"<{m.group(1)}>{MASK}", text)
     text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return _JWT.sub(MASK, text)

@@ -164,7 +164,9 @@ class RegistryStore:
         if size is None:
             length = response.headers.get("content-length")
             size = int(length) if length and length.isdigit() else None
-        return blob_reader(response, digest, size, name=f"{self}: blob {digest}")
+        return blob_reader(
+            response, digest, size, name=f"{self}: blob {digest}", deadline=self._session.deadline
+        )
 
     def blob_mount(self, digest: Digest, source: str) -> bool:
         """Cross-repository mount from `source` (a repository on this registry)."""
@@ -220,7 +222,12 @@ class RegistryStore:
         if response.status_code == 404:
             response.close()
             raise NotFound(f"{self}: no manifest '{reference}'")
-        data = read_capped(response, MAX_MANIFEST_SIZE, what=f"{self}: manifest '{reference}'")
+        data = read_capped(
+            response,
+            MAX_MANIFEST_SIZE,
+            what=f"{self}: manifest '{reference}'",
+            deadline=self._session.deadline,
+        )
         self._check_manifest_digest(reference, data, response.headers)
         return data, parse_manifest(data, response.headers.get("content-type")).media_type
 

@@ -19,6 +19,7 @@ import httpx
 
 from dockyard.digest import Digest
 from dockyard.errors import RegistryError
+from dockyard.oci.deadline import Deadline
 from dockyard.oci.verifying import VerifyingReader
 
 # Error bodies are for a message; more than this is noise or an attack.
@@ -49,8 +50,18 @@ def resolve_location(current_url: str, location: str) -> str:
     return urljoin(current_url, location.strip())
 
 
-def read_capped(response: httpx.Response, cap: int, *, what: str, strict: bool = True) -> bytes:
-    """The body, at most `cap` bytes. strict: more is an error; else the rest is dropped."""
+def read_capped(
+    response: httpx.Response,
+    cap: int,
+    *,
+    what: str,
+    strict: bool = True,
+    deadline: Deadline | None = None,
+) -> bytes:
+    """The body, at most `cap` bytes. strict: more is an error; else the rest is dropped.
+
+    A `deadline` that passes while reading is DeadlineExceeded with the bytes read.
+    """
     try:
         declared = int(response.headers.get("content-length", "-1"))
     except ValueError:
@@ -60,13 +71,15 @@ def read_capped(response: httpx.Response, cap: int, *, what: str, strict: bool =
         raise RegistryError(f"{what} is {declared} bytes, more than the {cap} allowed")
     buf = bytearray()
     try:
-        for chunk in response.iter_bytes(CHUNK):
+        for chunk in response.iter_bytes():  # as they arrive: `buf` counts what was moved
             buf += chunk
             if len(buf) > cap:
                 if strict:
                     raise RegistryError(f"{what} is more than the {cap} bytes allowed")
                 return bytes(buf[:cap])
     except httpx.HTTPError as exc:
+        if deadline is not None and deadline.expired():
+            raise deadline.error(what, moved=len(buf)) from None
         raise RegistryError(
             f"{what}: connection lost while reading ({type(exc).__name__})", temporary=True
         ) from None
@@ -82,23 +95,35 @@ class ResponseStream(io.RawIOBase):
     (and the retry loop) see one exception tree.
     """
 
-    def __init__(self, response: httpx.Response, *, name: str) -> None:
+    def __init__(
+        self, response: httpx.Response, *, name: str, deadline: Deadline | None = None
+    ) -> None:
         super().__init__()
         self._response = response
-        self._chunks = response.iter_bytes(CHUNK)
+        # Chunks as they arrive (no chunk_size): httpx would otherwise buffer up to
+        # a full chunk, and a stall after 900 KiB would be reported as "after 0 bytes".
+        self._chunks = response.iter_bytes()
         self._pending = b""
         self._name = name
+        self._deadline = deadline
         self._count = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        if not self._pending:
-            self._pending = self._next()
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        # Fills the buffer (or reaches EOF) as a file would: callers read a small
+        # blob with one read(size + 1), and chunks arrive as the network gives them.
+        n = 0
+        while n < len(buffer):
+            if not self._pending:
+                self._pending = self._next()
+                if not self._pending:
+                    break
+            k = min(len(buffer) - n, len(self._pending))
+            buffer[n : n + k] = self._pending[:k]
+            self._pending = self._pending[k:]
+            n += k
         return n
 
     def _next(self) -> bytes:
@@ -106,6 +131,8 @@ class ResponseStream(io.RawIOBase):
             chunk = next(self._chunks, b"")
         except httpx.HTTPError as exc:
             self._response.close()
+            if self._deadline is not None and self._deadline.expired():
+                raise self._deadline.error(self._name, moved=self._count, total=self._total()) from None
             raise RegistryError(
                 f"{self._name}: connection lost after {self._count} bytes ({type(exc).__name__})",
                 temporary=True,
@@ -115,13 +142,23 @@ class ResponseStream(io.RawIOBase):
         self._count += len(chunk)
         return chunk
 
+    def _total(self) -> int | None:
+        length = self._response.headers.get("content-length", "")
+        return int(length) if length.isdigit() else None
+
     def close(self) -> None:
         self._response.close()
         super().close()
 
 
 def blob_reader(
-    response: httpx.Response, digest: Digest, size: int | None, *, name: str
+    response: httpx.Response,
+    digest: Digest,
+    size: int | None,
+    *,
+    name: str,
+    deadline: Deadline | None = None,
 ) -> IO[bytes]:
     """The verifying stream a blob GET returns: hashed and counted as it arrives."""
-    return VerifyingReader(ResponseStream(response, name=name), digest, size, name=name)
+    raw = ResponseStream(response, name=name, deadline=deadline)
+    return VerifyingReader(raw, digest, size, name=name)

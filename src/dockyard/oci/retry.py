@@ -99,6 +99,20 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def waited(seconds: float | None, header: str | None, policy: RetryPolicy, who: str) -> str:
+    """`; the registry asks to wait 3600 s (more than ...)` for a final error, or "".
+
+    A 503 or 429 that gave up should say the wait, so the user knows whether to
+    re-run now or in an hour.
+    """
+    if seconds is None:
+        return f"; the {who} asks to wait {header.strip()[:40]}" if header and header.strip() else ""
+    text = f"; the {who} asks to wait {seconds:.0f} s (Retry-After)"
+    if seconds > policy.max_retry_after:
+        text += f", more than the {policy.max_retry_after:.0f} s this client waits"
+    return text
+
+
 def is_retryable(status: int | None, codes: Iterable[str] = ()) -> bool:
     """True for the statuses/codes that mean "temporary". `status=None` is a transport error."""
     if status is None:

@@ -16,6 +16,10 @@ keeps that host's `Authenticator`. `request()` sends one logical request:
 - transport errors, 408/429/5xx (not 501) are retried per `RetryPolicy`,
   honouring Retry-After (`retry=False` leaves that to the caller, e.g. the
   blob upload, which restarts as a whole);
+- the run's `Deadline` (default 30 min, `--timeout`) bounds everything: each
+  attempt checks it, each socket operation gets at most the time left
+  (deadlinenet), no backoff sleeps past it; passing it is DeadlineExceeded,
+  naming the request and the bytes it had moved;
 - every non-success is turned into a one-line RegistryError with status, the
   spec error codes, method and a redacted URL; bodies are read bounded
   (`responses`).
@@ -43,10 +47,13 @@ from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
 from dockyard.oci.auth.credentials.credential import Credential
 from dockyard.oci.auth.credentials.sources import find_credential
 from dockyard.oci.auth.flow import MAX_TOKEN_BODY, Authenticator, ScopedAuth
+from dockyard.oci.deadline import DEFAULT_DEADLINE, Deadline
+from dockyard.oci.deadlinenet import deadline_transport
 from dockyard.oci.endpoints import Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
+from dockyard.oci.resolver import resolve_host
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
-from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after
+from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after, waited
 from dockyard.oci.tls import TlsRefused, is_tls_failure, tls_verify_failure, untrusted
 from dockyard.ref import is_loopback_host
 
@@ -85,6 +92,9 @@ class RegistryOptions:
     # Parallel transfers share the pool; copy's --jobs should not exceed it.
     max_connections: int = 16
     user_agent: str = "dockyard"
+    # Overall deadline for the run's registry work in seconds (--timeout,
+    # [retry] deadline); None: none.
+    deadline: float | None = DEFAULT_DEADLINE
 
 
 def _is_insecure(host: str, insecure: frozenset[str]) -> bool:
@@ -124,6 +134,7 @@ class RegistrySession:
         self._now = now
         self._lock = threading.Lock()
         self._hosts: dict[str, Host] = {}
+        self.deadline = Deadline(self.options.deadline)
         self._client = self._make_client(self._ssl_context())
         self._insecure_client: httpx.Client | None = None
 
@@ -151,10 +162,9 @@ class RegistrySession:
             max_keepalive_connections=self.options.max_connections,
         )
         return httpx.Client(
-            verify=verify,
+            transport=deadline_transport(self.deadline, verify=verify, limits=limits),
             timeout=self.options.timeouts.httpx(),
             follow_redirects=False,  # redirects are followed by hand (Authorization placement)
-            limits=limits,
             headers={"User-Agent": self.options.user_agent},
             trust_env=False,  # no proxy/netrc surprises: registries are addressed directly
         )
@@ -218,6 +228,7 @@ class RegistrySession:
             registry_url=base,
             credential=credential,
             insecure=insecure,
+            resolve=resolve_host,
             # `host` is bound below, before any token is fetched.
             send=lambda request: self._token_exchange(host, request),
         )
@@ -249,10 +260,15 @@ class RegistrySession:
         Off the registry that is always the verified client: an --insecure-registry's
         unverified TLS never extends to its token realm or redirect targets.
         """
-        trust = check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
+        trust = check_endpoint(
+            url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host
+        )
         return self._client if trust is Trust.VERIFIED else host.client
 
-    def _token_exchange(self, host: Host, request: httpx.Request) -> tuple[int, bytes]:
+    def _token_exchange(
+        self, host: Host, request: httpx.Request
+    ) -> tuple[int, bytes, float | None]:
+        """(status, body, Retry-After seconds) of one token request."""
         where = redact_url(str(request.url.copy_with(query=None)))
         client = self.client_for(host, str(request.url), "token realm")
         try:
@@ -267,7 +283,8 @@ class RegistrySession:
                 f"token server {where} unreachable ({type(exc).__name__})", temporary=True
             ) from None
         body = read_capped(response, MAX_TOKEN_BODY, what=f"token response from {where}")
-        return response.status_code, body
+        after = parse_retry_after(response.headers.get("retry-after"), now=self._now())
+        return response.status_code, body, after
 
     # -- requests
 
@@ -289,19 +306,34 @@ class RegistrySession:
         scopes = tuple(scopes)
         policy = self.options.retry
         attempt, reauthed = 0, False
+        doing = f"registry {host.name}: {method} {redact_url(url)}"
+        sent = [0]  # request body bytes handed to the socket, for a deadline message
+        if callable(content):
+            content = _counted(content, sent)
         while True:
             attempt += 1
+            self.deadline.check(doing)
             try:
                 response = self._send(host, method, url, scopes, headers, content, ping)
             except RegistryError as err:  # token server trouble, refused endpoints
                 if not (retry and err.temporary):
                     raise
-                decision = decide(attempt=attempt, policy=policy, status=None, rand=self._rand())
+                decision = decide(
+                    attempt=attempt,
+                    policy=policy,
+                    status=err.status,
+                    codes=err.codes,
+                    retry_after=err.retry_after,
+                    rand=self._rand(),
+                )
                 if not decision.retry:
                     raise
-                self._wait(decision.delay, method, url, decision.reason, attempt)
+                # The log names who failed (the token server), not the request it was for.
+                self._wait(decision.delay, method, url, f"{err}: {decision.reason}", attempt)
                 continue
             except httpx.HTTPError as exc:
+                if self.deadline.expired():
+                    raise self.deadline.error(doing, moved=sent[0] if sent[0] else None) from None
                 if (bad := tls_verify_failure(exc)) is not None:  # a CA problem: no retry helps
                     where = f"registry {host.name}: {method} {redact_url(url)}"
                     netloc = httpx.URL(url).netloc.decode()
@@ -360,6 +392,10 @@ class RegistrySession:
         )
 
     def _wait(self, delay: float, method: str, url: str, reason: str, attempt: int) -> None:
+        if delay >= self.deadline.remaining():
+            raise self.deadline.error(
+                f"{method} {redact_url(url)}: {reason}; waiting would pass the deadline"
+            )
         log.warning(
             "%s %s: %s; attempt %d of %d",
             method,
@@ -393,8 +429,7 @@ class RegistrySession:
             text += f" ({said})"
         if status in (401, 403):
             text += f"; check the credentials for {host.name}"
-        if status == 429 and (after := response.headers.get("retry-after")):
-            text += f"; the registry asks to wait {after.strip()[:40]} s"
+        text += waited(retry_after, response.headers.get("retry-after"), self.options.retry, "registry")
         return RegistryError(
             text,
             status=status,
@@ -419,13 +454,25 @@ class RegistrySession:
         )
 
 
+def _counted(make: Callable[[], Iterator[bytes]], sent: list[int]) -> Callable[[], Iterator[bytes]]:
+    """`make`'s body, counting into sent[0] the bytes of the latest attempt."""
+
+    def body() -> Iterator[bytes]:
+        sent[0] = 0
+        for chunk in make():
+            yield chunk
+            sent[0] += len(chunk)  # after the yield: the socket took it
+
+    return body
+
+
 def _challenge(response: httpx.Response) -> Challenge | None:
     return parse_www_authenticate(response.headers.get("www-authenticate"))
 
 
 def check_location(url: str, host: Host, what: str) -> str:
     """A Location we are about to request: absolute, and not a forbidden endpoint."""
-    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what)
+    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host)
     return url
 
 

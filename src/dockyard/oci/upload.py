@@ -8,6 +8,9 @@
   hashed as it goes, and is cancelled when the hash does not match;
 - an upload session a refused cross-repository mount opened (202) is kept
   and used by the next put of that blob;
+- a chunk answered 416 (the registry holds a different range than we
+  think) is resumed, not resent: GET the upload URL, read its `Range: 0-N`,
+  continue at N+1 (the chunk in hand covers it; else the upload restarts);
 - the whole upload restarts with a new session on a temporary failure or a
   lost session (when the stream can seek back), and a HEAD first checks
   whether a PUT whose answer was lost committed anyway.
@@ -167,26 +170,54 @@ class BlobUploads:
         self, location: str, stream: IO[bytes], hasher, chunk: int
     ) -> tuple[str, int]:
         sent = 0
-        while data := stream.read(chunk):
+        resumed = False
+        pending = b""  # the part of the last chunk the registry does not hold yet
+        while data := pending or stream.read(chunk):
+            pending = b""
+            try:
+                location = self._patch_one(location, data, sent)
+            except RegistryError as err:
+                if err.status != 416 or resumed:
+                    raise
+                # The registry holds another range than we sent: ask it, once per chunk.
+                resumed = True
+                location, held = self._upload_status(location)
+                if not sent <= held <= sent + len(data):
+                    raise  # it lost bytes of earlier chunks: the upload restarts
+                hasher.update(data[: held - sent])
+                pending, sent = data[held - sent :], held
+                continue
+            resumed = False
             hasher.update(data)
-            headers = {
-                "Content-Type": OCTET,
-                "Content-Length": str(len(data)),
-                "Content-Range": f"{sent}-{sent + len(data) - 1}",
-            }
-            response = self._request(
-                "PATCH",
-                location,
-                write=True,
-                headers=headers,
-                content=data,
-                expect=(202, 201),
-                retry=False,
-            )
-            response.close()
-            location = self._next_location(location, response)
             sent += len(data)
         return location, sent
+
+    def _patch_one(self, location: str, data: bytes, offset: int) -> str:
+        headers = {
+            "Content-Type": OCTET,
+            "Content-Length": str(len(data)),
+            "Content-Range": f"{offset}-{offset + len(data) - 1}",
+        }
+        response = self._request(
+            "PATCH",
+            location,
+            write=True,
+            headers=headers,
+            content=data,
+            expect=(202, 201),  # ECR answers 201 to a chunk
+            retry=False,
+        )
+        response.close()
+        return self._next_location(location, response)
+
+    def _upload_status(self, location: str) -> tuple[str, int]:
+        """(Location, bytes held) of an upload session: GET answers 204 with `Range: 0-N`."""
+        response = self._request("GET", location, expect=(204,), retry=False)
+        response.close()
+        held = parse_range_end(response.headers.get("range"))
+        if held is None:
+            raise RegistryError(f"{self._name}: upload status without a usable Range header")
+        return self._next_location(location, response), held
 
     def _next_location(self, current: str, response: httpx.Response) -> str:
         location = response.headers.get("location")
@@ -211,6 +242,17 @@ class BlobUploads:
             self._request(
                 "DELETE", location, write=True, expect=(204, 202, 404), retry=False
             ).close()
+
+
+def parse_range_end(header: str | None) -> int | None:
+    """Bytes an upload holds from its `Range: 0-N` header (N + 1; `0-0` of an empty one is
+    ambiguous in the spec, and registries send it for none: 0)."""
+    if not header:
+        return None
+    start, sep, end = header.strip().removeprefix("bytes=").partition("-")
+    if not (sep and start == "0" and end.isdigit()):
+        return None
+    return int(end) + 1 if int(end) > 0 else 0
 
 
 def _tell(stream: IO[bytes]) -> int | None:

@@ -10,6 +10,7 @@
     github.py     GitHub Actions' step files ($GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT)
     cifiles.py    `dockyard ci`: the config -> a workflow, .gitlab-ci.yml, Makefile or matrix (cigen)
     doctor.py     the machine checks behind `dockyard doctor`
+    load.py       one platform's image into podman's or Docker's image store (`dockyard load`)
 
 How a driver fails, one convention: bad input (config, references, digest
 files, options) raises InputError (exit 2) before anything is built, pushed
@@ -18,5 +19,5 @@ returned, not raised: the result's `ok` is False, `exit_code` says 1 (or 2),
 and `error` (one line) with `stopped` (the stage) say what stopped it, next
 to everything that was done (which jobs built, where every tag is). The
 single-image drivers follow their nature: verify returns a Report (`ok`);
-copy, sign and retain raise an OperationError, as a file copy would.
+copy, sign, retain and load raise an OperationError, as a file copy would.
 """

@@ -5,6 +5,8 @@ Rows (check, status, detail), status "ok", "warn" or "fail":
     config                 which dockyard.toml, or the defaults used without one
     builder buildah/buildx found and its version (the chosen builder missing fails;
                            buildx also fails when its builder cannot export OCI)
+    engine <name>          buildah, podman, docker: version, runtime, rootless readiness of the
+                           current user (or --rootless-user NAME) with the fix (builder.enginecheck)
     binfmt <platform>      native, or a usable qemu entry (the fix when not)
     registry <host>        /v2/ answers (one try, short timeouts); a certificate that
                            does not verify is named as a CA problem (--ca-cert)
@@ -18,6 +20,7 @@ Any "fail" makes the report fail (exit 1); "warn" is shown, not fatal.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +29,10 @@ from typing import Literal
 
 from dockyard.bake.project import load_project
 from dockyard.builder.backends import get_backend
+from dockyard.builder.enginecheck import RootlessCheck, check_engine
+from dockyard.builder.engines import engine_facts
+from dockyard.builder.rootless import RootlessUser
+from dockyard.builder.rootless import problems as rootless_problems
 from dockyard.builders import BACKENDS
 from dockyard.config.loader import find_config
 from dockyard.config.model import DEFAULT_BUILDER, chosen_builder
@@ -40,6 +47,8 @@ from dockyard.workspace import Settings, Workspace
 
 Status = Literal["ok", "warn", "fail"]
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+# The engines doctor describes: the daemonless builders and the engines `load` fills.
+ENGINE_NAMES = ("buildah", "podman", "docker")
 # buildah's storage as root; the output dir is the build's `--output` default.
 BUILDER_STORAGE = Path("/var/lib/containers/storage")
 OUTPUT_DIR = "dist"
@@ -197,10 +206,11 @@ def run_doctor(
     environ: Mapping[str, str] | None = None,
     binfmt_root: Path = BINFMT_ROOT,
     host: Platform | None = None,
-    builder_storage: Path = BUILDER_STORAGE,
+    builder_storage: Path | None = None,
     insecure_registries: Iterable[str] = (),
     ca_cert: str | None = None,
     timeout: float = PING_TIMEOUT,
+    rootless_user: str | None = None,
 ) -> DoctorReport:
     """Every check, in order. A config named with -f that cannot be loaded is an InputError.
 
@@ -211,10 +221,11 @@ def run_doctor(
     host = host_platform() if host is None else host
     rows = [inputs.config_row]
     rows += builder_rows(builder or inputs.builder)
+    rows += engine_rows(builder or inputs.builder, rootless_user=rootless_user)
     rows += [binfmt_row(binfmt_status(p, host=host, root=binfmt_root)) for p in inputs.platforms]
     insecure = frozenset(insecure_registries)
     rows += registry_rows(inputs.registries, env, insecure, timeout, ca_cert=ca_cert)
-    rows.append(_space("builder", builder_storage))
+    rows.append(_space("builder", builder_storage or user_storage(env)))
     rows.append(_space("output", inputs.output))
     return DoctorReport(tuple(rows))
 
@@ -267,6 +278,44 @@ def builder_rows(chosen: str) -> list[Row]:
     return rows
 
 
+def engine_rows(chosen: str, *, rootless_user: str | None = None) -> list[Row]:
+    """One row per engine; rootless readiness of `rootless_user`, else of the current user."""
+    rootless = _rootless_check(rootless_user)
+    runc = shutil.which("runc") is not None
+    rows = []
+    for name in ENGINE_NAMES:
+        verdict = check_engine(
+            name, engine_facts(name), rootless=rootless, runc=runc, chosen=name == chosen
+        )
+        rows.append(Row(f"engine {name}", verdict.status, verdict.detail))
+    return rows
+
+
+def _rootless_check(name: str | None) -> RootlessCheck | None:
+    """The user to check: named (InputError when unknown), else the current one unless root."""
+    if name is None:
+        if os.geteuid() == 0:
+            return None
+        entry = pwd.getpwuid(os.geteuid())
+    else:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            raise InputError(f"--rootless-user {name}: no such user") from None
+    user = RootlessUser(name=entry.pw_name, uid=entry.pw_uid)
+    found = rootless_problems(
+        user, subuid=_read("/etc/subuid"), subgid=_read("/etc/subgid"), which=shutil.which
+    )
+    return RootlessCheck(user, tuple(found), current=entry.pw_uid == os.geteuid())
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        return None
+
+
 def registry_rows(
     hosts: Sequence[str],
     env: Mapping[str, str],
@@ -313,14 +362,23 @@ def _registry_and_credentials(client, name: str, env: Mapping[str, str]) -> list
     return [reach, credential_row(name, source=source, user=user, needed=needed, error=None)]
 
 
+def user_storage(env: Mapping[str, str]) -> Path:
+    """Where buildah/podman keep images for this user: root's storage, or the user's own
+    ($XDG_DATA_HOME or ~/.local/share, /containers/storage) when rootless."""
+    if os.geteuid() == 0:
+        return BUILDER_STORAGE
+    data = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local/share")
+    return Path(data) / "containers" / "storage"
+
+
 def _space(label: str, path: Path, usage: Callable = shutil.disk_usage) -> Row:
     # A directory not made yet (dist/ before the first build) is on its parent's disk.
     existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
     try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
         total, _, free = usage(existing)
-    except OSError as exc:
+    except OSError as exc:  # also a directory this user may not look into
         return space_row(label, path, free=None, total=None, error=f"{path}: {exc.strerror or exc}")
     return space_row(label, path, free=free, total=total)
 

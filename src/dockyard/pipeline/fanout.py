@@ -417,6 +417,8 @@ def build_push_by_digest(
         # The same SBOMs and provenance a one-go release attaches (DSSE-signed with the
         # [sign] key when the config has one), carried on by the push and by merge.
         attach_evidence(ws, ws.plan, result, key=key)
+        # The registry deadline (--timeout) counts from here: the builds were not registry work.
+        ws.registry.session.deadline.restart("push by digest")
         pushed = push_by_digest(
             ws.plan, result, repository=repo, digest_dir=digest_dir, client=ws.registry
         )

@@ -237,6 +237,8 @@ def merge_records(
             f"first: {first.platform}: {first.message}"
         )
     say(f"publishing {len(prepared)} targets" + (" (dry run)" if dry_run else ""))
+    # The registry deadline (--timeout) counts from here: smoke runs under qemu are not registry work.
+    client.session.deadline.restart("publish")
     published = publish(
         [item for item, _ in prepared], client=client, dry_run=dry_run, sign=sign, force=force
     )

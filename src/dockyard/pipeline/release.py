@@ -269,6 +269,8 @@ def _release(
     done = replace(done, evidence=attach_evidence(ws, plan, built, key=key, say=say))
     items = publish_items(plan, built, records={v.target: v.record for v in verified})
     say(_publish_line(items, dry_run=dry_run))
+    # The registry deadline (--timeout) counts from here: the builds before it are not registry work.
+    client.session.deadline.restart("publish")
     try:
         sign = publish_signer(key) if key is not None else None
         published = publish(items, client=client, dry_run=dry_run, sign=sign, force=force)

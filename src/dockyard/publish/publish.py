@@ -87,7 +87,7 @@ def publish(
     if failed:
         result = publish_result(slots, None, started, ok=False)
         raise PublishFailed(phase1_message(slots), result=result)
-    move_tags(slots, started, force=force)
+    move_tags(slots, started, force=force, sleep=sleep or time.sleep)
     return publish_result(slots, None, started)
 
 

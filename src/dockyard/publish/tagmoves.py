@@ -2,7 +2,8 @@
 
 It starts only when every registry holds every index (phase 1). Each tag's
 current digest and exact bytes are journalled first; then the tags move, in
-a stable order with `latest` last (journal.plan_moves). A tag already at the
+a stable order with `latest` last (journal.plan_moves), each read back until
+it serves our digest (readback.py: bounded). A tag already at the
 new index is left alone, so a re-run converges and immutable-tag registries
 accept it. If a move still fails after the client's retries, every tag this
 run moved (the failed one included: its PUT may have landed) is put back: to
@@ -20,7 +21,7 @@ run's fails the run with every tag left as it was, unless `force`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from dockyard.digest import Digest
 from dockyard.errors import OperationError, PublishFailed, Unsupported
@@ -34,6 +35,7 @@ from dockyard.publish.ordercheck import (
     release_at,
     release_of,
 )
+from dockyard.publish.readback import confirm_tag
 from dockyard.publish.slot import Slot, publish_result
 
 
@@ -50,7 +52,13 @@ def check_order(slots: Sequence[Slot], started: float) -> None:
         raise PublishFailed(refused_message(refused), result=publish_result(slots, None, started, ok=False))
 
 
-def move_tags(slots: Sequence[Slot], started: float, *, force: bool = False) -> None:
+def move_tags(
+    slots: Sequence[Slot],
+    started: float,
+    *,
+    force: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Journal, check the order, then move every tag of every slot; PublishFailed (after the
     rollback) on failure, or before any move when a tag would go to an older release."""
     by_key = {(s.item.target, s.name): s for s in slots}
@@ -65,11 +73,14 @@ def move_tags(slots: Sequence[Slot], started: float, *, force: bool = False) -> 
     for move in moves:
         slot = by_key[(move.target, move.repository)]
         tick = time.monotonic()
+        landed = False  # the registry acknowledged the PUT (a lagging read-back may hide it)
         try:
             slot.store.manifest_put(slot.image.root.raw, slot.image.root.media_type, tag=move.tag)
+            landed = True
+            confirm_tag(slot.store, move.tag, move.digest, sleep=sleep)
         except OperationError as err:
             slot.seconds += time.monotonic() - tick
-            _rollback([*done, move], by_key)
+            _rollback([*done, move], by_key, landed=landed)
             result = publish_result(slots, None, started, ok=False)
             states = "; ".join(
                 jn.describe(s.name, [s.outcomes[t] for t in s.item.tags if t in s.outcomes])
@@ -142,19 +153,25 @@ def _order_checks(
     return checks
 
 
-def _rollback(attempted: Sequence[TagMove], by_key: Mapping[tuple[str, str], Slot]) -> None:
-    """Put back every tag of `attempted` still on our digest (latest first: reverse order)."""
+def _rollback(
+    attempted: Sequence[TagMove], by_key: Mapping[tuple[str, str], Slot], *, landed: bool
+) -> None:
+    """Put back every tag of `attempted` still on our digest (latest first: reverse order).
+
+    `landed`: the last move's PUT was acknowledged, so it is undone even when a
+    lagging registry still shows the old digest.
+    """
     created: dict[tuple[str, str], list[TagMove]] = {}
-    for move in reversed(attempted):
+    for i, move in enumerate(reversed(attempted)):
         slot = by_key[(move.target, move.repository)]
-        slot.outcomes[move.tag] = outcome = _undo(slot, move)
+        slot.outcomes[move.tag] = outcome = _undo(slot, move, landed=landed and i == 0)
         if outcome is None:
             created.setdefault((move.target, move.repository), []).append(move)
     for key, moves in created.items():
         _remove_created(by_key[key], moves)
 
 
-def _undo(slot: Slot, move: TagMove) -> TagOutcome | None:
+def _undo(slot: Slot, move: TagMove, *, landed: bool = False) -> TagOutcome | None:
     """The outcome of putting one tag back; None for a tag this run created (decided later)."""
     prev = move.previous
 
@@ -167,6 +184,8 @@ def _undo(slot: Slot, move: TagMove) -> TagOutcome | None:
         return outcome(jn.ROLLBACK_FAILED, move.digest, f"could not read the tag: {err}")
     current = head[0] if head else None
     action = jn.undo_action(move, current)
+    if landed and action == jn.SKIP:  # ours landed; the registry's read lags behind it
+        action = jn.RESTORE if prev.existed else jn.REMOVE
     if action == jn.SKIP:
         return outcome(jn.NOT_MOVED, current)
     if action == jn.CONFLICT:

@@ -3,7 +3,8 @@
 All files share one namespace: `variable` blocks (overridable from the environment by the same
 name), top-level attributes (constants, never overridable), user `function` blocks, and the
 `target.NAME.ATTR` references. Evaluation is lazy and order independent (a variable may use one
-declared later or in another file); a reference cycle is refused. Targets with `matrix` expand to
+declared later or in another file), yet every variable and constant is evaluated and validated
+even when unused, as buildx does; a reference cycle is refused. Targets with `matrix` expand to
 one target per combination, named by `name`, and their label becomes a group of those names.
 """
 
@@ -22,10 +23,12 @@ from dockyard.bake.hcl.errors import EvalProblem, Problem
 from dockyard.bake.hcl.evaluate import Scope, evaluate, to_bool
 from dockyard.bake.hcl.functions import STDLIB
 from dockyard.bake.hcl.userfuncs import user_function
-from dockyard.bake.hcl.variables import env_value, validate_type
+from dockyard.bake.hcl.variables import env_override, validate_type
 from dockyard.errors import BakeError
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+# Names buildx defines without a variable block (the reader puts their values in env).
+BUILTINS = ("BAKE_LOCAL_PLATFORM", "BAKE_CMD_CONTEXT")
 _TARGET_META = ("matrix", "name")
 
 
@@ -99,7 +102,7 @@ class Document:
         if name == "target":
             return _TargetRefs(self)
         if name not in self.variables and name not in self.constants:
-            if name == "BAKE_LOCAL_PLATFORM" and name in self.env:
+            if name in BUILTINS and name in self.env:
                 return self.env[name]
             raise EvalProblem(f'There is no variable named "{name}".', line)
         if name in self.evaluating:
@@ -130,9 +133,10 @@ class Document:
             default = evaluate(default_attr.expr, scope) if default_attr else None
             if typ is None and default_attr is None:
                 default = ""
-            if name in self.env:
-                value = env_value(name, self.env[name], typ and typ.expr, default, loc.node.line)
-            else:
+            found, value = env_override(
+                name, self.env, self.variables, typ and typ.expr, default, loc.node.line
+            )
+            if not found:
                 value = default
             if typ is not None and value is not None:
                 value = validate_type(name, value, typ.expr)

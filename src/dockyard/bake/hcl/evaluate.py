@@ -78,7 +78,9 @@ def equal(a: Any, b: Any) -> bool:
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
-    if type(a) is not type(b) and not (a is None or b is None):
+    if a is None or b is None:
+        return a is None and b is None
+    if type(a) is not type(b):
         return False
     if isinstance(a, list):
         return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
@@ -92,7 +94,13 @@ def _num(x: float) -> int | float:
 
 
 def _arith(op: str, a: Any, b: Any, line: int) -> Any:
-    x, y = to_number(a, line), to_number(b, line)
+    try:
+        return _arith_numbers(op, to_number(a, line), to_number(b, line), line)
+    except (ValueError, OverflowError):  # fmod(inf, y), int overflow on huge literals
+        raise EvalProblem(f"the result of {op} is not a finite number", line) from None
+
+
+def _arith_numbers(op: str, x: int | float, y: int | float, line: int) -> Any:
     if op == "+":
         return _num(x + y)
     if op == "-":
@@ -149,7 +157,10 @@ def evaluate(node: ast.Node, scope: Scope) -> Any:
             raise EvalProblem(f'cannot read attribute "{node.name}" of a {type_name(obj)}', line)
         if node.name not in obj:
             raise EvalProblem(f'this object does not have an attribute named "{node.name}"', line)
-        return obj[node.name]
+        try:
+            return obj[node.name]
+        except EvalProblem as p:  # target.NAME.ATTR evaluated lazily, without a position
+            raise EvalProblem(p.message, p.line or line) from None
     if isinstance(node, ast.Index):
         return _index(evaluate(node.obj, scope), evaluate(node.key, scope), line)
     if isinstance(node, ast.Splat):
@@ -246,7 +257,9 @@ def _call(node: ast.Call, scope: Scope) -> Any:
         args.extend(last)
     try:
         return fn(args)
-    except EvalProblem:
+    except EvalProblem as p:
+        if p.line == 0:  # raised by a helper that had no position: give it the call's
+            raise EvalProblem(f"{node.name}(): {p.message}", node.line) from None
         raise
     except IndexError:
         raise EvalProblem(

@@ -4,7 +4,7 @@ Top-level `variable`, `target`, `group`, `function` keys are blocks: `{"target":
 or the array-of-objects form metadata-action writes (`{"target": [{"a": [{...}]}]}`). Any other
 top-level key is an attribute. Inside a body, `validation` (in a variable) is a block; every other
 key is an attribute. Strings are templates (`"app:${TAG}"` interpolates), as in HCL's JSON spec.
-JSON keeps no positions, so a block's line is found by searching for its label in the text.
+A "//" property is a comment, as HCL's JSON spec says. JSON keeps no positions, so a block's line is found by searching for its label in the text.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def _bodies(value: Any, where: str) -> list[dict[str, Any]]:
 def _body(obj: dict[str, Any], lines: _Lines, line: int) -> ast.Body:
     attrs, blocks = [], []
     for key, value in obj.items():
+        if key == "//":  # HCL's JSON syntax: a "//" property is a comment
+            continue
         if key in NESTED_BLOCKS:
             for b in _bodies(value, key):
                 blocks.append(ast.Block(key, (), _body(b, lines, line), line))
@@ -72,6 +74,8 @@ def parse_json(text: str) -> ast.Body:
     lines = _Lines(text)
     attrs, blocks = [], []
     for key, value in doc.items():
+        if key == "//":
+            continue
         if key not in BLOCK_TYPES:
             line = lines.of(key)
             attrs.append(ast.Attribute(key, _expr(value, line), line))

@@ -101,6 +101,12 @@ class Parser(TemplateParsing):
             if self.text.startswith("=", self.pos) and not self.text.startswith("==", self.pos):
                 self.pos += 1
                 expr = self.expression()
+                earlier = next((a for a in attrs if a.name == name), None)
+                if earlier is not None:
+                    raise self.fail(
+                        f'attribute redefined: "{name}" was already set on line {earlier.line}',
+                        start,
+                    )
                 attrs.append(ast.Attribute(name, expr, self.line(start)))
                 self.end_of_item()
                 continue

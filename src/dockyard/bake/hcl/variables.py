@@ -1,9 +1,14 @@
-"""Variable values from the environment, and `type =` constraints (bake/hclparser typed vars).
+"""Variable values from the environment, and `type =` constraints (bake's typed variables).
 
-An environment variable overrides a `variable` block of the same name. Its string is read as the
-variable's type: with `type =` as that type (lists of primitives as CSV, other collections as
-JSON), without it as the type of the default (a number default parses the value like Go's
-strconv.ParseFloat, a bool default like strconv.ParseBool; anything else stays a string).
+An environment variable overrides a `variable` block of the same name (unless
+BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP is set). Its string is read as the variable's type:
+- with `type =`: primitives as themselves, list/set/tuple of primitives as one CSV record;
+  any typed variable also takes JSON from NAME_JSON, which wins over NAME (unless NAME_JSON is
+  itself a declared variable). A map or object is read only from NAME_JSON: buildx's "limited"
+  CSV form for them is not documented precisely enough to copy, so NAME alone is refused.
+- without it, as the type of the default: a number default parses the value like Go's
+  strconv.ParseFloat, a bool default like strconv.ParseBool, a string stays a string; a list or
+  map default cannot be overridden without a `type` (bake-reference.md "typed variables").
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from dockyard.bake.fields import type_name
@@ -64,25 +70,55 @@ def _from_string(name: str, raw: str, typ: tuple[str, Any], line: int) -> Any:
         return parse_number(name, raw, line)
     if kind == "bool":
         return parse_bool(name, raw, line)
-    if kind in ("list", "set") and arg[0] in ("string", "number", "bool"):
-        if raw == "":
-            return []
-        row = next(csv.reader(io.StringIO(raw), skipinitialspace=False), [])
-        return [_from_string(name, item.strip(), arg, line) for item in row]
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise EvalProblem(f"failed to parse {name} as {kind} (JSON expected)", line) from None
+    if kind in ("list", "set", "tuple"):
+        row = next(csv.reader(io.StringIO(raw)), []) if raw != "" else []
+        if kind == "tuple":
+            elems = [_type_of(e, line) for e in getattr(arg, "items", ())]
+            if len(elems) != len(row):
+                raise EvalProblem(f"failed to parse {name}: {len(elems)} values expected", line)
+            return [_from_string(name, item, t, line) for item, t in zip(row, elems, strict=True)]
+        if arg[0] not in ("string", "number", "bool", "any"):
+            raise EvalProblem(f"{name}: a list of collections is read only from {name}_JSON", line)
+        return [_from_string(name, item, arg, line) for item in row]
+    raise EvalProblem(f"{name}: a {kind} is read only as JSON from the {name}_JSON variable", line)
 
 
-def env_value(name: str, raw: str, type_expr: ast.Node | None, default: Any, line: int) -> Any:
+def env_override(
+    name: str,
+    env: Mapping[str, str],
+    declared: Collection[str],
+    type_expr: ast.Node | None,
+    default: Any,
+    line: int,
+) -> tuple[bool, Any]:
+    """(True, value) when the environment overrides variable `name`, else (False, None)."""
+    if env.get("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP", "") not in ("", "0", "false"):
+        return False, None
     if type_expr is not None:
-        return _from_string(name, raw, _type_of(type_expr, line), line)
+        typ = _type_of(type_expr, line)
+        json_name = f"{name}_JSON"
+        if json_name in env and json_name not in declared:
+            try:
+                return True, json.loads(env[json_name])
+            except json.JSONDecodeError:
+                raise EvalProblem(f"failed to parse {json_name} as JSON", line) from None
+        if name in env:
+            return True, _from_string(name, env[name], typ, line)
+        return False, None
+    if name not in env:
+        return False, None
+    raw = env[name]
     if isinstance(default, bool):
-        return parse_bool(name, raw, line)
+        return True, parse_bool(name, raw, line)
     if isinstance(default, (int, float)):
-        return parse_number(name, raw, line)
-    return raw
+        return True, parse_number(name, raw, line)
+    if isinstance(default, (list, dict)):
+        raise EvalProblem(
+            f"variable {name} has a {type_name(default)} default: overriding it from the "
+            "environment needs a type (e.g. type = list(string))",
+            line,
+        )
+    return True, raw
 
 
 def _check(name: str, value: Any, typ: tuple[str, Any], line: int) -> Any:

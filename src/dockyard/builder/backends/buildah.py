@@ -87,6 +87,10 @@ class BuildahBackend:
     name = "buildah"
     # A foreign platform's RUN steps run in a chroot here, under this host's qemu binfmt entry.
     emulates_on_host = True
+    package = "buildah"  # the Debian package a missing binary is fixed with
+    # How RUN steps run: the default runtime fails on this VM's cgroups, a chroot does not.
+    run_flags: tuple[str, ...] = ("--isolation", "chroot")
+    images_json: tuple[str, ...] = ("--json",)  # how `images` is asked for JSON
 
     def __init__(
         self,
@@ -100,14 +104,14 @@ class BuildahBackend:
         self._version: str | None = None
         # dockyard's credential lookup (env variables, docker/podman files, helpers),
         # handed to buildah as an --authfile: buildah alone knows no DOCKYARD_REGISTRY_*.
-        self._find_credential = find_credential or _default_find_credential
+        self._find_credential = find_credential or default_find_credential
 
     def __repr__(self) -> str:
-        return f"BuildahBackend({self.storage})"
+        return f"{type(self).__name__}({self.storage})"
 
     def version(self) -> str:
         if self._version is None:
-            self._version = buildah_version(self.binary)
+            self._version = engine_version(self.binary, self.package)
         return self._version
 
     def registry_cache(self, ref: Reference, suffix: str) -> str:
@@ -132,11 +136,14 @@ class BuildahBackend:
             tmp = Path(tmp_name)
             dockerfile = tmp / "Dockerfile"
             dockerfile.write_text(req.dockerfile_text, encoding="utf-8")
-            auth = _write_authfile(tmp / "auth.json", authfile_doc(hosts, self._find_credential))
+            auth = write_authfile(tmp / "auth.json", authfile_doc(hosts, self._find_credential))
             certs = write_cert_dir(req.ca_cert, tmp / "certs") if req.ca_cert else None
             argv = [
                 self.binary, *self.storage.flags(), "build",
-                *build_flags(req, cache_from=cache_from, cache_to=cache_to, tls_off=tls_off),
+                *build_flags(
+                    req, cache_from=cache_from, cache_to=cache_to, tls_off=tls_off,
+                    run=self.run_flags,
+                ),
                 *(["--authfile", str(auth)] if auth else []),
                 *(["--cert-dir", str(certs)] if certs else []),
                 "--iidfile", str(tmp / "iid"),
@@ -169,15 +176,15 @@ class BuildahBackend:
         """dockyard's images in this storage (`localhost/dockyard/…`), those of `job_keys` only
         when given; other images (bases, a user's own) are never listed."""
         wanted = None if job_keys is None else {f"{local_name(key)}:latest" for key in job_keys}
-        argv = [self.binary, *self.storage.flags(), "images", "--json"]
+        argv = [self.binary, *self.storage.flags(), "images", *self.images_json]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
         if proc.returncode != 0:
             said = " ".join(proc.stderr.split())[:200]
-            raise OperationError(f"'buildah images' failed (exit {proc.returncode}): {said}")
+            raise OperationError(f"'{self.binary} images' failed (exit {proc.returncode}): {said}")
         names = [
             name
             for image in json.loads(proc.stdout or "[]")
-            for name in image.get("names") or ()
+            for name in image.get("names") or image.get("Names") or ()  # buildah | podman
             if name.startswith(LOCAL_NAMESPACE + "/") and (wanted is None or name in wanted)
         ]
         return sorted(set(names))
@@ -192,7 +199,7 @@ class BuildahBackend:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
         if proc.returncode != 0:
             said = " ".join(proc.stderr.split())[:300]
-            raise OperationError(f"'buildah rmi' failed (exit {proc.returncode}): {said}")
+            raise OperationError(f"'{self.binary} rmi' failed (exit {proc.returncode}): {said}")
 
     def _env(self) -> dict[str, str]:
         env = {"BUILDAH_ISOLATION": "chroot"}
@@ -201,10 +208,10 @@ class BuildahBackend:
         return env
 
 
-def buildah_version(binary: str = "buildah") -> str:
-    """`buildah version`'s Version; OperationError when buildah is missing or broken."""
+def engine_version(binary: str = "buildah", package: str = "buildah") -> str:
+    """`buildah version`'s (or `podman version`'s) Version; OperationError when missing or broken."""
     if shutil.which(binary) is None:
-        raise OperationError(f"{binary} is not installed (apt-get install buildah)")
+        raise OperationError(f"{binary} is not installed (apt-get install {package})")
     try:
         proc = subprocess.run(
             [binary, "version"], capture_output=True, text=True, timeout=30, check=False
@@ -219,11 +226,19 @@ def buildah_version(binary: str = "buildah") -> str:
 
 
 def build_flags(
-    req: BuildRequest, *, cache_from: str | None, cache_to: str | None, tls_off: bool
+    req: BuildRequest,
+    *,
+    cache_from: str | None,
+    cache_to: str | None,
+    tls_off: bool,
+    run: tuple[str, ...] = BuildahBackend.run_flags,
 ) -> list[str]:
-    """The `buildah build` options for a request (no paths of temporary files)."""
+    """The `buildah build` (or `podman build`) options for a request (no temporary paths).
+
+    `run`: how RUN steps run (buildah: a chroot; podman: the runc runtime).
+    """
     # --force-rm: a failed step's container (and its overlay mount) is removed too.
-    flags = ["--isolation", "chroot", "--platform", str(req.platform), "--layers", "--force-rm"]
+    flags = [*run, "--platform", str(req.platform), "--layers", "--force-rm"]
     for key, value in sorted(req.args.items()):
         flags += ["--build-arg", f"{key}={value}"]
     if req.target_stage:
@@ -301,7 +316,7 @@ def authfile_doc(
     return {"auths": auths} if auths else None
 
 
-def _write_authfile(path: Path, doc: dict | None) -> Path | None:
+def write_authfile(path: Path, doc: dict | None) -> Path | None:
     if doc is None:
         return None
     # Owner-only from the first byte: it holds secrets (deleted with the temp dir).
@@ -311,7 +326,7 @@ def _write_authfile(path: Path, doc: dict | None) -> Path | None:
     return path
 
 
-def _default_find_credential(host: str) -> Credential | None:
+def default_find_credential(host: str) -> Credential | None:
     return find_credential(host)
 
 

@@ -34,7 +34,7 @@ import httpx
 from dockyard.errors import RegistryError
 from dockyard.oci.auth.challenge import Challenge, parse_www_authenticate
 from dockyard.oci.auth.credentials.credential import Credential
-from dockyard.oci.endpoints import check_endpoint, default_port
+from dockyard.oci.endpoints import Resolve, check_endpoint, default_port, literal_address
 from dockyard.oci.redact import redact_url
 from dockyard.oci.retry import is_retryable
 
@@ -65,14 +65,16 @@ class Authenticator:
         *,
         registry_url: str,
         credential: Credential | None,
-        send: Callable[[httpx.Request], tuple[int, bytes]],
+        send: Callable[[httpx.Request], tuple[int, bytes] | tuple[int, bytes, float | None]],
         clock: Callable[[], float] = time.monotonic,
         insecure: bool = False,
+        resolve: Resolve = literal_address,
     ) -> None:
         self.registry_url = registry_url.rstrip("/")
         # host[:port] as named, and its --insecure-registry flag: what a realm may be.
         self.registry = urlsplit(self.registry_url).netloc
         self.insecure = insecure
+        self._resolve = resolve  # host -> addresses, for judging a realm (endpoints)
         self.credential = credential
         self._send = send
         self._clock = clock
@@ -90,7 +92,11 @@ class Authenticator:
         """Record the registry's challenge (from the ping or a 401)."""
         if challenge and challenge.scheme == "bearer" and challenge.realm:
             check_endpoint(
-                challenge.realm, registry=self.registry, insecure=self.insecure, what="token realm"
+                challenge.realm,
+                registry=self.registry,
+                insecure=self.insecure,
+                what="token realm",
+                resolve=self._resolve,
             )
         self.challenge = challenge
 
@@ -133,18 +139,21 @@ class Authenticator:
                 f"registry {self.registry_url} sent a bearer challenge without a realm"
             )
         request = self._token_request(realm, challenge.service, scopes)
-        status, body = self._send(request)
+        status, body, *extra = self._send(request)
+        after = extra[0] if extra else None  # Retry-After seconds, when the sender reads it
         # The realm without our query: service and scope are named in the message.
         where = redact_url(realm)
         if status != 200:
             hint = " (check the credentials)" if status in (401, 403) else ""
+            wait = f"; it asks to wait {after:.0f} s (Retry-After)" if after is not None else ""
             raise RegistryError(
                 f"token server {where} answered HTTP {status} for {' '.join(scopes) or 'no scope'}"
-                f"{hint}",
+                f"{hint}{wait}",
                 status=status,
                 method=request.method,
                 url=where,
                 temporary=is_retryable(status),
+                retry_after=after,
             )
         return self._parse_token(body, where)
 
