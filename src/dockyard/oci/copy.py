@@ -82,6 +82,7 @@ def copy_image(
     sleep: Callable[[float], None] | None = None,
     names: tuple[str, str] | None = None,
     referrers: bool = True,
+    before_move: Callable[[Digest, Manifest | Index], None] | None = None,
 ) -> CopyResult:
     """Copy the image or index `reference` names in `src` to `dst`, under `tag`.
 
@@ -89,7 +90,9 @@ def copy_image(
     destination named: the source must have that digest. `platform` copies
     only the index's child for that platform (as the root, under `tag`).
     `names` are the (source, destination) texts for the result. `referrers`
-    carries the evidence attached to what is copied (oci/carry.py).
+    carries the evidence attached to what is copied (oci/carry.py). `before_move(current,
+    root)` runs when `tag` already points at another manifest, before anything is written
+    (the release order check, publish/ordercheck.py): raising stops the copy.
     """
     if not 1 <= jobs <= MAX_JOBS:
         raise InputError(f"--jobs {jobs}: expected a number from 1 to {MAX_JOBS}")
@@ -111,7 +114,7 @@ def copy_image(
             sleep=sleep,
         )
         carry = partial(_carry, copier, root) if referrers else _nothing
-        up_to_date = _copy_root(copier, root, tag, carry)
+        up_to_date = _copy_root(copier, root, tag, carry, before_move)
     tally = copier.tally
     return CopyResult(
         source=source,
@@ -129,7 +132,11 @@ def copy_image(
 
 
 def _copy_root(
-    copier: Copier, root: Manifest | Index, tag: str | None, carry: Callable[[], bool]
+    copier: Copier,
+    root: Manifest | Index,
+    tag: str | None,
+    carry: Callable[[], bool],
+    before_move: Callable[[Digest, Manifest | Index], None] | None = None,
 ) -> bool:
     """True when the destination already had it all (nothing written). `carry()` puts the
     evidence once the children are there, before the root's tag (True: nothing sent)."""
@@ -139,6 +146,8 @@ def _copy_root(
         if current is not None and current[0] == root.digest:
             whole = _children_there(copier, root)
             return carry() and whole
+        if current is not None and before_move is not None:
+            before_move(current[0], root)
     if copier.present(root.descriptor()):
         whole = _children_there(copier, root)
         quiet = carry()
