@@ -19,6 +19,7 @@
         ├── DigestMismatch              bytes did not hash to the expected digest
         ├── ManifestInvalid             a manifest, index, descriptor or config is malformed
         ├── LayoutInvalid               a directory is not a usable OCI image layout
+        ├── InflateLimitReached         a layer decompresses past a cap (ratio, total): a bomb
         ├── ReferrersInvalid            a referrers fallback tag holds something else
         ├── RecordInvalid               a referrer claiming to be a verification record is not one
         ├── SignatureInvalid            a signature or DSSE envelope does not verify with the key,
@@ -147,6 +148,10 @@ class ManifestInvalid(OperationError):
 
 class LayoutInvalid(OperationError):
     """The directory is not a usable OCI image layout."""
+
+
+class InflateLimitReached(OperationError):
+    """A layer decompresses beyond oci/inflate.py's caps (ratio, total size)."""
 
 
 class ReferrersInvalid(OperationError):

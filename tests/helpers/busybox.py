@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 ARCHES = ("amd64", "arm64")
@@ -42,12 +43,14 @@ def debian_deb(package: str, arch: str) -> Path:
     if arch != native and arch not in foreign:
         subprocess.run(["dpkg", "--add-architecture", arch], check=True)
         subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-    subprocess.run(
-        ["apt-get", "download", f"{package}:{arch}"],
-        cwd=cache,
-        check=True,
-        capture_output=True,
-    )
+    # Into a private directory, then renamed: several test sessions (CI and a developer's
+    # run) may fetch the same .deb at once, and none may see another's half-written file.
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:
+        subprocess.run(
+            ["apt-get", "download", f"{package}:{arch}"], cwd=tmp, check=True, capture_output=True
+        )
+        for deb in Path(tmp).glob("*.deb"):
+            os.replace(deb, cache / deb.name)
     return sorted(cache.glob(f"{package}_*_{arch}.deb"))[-1]
 
 

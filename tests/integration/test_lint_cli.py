@@ -133,7 +133,10 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     (tmp_path / "Broken").write_text("FROM alpine:3.19\nRUNN true\n")
     proc = dockyard(*args, "--json", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    # --json: the failure is one document on stdout too (issue 17 item 10).
+    assert json.loads(proc.stdout)["error"] == {
+        "code": "InputError", "message": message.removeprefix("error: ").rstrip("\n"), "exit_code": 2
+    }
     assert proc.stderr == message
 
 

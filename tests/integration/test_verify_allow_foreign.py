@@ -69,7 +69,7 @@ def test_the_table_shows_the_allowed_file_as_info(shipping_qemu):
 
 def test_a_relative_glob_exits_2(shipping_qemu):
     proc = dockyard("verify", shipping_qemu, "--allow-foreign", "usr/bin/qemu-*", "--json")
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 2 and json.loads(proc.stdout)["error"]["exit_code"] == 2
     assert error_lines(proc) == [
         "error: --allow-foreign: 'usr/bin/qemu-*' is not a path glob (expected an absolute path glob: "
         "'/' then names or patterns separated by single '/', e.g. /usr/bin/qemu-*-static)"

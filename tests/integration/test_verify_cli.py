@@ -99,11 +99,15 @@ def test_smoke_cmd_implies_smoke(clean):
 )
 def test_bad_input_exits_2(clean, args, message):
     proc = dockyard("verify", clean, *args, "--json")
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["error"] == {
+        "code": "InputError", "message": message.removeprefix("error: "), "exit_code": 2
+    }
     assert error_lines(proc) == [message]
 
 
 def test_a_missing_layout_is_one_line(tmp_path):
     proc = dockyard("verify", f"oci:{tmp_path}/none:t", "--json")
-    assert proc.returncode in (1, 2) and proc.stdout == ""
+    assert proc.returncode in (1, 2)
+    assert json.loads(proc.stdout)["error"]["exit_code"] == proc.returncode
     assert len(error_lines(proc)) == 1 and str(tmp_path) in error_lines(proc)[0]

@@ -483,7 +483,7 @@ def test_decompressed_size_cap():
 def test_ratio_cap_stops_only_that_layer(compression):
     bomb_desc, bomb = layer(f("data/zeros", bytes(20 << 20)), compression=compression)
     fine = layer(f("bin/a", AMD64))
-    result = scan((bomb_desc, bomb), fine, limits=ScanLimits(ratio_after=0))
+    result = scan((bomb_desc, bomb), fine, limits=ScanLimits(ratio_floor=0))
     message = finding(result, "layer.limit").message
     assert message.startswith(f"layer {bomb_desc.digest}: decompresses more than 200x (")
     assert message.endswith("); layer scan stopped")
@@ -493,7 +493,7 @@ def test_ratio_cap_stops_only_that_layer(compression):
 def test_ratio_is_not_judged_on_small_or_plain_layers():
     assert scan(layer(f("data/zeros", bytes(4 << 20)))).ok
     assert scan(
-        layer(f("data/zeros", bytes(4 << 20)), compression="tar"), limits=ScanLimits(ratio_after=0)
+        layer(f("data/zeros", bytes(4 << 20)), compression="tar"), limits=ScanLimits(ratio_floor=0)
     ).ok
 
 

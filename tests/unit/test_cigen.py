@@ -242,14 +242,14 @@ def test_make_dry_run_of_every_generated_target(tmp_path):
     for target in targets:
         rule = next(x for x in text.splitlines() if x.startswith(f"{target}:"))
         assert " ## " in rule, f"{target} has no help text"
-        proc = subprocess.run(["make", "-n", "-f", "ci/Makefile", target, f"DOCKYARD={shim}"], cwd=FLEET,
+        proc = subprocess.run(["make", "--no-print-directory", "-n", "-f", "ci/Makefile", target, f"DOCKYARD={shim}"], cwd=FLEET,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert proc.returncode == 0, (target, proc.stderr)
         assert target == "help" or shim in proc.stdout, (target, proc.stdout)
-    run = subprocess.run(["make", "-n", "-f", "ci/Makefile", "build-api-arm64", f"DOCKYARD={shim}"],
+    run = subprocess.run(["make", "--no-print-directory", "-n", "-f", "ci/Makefile", "build-api-arm64", f"DOCKYARD={shim}"],
                          cwd=FLEET, capture_output=True, text=True, timeout=60).stdout  # fmt: skip
     assert run.strip() == f"{shim} build -f dockyard.toml api --platform linux/arm64 --output dist"
-    listed = subprocess.run(["make", "-f", "ci/Makefile", "help"], cwd=FLEET, capture_output=True, text=True,
+    listed = subprocess.run(["make", "--no-print-directory", "-f", "ci/Makefile", "help"], cwd=FLEET, capture_output=True, text=True,
                             timeout=60).stdout  # fmt: skip
     assert {line.split()[0] for line in listed.splitlines()} == expected
 

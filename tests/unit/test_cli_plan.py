@@ -84,7 +84,7 @@ def test_bad_config_names_file_and_field(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     proc = dockyard("plan", "--json", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    assert json.loads(proc.stdout)["ok"] is False  # --json: one document, also on failure
     assert proc.stderr == (
         "error: dockyard.toml: project.platforms[1]: 'linux/arm65' is not a platform "
         "(expected os/arch[/variant], e.g. linux/arm64)\n"

@@ -112,7 +112,7 @@ def test_bad_rule_exits_2_with_one_line(run):
         "--json",
     )
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    assert json.loads(proc.stdout)["error"]["code"] == "InputError"
     assert proc.stderr.splitlines() == [
         "error: tag rule 'type=semver': missing pattern attribute "
         "(semver type requires a pattern, e.g. pattern={{version}})"

@@ -23,7 +23,15 @@ from dockyard.digest import Digest
 from dockyard.errors import NotFound, OperationError
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.layout import LayoutStore
-from dockyard.oci.models import Descriptor, Index, Manifest, build_index, parse_manifest
+from dockyard.oci.localfile import open_regular, read_capped
+from dockyard.oci.models import (
+    MAX_MANIFEST_SIZE,
+    Descriptor,
+    Index,
+    Manifest,
+    build_index,
+    parse_manifest,
+)
 from dockyard.platform import Platform
 
 GZIP_TYPES = frozenset(
@@ -85,7 +93,7 @@ def _unpacked_size(store: LayoutStore, layer: Descriptor) -> int | None:
     if layer.media_type not in GZIP_TYPES or layer.size < 18:
         return None
     try:
-        with store.blob_path(layer.digest).open("rb") as f:
+        with open_regular(store.blob_path(layer.digest)) as f:
             f.seek(-4, os.SEEK_END)
             return int.from_bytes(f.read(4), "little")  # gzip ISIZE: length mod 2**32
     except OSError:
@@ -151,7 +159,7 @@ def target_index(
 def read_index_json(layout: Path) -> bytes | None:
     """index.json's bytes as they are now (None: absent), to put back if the target fails."""
     try:
-        return (layout / "index.json").read_bytes()
+        return read_capped(layout / "index.json", MAX_MANIFEST_SIZE, what="index.json")
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -173,7 +181,7 @@ def restore_index_json(layout: Path, saved: bytes | None) -> None:
                 return
             if path.exists() and path.read_bytes() == saved:
                 return
-            tmp_fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=layout)
+            tmp_fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", dir=layout)
             with os.fdopen(tmp_fd, "wb") as f:
                 f.write(saved)
                 f.flush()

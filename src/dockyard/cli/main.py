@@ -25,9 +25,20 @@ def _debug() -> bool:
     return os.environ.get("DOCKYARD_DEBUG", "") not in ("", "0")
 
 
-def _fail(message: str, code: int) -> None:
+def _json_mode(args: list[str]) -> bool:
+    """--json was given (before any `--`): a failure still prints one JSON document."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
+def _fail(message: str, code: int, kind: str = "failed", *, as_json: bool = False) -> None:
     # One line, always: collapse any newline a message might carry.
-    sys.stderr.write("error: " + " ".join(str(message).split("\n")) + "\n")
+    line = " ".join(str(message).split("\n"))
+    sys.stderr.write("error: " + line + "\n")
+    if as_json:
+        from dockyard.cli.output import emit_failure
+
+        emit_failure(kind, line, code)
     sys.exit(code)
 
 
@@ -68,20 +79,21 @@ def main(argv: list[str] | None = None) -> None:
 
     for name in command_modules(args):
         importlib.import_module(f"dockyard.cli.{name}")
+    as_json = _json_mode(args)
     try:
         # Without standalone mode, a command's `raise typer.Exit(n)` comes back
         # as the return value: it must still become the exit status.
         code = app(args=args, prog_name="dockyard", standalone_mode=False)
         if isinstance(code, int) and code:
-            sys.exit(code)
+            _exit(code, as_json)
     except DockyardError as exc:
         if _debug():
             raise
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exc.exit_code, type(exc).__name__, as_json=as_json)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code, as_json)
     except typer.Abort:
-        _fail("aborted", EXIT_FAILED)
+        _fail("aborted", EXIT_FAILED, "Aborted", as_json=as_json)
     except click.ClickException as exc:  # usage errors
         if _debug():
             raise
@@ -90,11 +102,20 @@ def main(argv: list[str] | None = None) -> None:
             sys.stderr.write(ctx.get_help() + "\n")
             sys.exit(EXIT_INPUT)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        _fail(exc.format_message() + hint, EXIT_INPUT)
+        _fail(exc.format_message() + hint, EXIT_INPUT, "UsageError", as_json=as_json)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail("interrupted", 130, "Interrupted", as_json=as_json)
     except BrokenPipeError:
         sys.exit(EXIT_FAILED)
+
+
+def _exit(code: int, as_json: bool) -> None:
+    """A command's own exit status; with --json and no document printed yet, one saying so."""
+    if as_json and code:
+        from dockyard.cli.output import emit_failure
+
+        emit_failure("failed", f"exited with status {code}", code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

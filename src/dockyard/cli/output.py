@@ -6,11 +6,22 @@ import json
 import sys
 from typing import Any
 
+_emitted = False  # a document is on stdout already: a failure after it adds none
+
 
 def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout."""
+    global _emitted
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
     sys.stdout.flush()
+    _emitted = True
+
+
+def emit_failure(code: str, message: str, exit_code: int) -> None:
+    """With --json, the document of a failure, unless the command printed its own
+    (verify's report, lint's findings): a pipe into a JSON parser always gets one."""
+    if not _emitted:
+        emit_json({"ok": False, "error": {"code": code, "message": message, "exit_code": exit_code}})
 
 
 def console():

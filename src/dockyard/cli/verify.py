@@ -92,6 +92,10 @@ def verify_command(
             "(a PEM file, file:PATH or env:NAME); a manifest without a valid signature is an error.",
         ),
     ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Pass an index that holds no platform image (nothing to verify)."),
+    ] = False,
     insecure_registry: InsecureRegistries = None,
     ca_cert: CaCert = None,
     timeout: Timeout = None,
@@ -129,6 +133,7 @@ def verify_command(
         smoke_cmd=command,
         smoke_timeout=smoke_timeout,
         health=health_from_flags(health, health_http, health_port, health_timeout),
+        allow_empty=allow_empty,
     )
     given = settings(
         insecure_registry=insecure_registry, ca_cert=ca_cert, retry=RetryPolicy(), timeout=timeout

@@ -9,12 +9,22 @@ almost always a typo that would otherwise reach a build unexpanded.
 
 Errors raised here are `VariableError`s whose message has no field path; the
 schema code adds the file and field in front.
+
+Bounded (issue 17): a few hundred bytes of variables that each reference the
+previous one several times expand exponentially (605 bytes gave 10 GB), and
+a chain thousands deep overflowed Python's stack. A value may expand to at
+most MAX_EXPANDED characters and reference chains may be MAX_DEPTH deep.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+# Far above any real build arg, tag or path, far below what hurts memory.
+MAX_EXPANDED = 256 * 1024
+# Real configs chain a handful of variables; Python's recursion limit is ~1000.
+MAX_DEPTH = 64
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Alternatives in order: the escape, a well-formed reference, a malformed one.
@@ -43,15 +53,23 @@ def references(text: str) -> list[str]:
 
 
 def interpolate(text: str, variables: Mapping[str, str]) -> str:
-    """`text` with every ${NAME} replaced by variables[NAME]."""
+    """`text` with every ${NAME} replaced by variables[NAME], at most MAX_EXPANDED long."""
+    size = len(text)
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal size
         _check(match)
         if match.group(1):
             return "${"
         name = match.group(2)
         if name not in variables:
             raise _undefined(name, variables)
+        size += len(variables[name])
+        if size > MAX_EXPANDED:  # counted before the string is built
+            raise VariableError(
+                f"expands to more than {MAX_EXPANDED} characters at ${{{name}}} "
+                "(nested references multiply; the limit is 256 KiB)"
+            )
         return variables[name]
 
     return _TOKEN.sub(replace, text)
@@ -77,6 +95,12 @@ def resolve(declared: Mapping[str, str], overrides: Mapping[str, str]) -> dict[s
             raise VariableError(
                 f"cycle {cycle} (a variable cannot depend on itself)", variable=stack[0]
             )
+        if len(stack) >= MAX_DEPTH:
+            raise VariableError(
+                f"${{{stack[0]}}} references a chain of variables more than {MAX_DEPTH} deep "
+                f"(at ${{{name}}})",
+                variable=stack[0],
+            )
         text = declared[name]
         try:
             refs = references(text)
@@ -87,7 +111,10 @@ def resolve(declared: Mapping[str, str], overrides: Mapping[str, str]) -> dict[s
             if ref not in declared:
                 raise VariableError(str(_undefined(ref, declared)), variable=name)
             known[ref] = value_of(ref, (*stack, name))
-        values[name] = interpolate(text, known)
+        try:
+            values[name] = interpolate(text, known)
+        except VariableError as exc:
+            raise VariableError(f"${{{name}}} {exc}", variable=name) from None
         return values[name]
 
     for name in declared:

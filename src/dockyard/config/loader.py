@@ -89,7 +89,8 @@ def _read(path: Path, shown: str) -> str:
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
     try:
-        return data.decode("utf-8")
+        # A UTF-8 BOM (Windows editors write one) is not TOML: tomllib read it as "Invalid statement".
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{shown}: not UTF-8 text at byte {exc.start} (TOML files are UTF-8)"

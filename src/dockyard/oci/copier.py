@@ -29,6 +29,7 @@ from dockyard.errors import Cancelled, DeadlineExceeded, DigestMismatch, Registr
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.copyresult import Progress, Tally
 from dockyard.oci.models import Descriptor, Index, Manifest, parse_manifest
+from dockyard.oci.nesting import check_depth
 from dockyard.oci.retry import RetryPolicy, decide, restarts_upload
 from dockyard.oci.store import Store
 from dockyard.ref import Reference
@@ -144,14 +145,15 @@ class Copier:
         self.put_repairing(root, tag=tag)
         self.tally.manifest("copied")
 
-    def put_children(self, index: Index) -> None:
+    def put_children(self, index: Index, depth: int = 0) -> None:
+        """`depth`: how many indexes `index` is below the root (capped: oci/nesting.py)."""
         children = list(index.manifests)
         there = self.map(self.present, children)
         missing = [c for c, ok in zip(children, there, strict=True) if not ok]
         self.tally.manifest("skipped", len(children) - len(missing))
-        self.put_missing(missing)
+        self.put_missing(missing, depth + 1)
 
-    def restore_children(self, index: Index) -> bool:
+    def restore_children(self, index: Index, depth: int = 0) -> bool:
         """HEAD every child of an index the destination already names (nested indexes
         too) and put back any it lacks, with its blobs: a registry may serve an index
         whose children are gone (reliability.md). True when nothing was missing."""
@@ -161,9 +163,10 @@ class Copier:
         whole = not missing
         for child, ok in zip(children, there, strict=True):
             if ok and child.media_type in mt.INDEX_TYPES:
-                whole = self.restore_children(self.index_of(child)) and whole
+                check_depth(depth + 1, child.digest)
+                whole = self.restore_children(self.index_of(child), depth + 1) and whole
         self.tally.manifest("skipped", len(children) - len(missing))
-        self.put_missing(missing)
+        self.put_missing(missing, depth + 1)
         return whole
 
     def index_of(self, desc: Descriptor) -> Index:
@@ -172,12 +175,13 @@ class Copier:
             raise DigestMismatch(f"{self.src}: {desc.digest} is listed as an index but is not one")
         return nested
 
-    def put_missing(self, missing: Sequence[Descriptor]) -> None:
+    def put_missing(self, missing: Sequence[Descriptor], depth: int = 1) -> None:
         """Fetch the children the destination lacks and put them, their blobs first."""
         fetched = self.map(self.fetch, missing)
         for child in fetched:
             if isinstance(child, Index):  # an index of indexes: its children first
-                self.put_children(child)
+                check_depth(depth, child.digest)
+                self.put_children(child, depth)
         self.copy_blobs(b for m in fetched if isinstance(m, Manifest) for b in m.blobs)
         self.map(self.put_child, fetched)
 

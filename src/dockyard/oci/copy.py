@@ -56,6 +56,7 @@ from dockyard.oci.copyresult import (
 )
 from dockyard.oci.fetch import read_config
 from dockyard.oci.models import Index, Manifest, parse_manifest
+from dockyard.oci.nesting import check_depth
 from dockyard.oci.retry import RetryPolicy
 from dockyard.oci.store import Store
 from dockyard.platform import Platform, matches
@@ -81,6 +82,7 @@ def copy_image(
     sleep: Callable[[float], None] | None = None,
     names: tuple[str, str] | None = None,
     referrers: bool = True,
+    before_move: Callable[[Digest, Manifest | Index], None] | None = None,
 ) -> CopyResult:
     """Copy the image or index `reference` names in `src` to `dst`, under `tag`.
 
@@ -88,7 +90,9 @@ def copy_image(
     destination named: the source must have that digest. `platform` copies
     only the index's child for that platform (as the root, under `tag`).
     `names` are the (source, destination) texts for the result. `referrers`
-    carries the evidence attached to what is copied (oci/carry.py).
+    carries the evidence attached to what is copied (oci/carry.py). `before_move(current,
+    root)` runs when `tag` already points at another manifest, before anything is written
+    (the release order check, publish/ordercheck.py): raising stops the copy.
     """
     if not 1 <= jobs <= MAX_JOBS:
         raise InputError(f"--jobs {jobs}: expected a number from 1 to {MAX_JOBS}")
@@ -110,7 +114,7 @@ def copy_image(
             sleep=sleep,
         )
         carry = partial(_carry, copier, root) if referrers else _nothing
-        up_to_date = _copy_root(copier, root, tag, carry)
+        up_to_date = _copy_root(copier, root, tag, carry, before_move)
     tally = copier.tally
     return CopyResult(
         source=source,
@@ -128,7 +132,11 @@ def copy_image(
 
 
 def _copy_root(
-    copier: Copier, root: Manifest | Index, tag: str | None, carry: Callable[[], bool]
+    copier: Copier,
+    root: Manifest | Index,
+    tag: str | None,
+    carry: Callable[[], bool],
+    before_move: Callable[[Digest, Manifest | Index], None] | None = None,
 ) -> bool:
     """True when the destination already had it all (nothing written). `carry()` puts the
     evidence once the children are there, before the root's tag (True: nothing sent)."""
@@ -138,6 +146,8 @@ def _copy_root(
         if current is not None and current[0] == root.digest:
             whole = _children_there(copier, root)
             return carry() and whole
+        if current is not None and before_move is not None:
+            before_move(current[0], root)
     if copier.present(root.descriptor()):
         whole = _children_there(copier, root)
         quiet = carry()
@@ -159,7 +169,7 @@ def _carry(copier: Copier, root: Manifest | Index) -> bool:
     return carry_evidence(copier, [*_under(copier, root), root.digest])
 
 
-def _under(copier: Copier, root: Manifest | Index) -> list[Digest]:
+def _under(copier: Copier, root: Manifest | Index, depth: int = 0) -> list[Digest]:
     """The digests of every manifest under `root` (nested indexes read from the source)."""
     if not isinstance(root, Index):
         return []
@@ -167,7 +177,8 @@ def _under(copier: Copier, root: Manifest | Index) -> list[Digest]:
     for child in root.manifests:
         out.append(child.digest)
         if child.media_type in mt.INDEX_TYPES:
-            out.extend(_under(copier, copier.index_of(child)))
+            check_depth(depth + 1, child.digest)
+            out.extend(_under(copier, copier.index_of(child), depth + 1))
     return out
 
 

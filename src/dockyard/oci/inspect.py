@@ -23,10 +23,11 @@ from typing import Any
 from isal import isal_zlib
 
 from dockyard.digest import Digest, sha256_digest
-from dockyard.errors import DigestMismatch
+from dockyard.errors import DigestMismatch, InflateLimitReached
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.attached import Attached, attached_to
 from dockyard.oci.fetch import child_manifest, read_config
+from dockyard.oci.inflate import InflateLimits, gunzip
 from dockyard.oci.models import (
     Descriptor,
     ImageConfig,
@@ -183,43 +184,57 @@ def _check_digest(raw: bytes, reference: str) -> None:
 
 def _uncompressed_size(store: Store, manifest: Manifest, config: ImageConfig) -> int | None:
     total = 0
+    limits = InflateLimits()
     for i, layer in enumerate(manifest.layers):
         diff_id = config.diff_ids[i] if i < len(config.diff_ids) else None
-        size = layer_uncompressed_size(store, layer, diff_id)
+        # The image's total cap: what the layers before this one used is spent.
+        left = replace(limits, max_uncompressed=limits.max_uncompressed - total)
+        size = layer_uncompressed_size(store, layer, diff_id, limits=left)
         if size is None:
             return None
         total += size
     return total
 
 
-def layer_uncompressed_size(store: Store, layer: Descriptor, diff_id: Digest | None) -> int | None:
-    """Stream one layer, checking its digest and diff_id; None for a compression we cannot read."""
-    if layer.media_type in _PLAIN_LAYERS:
-        decompress = None
-    elif layer.media_type in _GZIP_LAYERS:
-        decompress = isal_zlib.decompressobj(wbits=31)
-    else:
+def layer_uncompressed_size(
+    store: Store, layer: Descriptor, diff_id: Digest | None, *, limits: InflateLimits = InflateLimits()
+) -> int | None:
+    """Stream one layer, checking its digest and diff_id; None for a compression we cannot read.
+
+    Inflated under oci/inflate.py's caps: a decompression bomb is InflateLimitReached.
+    """
+    if layer.media_type not in _PLAIN_LAYERS and layer.media_type not in _GZIP_LAYERS:
         return None
+    if layer.size > limits.max_uncompressed and layer.media_type in _PLAIN_LAYERS:
+        raise InflateLimitReached(f"layer {layer.digest}: larger than the image's cap")
     packed, plain = hashlib.sha256(), hashlib.sha256()
-    count = 0
+    count = packed_count = 0
+    name = f"layer {layer.digest}"
     with store.blob_open(layer.digest) as f:
-        while chunk := f.read(CHUNK):
-            packed.update(chunk)
-            out = chunk if decompress is None else decompress.decompress(chunk)
-            while decompress is not None and decompress.eof and decompress.unused_data:
-                # A gzip stream may hold several members (pigz, concatenation).
-                rest = decompress.unused_data
-                decompress = isal_zlib.decompressobj(wbits=31)
-                out += decompress.decompress(rest)
-            plain.update(out)
-            count += len(out)
-    if decompress is not None and not decompress.eof:
-        raise DigestMismatch(f"layer {layer.digest}: the gzip stream is truncated")
+        if layer.media_type in _PLAIN_LAYERS:
+            while chunk := f.read(CHUNK):
+                packed.update(chunk)
+                plain.update(chunk)
+                count += len(chunk)
+            packed_count = count
+        else:
+            try:
+                for raw, out in gunzip(f, name=name, limits=limits):
+                    packed_count += len(raw)
+                    packed.update(raw)
+                    plain.update(out)
+                    count += len(out)
+            except ValueError:
+                raise DigestMismatch(f"{name}: the gzip stream is truncated") from None
+            except isal_zlib.error as exc:
+                raise DigestMismatch(f"{name}: not a valid gzip stream ({exc})") from None
+    if packed_count != layer.size:  # the store's own check knows the file, not the descriptor
+        raise DigestMismatch(f"{name}: {packed_count} bytes, the manifest says {layer.size}")
     if packed.hexdigest() != layer.digest.hex:
-        raise DigestMismatch(f"layer {layer.digest}: content hashes to sha256:{packed.hexdigest()}")
+        raise DigestMismatch(f"{name}: content hashes to sha256:{packed.hexdigest()}")
     if diff_id is not None and plain.hexdigest() != diff_id.hex:
         raise DigestMismatch(
-            f"layer {layer.digest}: uncompressed content hashes to sha256:{plain.hexdigest()}, "
+            f"{name}: uncompressed content hashes to sha256:{plain.hexdigest()}, "
             f"config says {diff_id}"
         )
     return count

@@ -39,8 +39,15 @@ from pathlib import Path
 from typing import IO
 
 from dockyard.digest import Digest, parse_digest
-from dockyard.errors import InputError, LayoutInvalid, NotFound, OperationError
+from dockyard.errors import (
+    DigestMismatch,
+    InputError,
+    LayoutInvalid,
+    NotFound,
+    OperationError,
+)
 from dockyard.oci import referrers as refs
+from dockyard.oci.localfile import open_regular, read_capped, stat_regular, sweep_stale
 from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     REF_NAME_ANNOTATION,
@@ -105,6 +112,7 @@ class LayoutStore:
         # Blobs hashed by this process, keyed by digest -> (size, mtime_ns, inode).
         self._verified: dict[Digest, tuple[int, int, int]] = {}
         self._held = threading.local()  # this thread holds the index.json lock
+        self._swept = False  # stale temp files of dead writers removed (first write)
 
     def __repr__(self) -> str:
         return f"LayoutStore('{self.path}', tag={self.tag!r})"
@@ -122,7 +130,7 @@ class LayoutStore:
     def blob_exists(self, digest: Digest) -> int | None:
         path = self.blob_path(digest)
         try:
-            st = path.stat()
+            st = stat_regular(path)  # a FIFO or a symlink is refused, never hashed
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -138,7 +146,7 @@ class LayoutStore:
     def blob_open(self, digest: Digest) -> IO[bytes]:
         path = self.blob_path(digest)
         try:
-            raw = path.open("rb")
+            raw = open_regular(path)
         except FileNotFoundError:
             raise NotFound(f"{self}: blob {digest} not found") from None
         except OSError as exc:
@@ -180,6 +188,7 @@ class LayoutStore:
                 f"{self}: no manifest '{name}'" if name else f"{self}: no image in this layout"
             )
         data = self._read_manifest(digest)
+        self._check_entry_size(digest, len(data))
         # A child of an index has no index.json entry: its own bytes say what it is.
         return data, media_type or parse_manifest(data).media_type
 
@@ -264,6 +273,15 @@ class LayoutStore:
                 return entry.digest, entry.media_type
         return None, ""
 
+    def _check_entry_size(self, digest: Digest, size: int) -> None:
+        # index.json's entry declares a size; a reader trusting it must get that many bytes.
+        for entry in self._entries():
+            if entry.digest == digest and entry.size != size:
+                raise DigestMismatch(
+                    f"{self}: index.json entry {digest} says {entry.size} bytes, "
+                    f"the manifest is {size}"
+                )
+
     def _check_references(self, parsed: Manifest | Index) -> None:
         # As a registry does (MANIFEST_BLOB_UNKNOWN): never name something incomplete.
         # A stat suffices: blobs were verified when put; foreign layers (urls) live elsewhere.
@@ -281,16 +299,11 @@ class LayoutStore:
     def _read_manifest(self, digest: Digest) -> bytes:
         path = self.blob_path(digest)
         try:
-            with path.open("rb") as f:
-                data = f.read(MAX_MANIFEST_SIZE + 1)
+            data = read_capped(path, MAX_MANIFEST_SIZE, what=f"manifest {digest}")
         except FileNotFoundError:
             raise NotFound(f"{self}: manifest blob {digest} is missing") from None
         except OSError as exc:
             raise self._os_error("read", path, exc) from None
-        if len(data) > MAX_MANIFEST_SIZE:
-            raise LayoutInvalid(
-                f"{self}: manifest {digest} exceeds the {MAX_MANIFEST_SIZE} byte limit"
-            )
         reader = VerifyingReader(io.BytesIO(data), digest, None, name=f"{self}: manifest {digest}")
         return reader.read()
 
@@ -301,7 +314,8 @@ class LayoutStore:
     def _read_index(self) -> Index | None:
         path = self.path / "index.json"
         try:
-            data = path.read_bytes()
+            # The manifests' cap, and never a FIFO or a symlink (to /dev/zero, say).
+            data = read_capped(path, MAX_MANIFEST_SIZE, what="index.json")
         except FileNotFoundError:
             # Empty or absent: a layout yet to be written. Anything else is not ours to fill.
             marker = (self.path / "oci-layout").exists()
@@ -314,7 +328,7 @@ class LayoutStore:
             raise self._os_error("read", path, exc) from None
         parsed = parse_manifest(data)
         if not isinstance(parsed, Index):
-            raise LayoutInvalid(f"{self}: index.json is not an image index")
+            raise LayoutInvalid(f"{self}: {path} is not an image index")
         return parsed
 
     def _write_index(self, entries: list[Descriptor]) -> None:
@@ -340,8 +354,14 @@ class LayoutStore:
                 self._write_index([])
 
     def _write_atomic(self, path: Path, stream: IO[bytes]) -> None:
-        """Copy `stream` to a temp file in the layout, fsync, rename onto `path`."""
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path)
+        """Copy `stream` to a temp file in the layout, fsync, rename onto `path`.
+
+        The temp file is named `.tmp-<pid>-...`: what a killed writer left
+        is removed by the next writer (localfile.sweep_stale)."""
+        if not self._swept:
+            self._swept = True
+            sweep_stale(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", dir=self.path)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):
@@ -378,7 +398,7 @@ class LayoutStore:
     def _hashes_to(self, path: Path, digest: Digest) -> bool:
         h = hashlib.new(digest.algorithm)
         try:
-            with path.open("rb") as f:
+            with open_regular(path) as f:
                 while chunk := f.read(CHUNK):
                     h.update(chunk)
         except OSError as exc:

@@ -18,7 +18,7 @@ from dockyard.evidence.sign.keys import VerifyingKey
 from dockyard.oci.copy import DEFAULT_JOBS, CopyResult, Progress, copy_image
 from dockyard.pipeline.sign import check_store
 from dockyard.platform import parse_platform
-from dockyard.publish.ordercheck import check_copy
+from dockyard.publish.ordercheck import copy_guard
 from dockyard.publish.retain import RetainResult, retain
 from dockyard.ref import LayoutRef, Reference, parse_location, parse_repository
 from dockyard.verify.image import VerifyOptions, verify_image
@@ -52,8 +52,9 @@ def copy_location(
     src, reference = ws.open(src_loc)
     dst, _ = ws.open(dst_loc, push=True)
     tag, digest = _destination(src_loc, dst_loc)
+    guard = None
     if tag is not None and isinstance(dst_loc, Reference) and not force:
-        check_copy(src, reference, dst, tag, name=str(dst_loc), platform=wanted)
+        guard = copy_guard(src, dst, tag, name=str(dst_loc))
     return copy_image(
         src,
         reference,
@@ -66,6 +67,7 @@ def copy_location(
         progress=progress,
         names=(str(src_loc), str(dst_loc)),
         referrers=referrers,
+        before_move=guard,
     )
 
 

@@ -14,13 +14,13 @@ its first platform child's), which is where buildah and docker put them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.digest import Digest
 from dockyard.errors import NotFound, OperationError
 from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config, parse_manifest
-from dockyard.platform import Platform
 from dockyard.publish.order import Decision, Release, decide, has_release
 
 
@@ -51,29 +51,20 @@ def release_at(store: Any, data: bytes, media_type: str | None) -> Release:
     return release_of(store, root)
 
 
-def check_copy(
-    src: Any, reference: str, dst: Any, tag: str, *, name: str, platform: Platform | None = None
-) -> None:
-    """`dockyard copy SRC DST:TAG`: OperationError when TAG now points at a newer release than
-    what SRC (`platform`: its child for that platform) would put there; read before any write."""
-    head = dst.manifest_head(tag)
-    if head is None:
-        return
-    data, media_type = src.manifest_get(reference)
-    root = parse_manifest(data, media_type)
-    if platform is not None and isinstance(root, Index):
-        child = root.find(platform)
-        if child is None:
-            return  # copy_image says that the platform is missing
-        data, media_type = src.manifest_get(str(child.digest))
-        root = parse_manifest(data, media_type)
-    if head[0] == root.digest:
-        return  # the same image: the copy is a no-op for the tag
-    now, now_type = dst.manifest_get(str(head[0]))
-    check = OrderCheck(name, tag, release_at(dst, now, now_type), release_of(src, root))
-    refused = refusals([check])
-    if refused:
-        raise OperationError(refused_message(refused))
+def copy_guard(src: Any, dst: Any, tag: str, *, name: str) -> Callable[[Digest, Any], None]:
+    """`dockyard copy SRC DST:TAG`: the check copy_image runs when TAG already points at
+    another manifest (`current`), before it writes anything: OperationError when that is a
+    newer release than `root` (read from `src`). It rides on the HEAD of the tag the copy
+    makes anyway, so an up-to-date re-copy still asks once."""
+
+    def guard(current: Digest, root: Any) -> None:
+        now, now_type = dst.manifest_get(str(current))
+        check = OrderCheck(name, tag, release_at(dst, now, now_type), release_of(src, root))
+        refused = refusals([check])
+        if refused:
+            raise OperationError(refused_message(refused))
+
+    return guard
 
 
 def refusals(checks: Sequence[OrderCheck]) -> list[tuple[OrderCheck, Decision]]:

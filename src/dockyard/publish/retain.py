@@ -49,6 +49,7 @@ from dockyard.oci.models import MAX_MANIFEST_SIZE, Index, Manifest, parse_config
 from dockyard.publish.hosted import AUTO, REGISTRY, choose_api
 from dockyard.publish.hostedapi import delete_hosted
 from dockyard.ref import Reference
+from dockyard.userregex import UserRegex
 
 # Why a tag is kept (RetainedTag.reason).
 NEWEST = "newest"
@@ -257,7 +258,8 @@ def retain(
     if keep < 0:
         raise InputError(f"--keep {keep}: expected 0 or more tags to keep")
     try:
-        pattern = re.compile(match) if match is not None else None
+        # Bounded in time (dockyard.userregex): a backtracking pattern fails, never hangs.
+        pattern = UserRegex(match, what="--match") if match is not None else None
     except re.error as exc:
         raise InputError(f"--match '{match}': not a regular expression ({exc})") from None
     repository = repository.repository_ref

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dockyard.errors import InputError
+from dockyard.userregex import UserRegex
 
 TYPES = ("schedule", "semver", "pep440", "match", "edge", "ref", "raw", "sha")
 REF_EVENTS = ("branch", "tag", "pr")
@@ -84,8 +85,11 @@ def split_regex_literal(pattern: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=256)
-def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
-    """new RegExp(source, flags) in Python terms; InputError when JavaScript would throw too."""
+def compile_js_regex(source: str, flags: str = "") -> UserRegex:
+    """new RegExp(source, flags) in Python terms; InputError when JavaScript would throw too.
+
+    Matched with a time bound (dockyard.userregex): a pattern that backtracks
+    without end is an InputError naming it, not a hang."""
     py_flags = re.ASCII  # JavaScript's \d, \w and \b are ASCII-only
     for flag in flags:
         if flag not in _JS_FLAGS or flags.count(flag) > 1:
@@ -94,7 +98,7 @@ def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
             )
         py_flags |= _JS_FLAGS[flag]
     try:
-        return re.compile(_JS_NAMED_GROUP.sub("(?P<", source), py_flags)
+        return UserRegex(_JS_NAMED_GROUP.sub("(?P<", source), py_flags)
     except (re.error, OverflowError, RecursionError) as exc:
         raise InputError(f"invalid regular expression {source!r}: {exc}") from None
 

@@ -48,6 +48,7 @@ from typing import IO
 
 from dockyard.digest import Digest
 from dockyard.findings import Finding
+from dockyard.oci.inflate import InflateLimits
 from dockyard.oci.models import Descriptor, Manifest
 from dockyard.oci.store import Store
 from dockyard.platform import ElfSignature, Platform, elf_signature
@@ -59,9 +60,7 @@ from dockyard.verify.layerstream import (
     TAR_BUFSIZE,
     BoundedTarInfo,
     DecompressedStream,
-    GiB,
     HashingReader,
-    MiB,
     drain_nonzero,
     gzip_reader,
     layer_compression,
@@ -71,18 +70,8 @@ from dockyard.verify.layerstream import (
 )
 from dockyard.verify.layerview import LimitReached, View, apply_structure, entry_parts
 
-
-@dataclass(frozen=True)
-class ScanLimits:
-    # Far above any real layer set; a decompression bomb stops here.
-    max_uncompressed: int = 8 * GiB
-    # Real layers compress 2-10x; gzip tops out near 1030x and zstd far beyond.
-    max_ratio: int = 200
-    # The ratio is judged only once this much compressed input was read: a
-    # small layer holding a zero-filled file is legitimate.
-    ratio_after: int = 1 * MiB
-    # Entries over all layers; also the cap on paths the view keeps (memory).
-    max_entries: int = 1_000_000
+# One set of caps for every path that inflates a layer (oci/inflate.py); the name stays.
+ScanLimits = InflateLimits
 
 
 @dataclass(frozen=True)
@@ -269,7 +258,7 @@ class _Scan:
             raw,
             on_read=self.count,
             max_ratio=None if kind == "tar" else self.limits.max_ratio,
-            ratio_after=self.limits.ratio_after,
+            ratio_floor=self.limits.ratio_floor,
             hasher=hasher,
         )
         with tarfile.open(

@@ -8,6 +8,9 @@ user) and returns Findings; run.py does the reading. Rule ids:
   index.duplicate-platform   two entries for one platform (a pull gets either)
   index.not-an-index         a single image where several platforms are expected
   index.no-platform          (warning) an entry that is neither a platform image nor an attestation
+  index.empty                nothing to verify: no platform image, also in nested indexes
+                             (verify --allow-empty accepts that)
+  index.too-deep, index.cycle  nested indexes beyond the depth cap, or under themselves (nested.py)
   config.platform-mismatch   the config's os/architecture/variant differ from the entry's
   config.diff-ids            rootfs.type is not "layers", rootfs.diff_ids has not one entry
                              per layer, or (archscan.py) a layer decompresses to another diff_id
@@ -30,6 +33,7 @@ from typing import Any
 
 from dockyard.errors import InputError
 from dockyard.findings import Finding
+from dockyard.oci import mediatypes as mt
 from dockyard.oci.models import Descriptor, ImageConfig, Index, Manifest
 from dockyard.platform import Platform, matches, parse_platform
 from dockyard.verify.passwd import UserCheck
@@ -110,8 +114,20 @@ def _no_platform(top: Index) -> list[Finding]:
             message=f"index entry {d.digest} ({d.media_type}) has no platform: not verified",
         )
         for d in top.manifests
-        if d.platform is None
+        if d.platform is None and d.media_type not in mt.INDEX_TYPES  # nested.py reads those
     ]
+
+
+def nothing_verified(top: Index | Manifest) -> Finding:
+    """The error of an index that holds no platform image at all: a pass would be hollow."""
+    return Finding(
+        rule="index.empty",
+        severity="error",
+        platform="",
+        path=str(top.digest),
+        message=f"index {top.digest} holds no platform image (also in nested indexes): "
+        "nothing verified (pass --allow-empty to accept that)",
+    )
 
 
 def _duplicates(children: Sequence[Child]) -> list[Finding]:

@@ -34,6 +34,7 @@ from dockyard.ref import LayoutRef, is_loopback_host, parse_location
 from dockyard.verify import checks
 from dockyard.verify.archscan import ScanLimits, ScanResult, scan_manifest
 from dockyard.verify.healthrun import HealthOptions, check_platforms
+from dockyard.verify.nested import nested_children
 from dockyard.verify.passwd import parse_user, resolve_user
 from dockyard.verify.report import PlatformReport, Report
 from dockyard.verify.rootfile import read_final_file
@@ -58,6 +59,7 @@ class VerifyOptions:
     smoke_timeout: float = DEFAULT_TIMEOUT
     health: HealthCheck | None = None  # the live health check per platform; None = none
     limits: ScanLimits = field(default_factory=ScanLimits)
+    allow_empty: bool = False  # an index with no platform image to verify passes
 
     @classmethod
     def from_policy(cls, policy: Policy, **overrides: Any) -> VerifyOptions:
@@ -140,6 +142,12 @@ def _verify(
     top = parse_manifest(raw, media_type)
     children, index_findings = checks.select_children(top, expect.platforms)
     findings: list[Finding] = list(index_findings)
+    if isinstance(top, Index):
+        nested, nested_findings = nested_children(store, top)
+        children = (*children, *nested)
+        findings += nested_findings
+    if not children and not expect.allow_empty:
+        findings.append(checks.nothing_verified(top))
     verified: list[_Verified] = []
     for child in children:
         say(f"checking {child.platform or 'the image'} ({child.descriptor.digest})")

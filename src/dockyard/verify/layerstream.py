@@ -97,8 +97,9 @@ class DecompressedStream:
     """The decompressed tar stream: counted against the caps, hashed for the diff_id.
 
     `on_read` is told each read's size (the caller's total cap raises there);
-    `max_ratio` caps decompressed/compressed bytes once more than `ratio_after`
-    compressed bytes were read (None: not judged, an uncompressed tar).
+    `max_ratio` caps decompressed/compressed bytes, judged against at least
+    `ratio_floor` compressed bytes (oci/inflate.over_ratio; None: not judged,
+    an uncompressed tar).
     """
 
     def __init__(
@@ -108,14 +109,14 @@ class DecompressedStream:
         *,
         on_read: Callable[[int], None],
         max_ratio: int | None,
-        ratio_after: int,
+        ratio_floor: int,
         hasher: Any = None,
     ) -> None:
         self._inner = inner
         self._raw = raw
         self._on_read = on_read
         self._max_ratio = max_ratio
-        self._ratio_after = ratio_after
+        self._ratio_floor = ratio_floor
         self.hasher = hasher
         self.count = 0
         self.finished = False  # read to its end: the hash covers the whole stream
@@ -132,10 +133,8 @@ class DecompressedStream:
         self.count += len(data)
         self._on_read(len(data))
         compressed = self._raw.count
-        if (
-            self._max_ratio is not None
-            and compressed > self._ratio_after
-            and self.count > self._max_ratio * compressed
+        if self._max_ratio is not None and self.count > self._max_ratio * max(
+            compressed, self._ratio_floor
         ):
             raise LimitReached(
                 f"decompresses more than {self._max_ratio}x "

@@ -131,7 +131,7 @@ class _Reader:
             raw,
             on_read=self._count,
             max_ratio=None if kind == "tar" else self.limits.max_ratio,
-            ratio_after=self.limits.ratio_after,
+            ratio_floor=self.limits.ratio_floor,
         )
         with tarfile.open(
             fileobj=counted, mode="r|", bufsize=TAR_BUFSIZE, tarinfo=BoundedTarInfo
