@@ -3,6 +3,10 @@ failing and hanging commands, images without anything to run, pulls from a regis
 
 from __future__ import annotations
 
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 
 from dockyard.emulation import binfmt_status
@@ -70,13 +74,33 @@ def test_a_failing_smoke_command(clean):
     assert report.platforms[1].smoke.exit_code == 3
 
 
-def test_a_hanging_smoke_command_times_out(clean):
+def test_a_hanging_smoke_command_times_out_and_leaves_no_process(clean):
     _needs_qemu("linux/arm64")
     location, _, _ = clean
-    expect = VerifyOptions(smoke=True, smoke_cmd=("sh", "-c", "while :; do :; done"), smoke_timeout=2)
+    marker = f"dockyard-smoke-hang-{uuid.uuid4().hex}"  # in the command line of what runs
+    busy = ("sh", "-c", f"while :; do :; done # {marker}")
+    expect = VerifyOptions(smoke=True, smoke_cmd=busy, smoke_timeout=2)
     report = verify_image(location, expect=expect)
     assert smoke_findings(report) == [("smoke.timeout", "linux/amd64"), ("smoke.timeout", "linux/arm64")]
     assert all(p.smoke.timed_out and p.smoke.exit_code is None for p in report.platforms)
+    # Under runc the container's process is in a session of its own: it must die too,
+    # natively and under qemu (SIGKILL is asynchronous: give the kernel a moment).
+    deadline = time.monotonic() + 10
+    while (left := _running(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == []
+
+
+def _running(marker: str) -> list[int]:
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in text:
+            pids.append(int(cmdline.parent.name))
+    return pids
 
 
 def test_nothing_to_run(tmp_path):

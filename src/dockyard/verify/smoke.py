@@ -220,8 +220,30 @@ def name_safe(image: str, session: Path, links: dict[str, Path]) -> str:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill buildah and everything under it. Under runc the container's first process is in
+    a session (and pid namespace) of its own, so killing buildah's group alone would leave
+    it running (reparented to init, a busy loop forever): its pid is taken from the process
+    tree first; killing it ends every other process of its pid namespace."""
+    tree = _descendants(proc.pid)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under `pid` (Linux /proc), read before anything is killed."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                children = [int(c) for c in task.read_text().split()]
+                found.extend(children)
+                todo.extend(children)
+    return found
 
 
 def _last_line(data: bytes) -> str:
