@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+# ruff: noqa: F811 (the publish fault tests' fixtures are imported, then requested by name)
 import base64
 import io
 import json
@@ -22,44 +23,23 @@ from dockyard.publish.publish import publish
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.images import make_image, push_image
 from tests.helpers.measure import run as measured
-from tests.helpers.registry import start_registry
 from tests.helpers.relay import this_host
 from tests.integration.test_publish import (
     index_digest,
     item,
-    make_client,
-    make_layout,
     new_repo,
     tag_state,
+)
+from tests.integration.test_publish_faults import (  # noqa: F401 (fixtures)
+    client,
+    layout,
+    proxy,
+    second,
 )
 
 pytestmark = pytest.mark.integration
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def layout(tmp_path_factory):
-    return make_layout(tmp_path_factory.mktemp("more-src"))
-
-
-@pytest.fixture(scope="module")
-def second(tmp_path_factory):
-    reg = start_registry(tmp_path_factory.mktemp("more-second"))
-    yield reg
-    reg.stop()
-
-
-@pytest.fixture
-def proxy(second):
-    with FaultProxy(second.host) as p:
-        yield p
-
-
-@pytest.fixture
-def client(waits):
-    with make_client(waits) as c:
-        yield c
 
 
 # ---------------------------------------------------------------- 10: not retried

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+# ruff: noqa: F811 (the publish fault tests' fixtures are imported, then requested by name)
 import io
 import json
 import os
@@ -23,67 +24,32 @@ from dockyard.oci.registry import RegistryClient
 from dockyard.oci.retry import RetryPolicy
 from dockyard.oci.session import RegistryOptions
 from dockyard.publish import journal as jn
-from dockyard.publish.publish import publish
 from dockyard.publish.readback import READBACK_DELAYS
-from tests.helpers.faultproxy import Fault, FaultProxy
-from tests.helpers.registry import start_registry
+from tests.helpers.faultproxy import Fault
 from tests.integration.conftest import skopeo_raw
 from tests.integration.test_publish import (
     index_digest,
-    item,
-    make_client,
-    make_layout,
     new_repo,
     tag_state,
+)
+
+# The test bed of the publish fault tests, shared: a source layout, a second registry
+# behind a fault proxy, a client whose waits are recorded, v1 already released.
+from tests.integration.test_publish_faults import (  # noqa: F401 (fixtures)
+    NEW_TAGS,
+    OLD_TAGS,
+    client,
+    layout,
+    proxy,
+    released,
+    run,
+    second,
 )
 
 pytestmark = pytest.mark.integration
 
 MiB = 1024 * 1024
 UPLOADS = r"/blobs/uploads/"
-OLD_TAGS = ("edge", "latest")
-NEW_TAGS = ("2.0", "edge", "latest")
-
-
-@pytest.fixture(scope="module")
-def layout(tmp_path_factory):
-    return make_layout(tmp_path_factory.mktemp("scenarios-src"))
-
-
-@pytest.fixture(scope="module")
-def second(tmp_path_factory):
-    reg = start_registry(tmp_path_factory.mktemp("scenarios-second"))
-    yield reg
-    reg.stop()
-
-
-@pytest.fixture
-def proxy(second):
-    with FaultProxy(second.host) as p:
-        yield p
-
-
-@pytest.fixture
-def client(waits):
-    with make_client(waits) as c:
-        yield c
-
-
-@pytest.fixture
-def released(layout, registry, proxy, client):
-    """v1 under `edge` and `latest` on both registries (the second behind the proxy)."""
-    repo = new_repo()
-    publish([item(layout, "v1", (registry.host, proxy.host), repo, OLD_TAGS)], client=client)
-    proxy.reset()
-    return repo
-
-
-def run(layout, registry, proxy, client, repo, waits, reference="v2", tags=NEW_TAGS):
-    return publish(
-        [item(layout, reference, (registry.host, proxy.host), repo, tags)],
-        client=client,
-        sleep=waits.append,
-    )
 
 
 def first_child(layout, reference="v2"):
