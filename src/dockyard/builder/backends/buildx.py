@@ -183,7 +183,16 @@ def plain_progress_counts(lines: list[str]) -> tuple[int, int]:
 
 
 def buildx_flags(req: BuildRequest) -> list[str]:
-    flags = ["--platform", str(req.platform), "--provenance=false", "--progress=plain"]
+    return build_flags(req, buildx=True)
+
+
+def build_flags(req: BuildRequest, *, buildx: bool) -> list[str]:
+    """The options of `docker buildx build` (`buildx`) or of the engine's own `docker build`
+    (BuildKit in both; the engine's has no provenance attestation to turn off, and its
+    backend refuses cache-to before it gets here)."""
+    flags = ["--platform", str(req.platform)]
+    flags += ["--provenance=false"] if buildx else []
+    flags.append("--progress=plain")
     args = dict(req.args)
     if req.timestamp is not None:
         args.setdefault("SOURCE_DATE_EPOCH", str(req.timestamp))

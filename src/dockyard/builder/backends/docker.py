@@ -47,7 +47,7 @@ from dockyard.builder.backends.buildah import (
     registry_hosts,
     write_authfile,
 )
-from dockyard.builder.backends.buildx import plain_progress_counts
+from dockyard.builder.backends.buildx import build_flags, plain_progress_counts
 from dockyard.builder.backends.common import failure, run_logged
 from dockyard.builder.backends.request import BuildOutput, BuildRequest
 from dockyard.errors import InputError, OperationError
@@ -156,21 +156,7 @@ class DockerBackend:
 
 def docker_build_flags(req: BuildRequest) -> list[str]:
     """The `docker build` options for a request (no temporary paths)."""
-    flags = ["--platform", str(req.platform), "--progress=plain"]
-    args = dict(req.args)
-    if req.timestamp is not None:
-        args.setdefault("SOURCE_DATE_EPOCH", str(req.timestamp))
-    for key, value in sorted(args.items()):
-        flags += ["--build-arg", f"{key}={value}"]
-    if req.target_stage:
-        flags += ["--target", req.target_stage]
-    if req.no_cache:
-        flags.append("--no-cache")
-    for key, value in sorted(req.labels.items()):
-        flags += ["--label", f"{key}={value}"]
-    for spec in req.cache_from:
-        flags += ["--cache-from", spec]
-    return flags
+    return build_flags(req, buildx=False)
 
 
 def _refuse_unsupported(req: BuildRequest) -> None:
