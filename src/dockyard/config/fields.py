@@ -24,6 +24,9 @@ from dockyard.config.interpolate import VariableError, interpolate
 from dockyard.errors import InputError
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# A target or group name (dockyard.toml keys, command-line names).
+TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
+NAME_RULE = "letters, digits, '_' and '-'"
 
 
 def key_path(parent: str, key: str) -> str:

@@ -10,7 +10,6 @@ Every error is one line, `<file>: <field path>: <what is wrong> (<what is valid>
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -19,15 +18,16 @@ from types import MappingProxyType
 from typing import Any
 
 from dockyard.builders import BACKENDS
+from dockyard.config.baketable import BAKE_KEYS, bake_files
 from dockyard.config.durations import parse_duration
 from dockyard.config.evidencetable import EVIDENCE_KEYS, evidence_config
-from dockyard.config.fields import Fields, index_path, key_path
+from dockyard.config.fields import NAME_RULE, TARGET_NAME, Fields, index_path, key_path
+from dockyard.config.groupstable import groups_table
 from dockyard.config.healthtable import HEALTH_KEYS, health_check
 from dockyard.config.interpolate import NAME, VariableError, resolve
 from dockyard.config.keysource import parse_key_source
 from dockyard.config.model import (
     DEFAULT_BUILDER,
-    BakeFiles,
     Config,
     Policy,
     Project,
@@ -49,7 +49,6 @@ SECTIONS = (
     "bake",
     "retain",
 )  # fmt: skip
-BAKE_KEYS = ("files", "set", "targets")
 PROJECT_KEYS = ("name", "platforms", "registries", "builder")
 TAGS_KEYS = ("rules", "flavor", "require-semver", "latest-only-stable", "labels")
 POLICY_KEYS = ("max-size", "non-root", "healthcheck", "require-labels", "allow-foreign")
@@ -65,8 +64,6 @@ DEFAULT_PLATFORMS = ("linux/amd64",)
 # ref.py's path-component grammar (distribution/reference): `image` is a path
 # under each registry prefix, so a host or a tag in it is refused here.
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*")
-TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
-_NAME_RULE = "letters, digits, '_' and '-'"
 _REGISTRY_RULE = (
     "expected host[:port][/path] with a lower-case path, e.g. ghcr.io/acme or 127.0.0.1:5000/fleet"
 )
@@ -101,11 +98,11 @@ def config_from_dict(
     policy = _policy(fields, _section(fields, data, "policy", POLICY_KEYS), "policy", Policy())
     retry = _retry(fields, _section(fields, data, "retry", RETRY_KEYS))
     sign = _sign(fields, _section(fields, data, "sign", SIGN_KEYS), root)
-    bake = _bake(fields, _section(fields, data, "bake", BAKE_KEYS), root)
+    bake = bake_files(fields, _section(fields, data, "bake", BAKE_KEYS), root)
     targets: dict[str, Target] = {}
     if not (targets_elsewhere or bake.files) or data.get("targets"):
         targets = _targets(fields, data.get("targets", {}), root, project, policy)
-    groups = _groups(fields, data.get("groups", {}), targets)
+    groups = groups_table(fields, data.get("groups", {}), targets)
     scan = None  # no [scan]: release runs no vulnerability gate
     if "scan" in data:
         scan = scan_config(fields, _section(fields, data, "scan", SCAN_KEYS), root)
@@ -317,28 +314,6 @@ def _sign(fields: Fields, table: Mapping[str, Any], root: Path) -> SignConfig:
         raise fields.error("sign.key", str(exc)) from None
 
 
-def _bake(fields: Fields, table: Mapping[str, Any], root: Path) -> BakeFiles:
-    """[bake] files = [...] (relative to this file), set = [...] (buildx --set syntax),
-    targets = [...] (what a command naming none resolves; default: the bake "default" group)."""
-    files = fields.strings(table.get("files", []), "bake.files")
-    for i, text in enumerate(files):
-        if not text.strip():
-            raise fields.error(
-                index_path("bake.files", i), 'is empty (expected a file, e.g. "docker-bake.hcl")'
-            )
-    overrides = fields.strings(table.get("set", []), "bake.set")
-    for i, text in enumerate(overrides):
-        if "=" not in text:
-            raise fields.error(
-                index_path("bake.set", i),
-                f"{text!r} is not an override (expected TARGET.KEY=VALUE, e.g. *.platform=linux/arm64)",
-            )
-    targets = fields.strings(table.get("targets", []), "bake.targets")
-    return BakeFiles(
-        files=tuple(_absolute(root, text) for text in files), overrides=overrides, targets=targets
-    )
-
-
 # -- [targets.X] -----------------------------------------------------------------
 
 
@@ -354,7 +329,7 @@ def _targets(
     for name, item in table.items():
         path = key_path("targets", name)
         if not TARGET_NAME.fullmatch(name):
-            raise fields.error(path, f"{name!r} is not a target name (expected {_NAME_RULE})")
+            raise fields.error(path, f"{name!r} is not a target name (expected {NAME_RULE})")
         targets[name] = _target(
             fields, name, fields.table(item, path, keys=TARGET_KEYS), root, project, policy
         )
@@ -467,65 +442,3 @@ def _args(fields: Fields, value: object, path: str) -> dict[str, str]:
 
 
 # -- [groups] --------------------------------------------------------------------
-
-
-def _groups(
-    fields: Fields, value: object, targets: Mapping[str, Target]
-) -> dict[str, tuple[str, ...]]:
-    table = fields.table(value, "groups")
-    groups: dict[str, tuple[str, ...]] = {}
-    for name, item in table.items():
-        path = key_path("groups", name)
-        if not TARGET_NAME.fullmatch(name):
-            raise fields.error(path, f"{name!r} is not a group name (expected {_NAME_RULE})")
-        if name in targets:
-            raise fields.error(
-                path, f"{name!r} is already a target (a group needs a name of its own)"
-            )
-        groups[name] = fields.strings(item, path)
-    for name, members in groups.items():
-        for i, member in enumerate(members):
-            if member not in targets and member not in groups:
-                raise fields.error(
-                    index_path(key_path("groups", name), i),
-                    _unknown_member(member, targets, groups),
-                )
-    cycle = _find_cycle(groups)
-    if cycle:
-        raise fields.error("groups", f"cycle {' -> '.join(cycle)} (a group cannot contain itself)")
-    return groups
-
-
-def _unknown_member(
-    member: str, targets: Mapping[str, Target], groups: Mapping[str, tuple[str, ...]]
-) -> str:
-    close = difflib.get_close_matches(member, [*targets, *groups], n=1, cutoff=0.6)
-    if close:
-        return f"unknown target or group {member!r} (did you mean {close[0]!r}?)"
-    known = "known: " + ", ".join(targets)
-    if groups:
-        known += "; groups: " + ", ".join(groups)
-    return f"unknown target or group {member!r} ({known})"
-
-
-def _find_cycle(groups: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """The first cycle found walking groups in file order, e.g. [default, all, default]."""
-    done: set[str] = set()
-
-    def visit(name: str, stack: list[str]) -> list[str]:
-        if name in stack:
-            return [*stack[stack.index(name) :], name]
-        if name in done or name not in groups:
-            return []
-        for member in groups[name]:
-            found = visit(member, [*stack, name])
-            if found:
-                return found
-        done.add(name)
-        return []
-
-    for name in groups:
-        cycle = visit(name, [])
-        if cycle:
-            return cycle
-    return []
