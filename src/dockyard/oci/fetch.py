@@ -13,6 +13,7 @@ from dockyard.oci.models import (
     MAX_MANIFEST_SIZE,
     Descriptor,
     ImageConfig,
+    Index,
     Manifest,
     parse_config,
     parse_manifest,
@@ -43,13 +44,25 @@ def read_config(store: Store, manifest: Manifest) -> ImageConfig:
 
 def child_manifest(store: Store, entry: Descriptor) -> Manifest:
     """The image manifest an index entry names: its bytes must be the entry's digest and size."""
-    raw, media_type = store.manifest_get(str(entry.digest))
-    if len(raw) != entry.size or sha256_digest(raw) != entry.digest:
-        raise DigestMismatch(
-            f"manifest {entry.digest}: got {len(raw)} bytes hashing to {sha256_digest(raw)}, "
-            f"the index says {entry.size} bytes"
-        )
-    parsed = parse_manifest(raw, media_type)
+    parsed = _entry_document(store, entry, "manifest", "the index says")
     if not isinstance(parsed, Manifest):
         raise ManifestInvalid(f"index entry {entry.digest} is an index, expected an image manifest")
     return parsed
+
+
+def child_index(store: Store, entry: Descriptor) -> Index:
+    """The nested index an index entry names, checked as child_manifest checks an image's."""
+    parsed = _entry_document(store, entry, "index", "the entry says")
+    if not isinstance(parsed, Index):
+        raise ManifestInvalid(f"index entry {entry.digest} is listed as an index but is not one")
+    return parsed
+
+
+def _entry_document(store: Store, entry: Descriptor, kind: str, says: str) -> Manifest | Index:
+    raw, media_type = store.manifest_get(str(entry.digest))
+    if len(raw) != entry.size or sha256_digest(raw) != entry.digest:
+        raise DigestMismatch(
+            f"{kind} {entry.digest}: got {len(raw)} bytes hashing to {sha256_digest(raw)}, "
+            f"{says} {entry.size} bytes"
+        )
+    return parse_manifest(raw, media_type)

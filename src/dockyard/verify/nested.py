@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockyard.digest import Digest, sha256_digest
+from dockyard.digest import Digest
 from dockyard.errors import DigestMismatch, ManifestInvalid, NotFound
 from dockyard.findings import Finding
 from dockyard.oci import mediatypes as mt
-from dockyard.oci.models import Descriptor, Index, parse_manifest
+from dockyard.oci.fetch import child_index
+from dockyard.oci.models import Descriptor, Index
 from dockyard.oci.nesting import MAX_INDEX_DEPTH
 from dockyard.oci.store import Store
 from dockyard.verify.checks import Child, normalise
@@ -57,25 +58,12 @@ def _walk(walk: _Walk, index: Index, stack: tuple[Digest, ...]) -> None:
             )
             continue
         try:
-            nested = _read_index(walk.store, entry)
+            nested = child_index(walk.store, entry)
         except (DigestMismatch, ManifestInvalid, NotFound) as exc:
             walk.findings.append(_finding("blob.invalid", entry, str(exc)))
             continue
         walk.children += [Child(d, normalise(d.platform)) for d in nested.platforms()]  # type: ignore[arg-type]
         _walk(walk, nested, (*stack, entry.digest))
-
-
-def _read_index(store: Store, entry: Descriptor) -> Index:
-    raw, media_type = store.manifest_get(str(entry.digest))
-    if len(raw) != entry.size or sha256_digest(raw) != entry.digest:
-        raise DigestMismatch(
-            f"index {entry.digest}: got {len(raw)} bytes hashing to {sha256_digest(raw)}, "
-            f"the entry says {entry.size} bytes"
-        )
-    parsed = parse_manifest(raw, media_type)
-    if not isinstance(parsed, Index):
-        raise ManifestInvalid(f"index entry {entry.digest} is listed as an index but is not one")
-    return parsed
 
 
 def _finding(rule: str, entry: Descriptor, what: str) -> Finding:
