@@ -71,9 +71,9 @@ def user_without_ranges():
 
 
 def as_user(uid: int, cwd: Path, *args: str, name: str = USER) -> subprocess.CompletedProcess:
-    python, pythonpath = user_python()
+    python, pythonpath = user_python(name)
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin",  # /usr/sbin: tools podman runs
         "HOME": f"/home/{name}",
         "USER": name,
         "XDG_RUNTIME_DIR": f"/run/user/{uid}",
@@ -86,9 +86,9 @@ def as_user(uid: int, cwd: Path, *args: str, name: str = USER) -> subprocess.Com
     )  # fmt: skip
 
 
-def user_python() -> tuple[str, str]:
+def user_python(name: str = USER) -> tuple[str, str]:
     """An interpreter the user may run, and the PYTHONPATH that gives it dockyard and its libraries."""
-    probe = subprocess.run(["runuser", "-u", USER, "--", sys.executable, "-c", "pass"], capture_output=True)
+    probe = subprocess.run(["runuser", "-u", name, "--", sys.executable, "-c", "pass"], capture_output=True)
     if probe.returncode == 0:
         return sys.executable, str(SRC)
     return "/usr/bin/python3", f"{SRC}:{sysconfig.get_paths()['purelib']}"

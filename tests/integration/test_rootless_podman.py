@@ -24,11 +24,11 @@ import pytest
 
 from tests.helpers.buildproject import base_index
 from tests.integration.test_rootless import as_root, checkout, make_user
+from tests.integration.test_rootless import as_user as rootless_as_user
 
 pytestmark = pytest.mark.integration
 
 USER = "dockyard-podman"
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -65,28 +65,7 @@ def _end_processes_of_user() -> None:
 
 
 def as_user(uid: int, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    import sys
-    import sysconfig
-
-    probe = subprocess.run(
-        ["runuser", "-u", USER, "--", sys.executable, "-c", "pass"], capture_output=True
-    )
-    if probe.returncode == 0:
-        python, pythonpath = sys.executable, str(SRC)
-    else:  # the venv's interpreter lives where the user cannot run it
-        python, pythonpath = "/usr/bin/python3", f"{SRC}:{sysconfig.get_paths()['purelib']}"
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin",
-        "HOME": f"/home/{USER}",
-        "USER": USER,
-        "XDG_RUNTIME_DIR": f"/run/user/{uid}",
-        "PYTHONPATH": pythonpath,
-    }
-    return subprocess.run(
-        ["runuser", "-u", USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
-         python, "-m", "dockyard", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=600,
-    )  # fmt: skip
+    return rootless_as_user(uid, cwd, *args, name=USER)
 
 
 def test_a_rootless_podman_build_gives_the_index_root_builds(user, base, registry, tmp_path):
