@@ -75,6 +75,8 @@ CASES = [
     ("retry-backoff-nan", "[retry]\nbackoff = nan\n" + API, "dockyard.toml: retry.backoff: nan is out of range (expected a number of seconds from 0 to 60)"),
     ("retry-max-delay", "[retry]\nbackoff = 2\nmax-delay = 0.5\n" + API, "dockyard.toml: retry.max-delay: 0.5 is less than backoff 2 (expected max-delay >= backoff)"),
     ("retry-deadline-word", '[retry]\ndeadline = "soon"\n' + API, "dockyard.toml: retry.deadline: 'soon' is not a duration (expected a duration such as 90s, 30m, 1h or 1h30m (a bare number is seconds))"),
+    ("retry-deadline-list", "[retry]\ndeadline = []\n" + API, "dockyard.toml: retry.deadline: expected a duration such as 90s, 30m or 1h, got a list"),
+    ("retry-deadline-date", "[retry]\ndeadline = 2026-01-01\n" + API, "dockyard.toml: retry.deadline: expected a duration such as 90s, 30m or 1h, got a date"),
     ("retry-deadline-zero", '[retry]\ndeadline = "0s"\n' + API, "dockyard.toml: retry.deadline: '0s' must be more than 0 (expected a duration such as 90s, 30m, 1h or 1h30m (a bare number is seconds))"),
     # -- [sign]
     ("sign-bare", '[sign]\nkey = "cosign.key"\n' + API, "dockyard.toml: sign.key: 'cosign.key' does not say where the key is (expected \"env:NAME\" (the PEM key is in that environment variable) or \"file:PATH\")"),

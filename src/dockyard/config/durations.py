@@ -17,7 +17,7 @@ EXPECTED = "expected a duration such as 90s, 30m, 1h or 1h30m (a bare number is 
 
 def parse_duration(text: str | float | int, *, what: str) -> float:
     """Seconds in `text`; `what` names the flag or field for the error (exit 2)."""
-    if isinstance(text, bool):
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise InputError(f"{what}: {text!r} is not a duration ({EXPECTED})")
     if isinstance(text, int | float):
         seconds = float(text)

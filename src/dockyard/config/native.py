@@ -298,6 +298,8 @@ def _retry(fields: Fields, table: Mapping[str, Any]) -> Retry:
     deadline = default.deadline
     if "deadline" in table:
         value = table["deadline"]
+        if not isinstance(value, int | float | str) or isinstance(value, bool):
+            raise fields.wrong_type("retry.deadline", "a duration such as 90s, 30m or 1h", value)
         text = fields.string(value, "retry.deadline") if isinstance(value, str) else value
         deadline = parse_duration(text, what=f"{fields.display}: retry.deadline")
     return Retry(attempts=attempts, backoff=backoff, max_delay=max_delay, deadline=deadline)
