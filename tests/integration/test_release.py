@@ -352,7 +352,8 @@ def test_dry_run_lists_what_would_move_and_changes_nothing(tmp_path, base, regis
 
 # ---------------------------------------------------------------- SIGKILL at random points
 
-KILLS = 20
+KILLS = 10  # kills that must land while a release runs
+MAX_ROUNDS = 40  # a bound on rounds when runs finish before their kill
 
 
 def test_sigkill_at_random_points_never_leaves_a_tag_on_an_incomplete_index(
@@ -361,7 +362,11 @@ def test_sigkill_at_random_points_never_leaves_a_tag_on_an_incomplete_index(
     """Each round releases a new ref (a new index, tags move; every other round app's content
     changes too, so it is rebuilt and its blobs move), and kills the release's process group
     after a random delay in [0, T], T a measured full run of that kind of round. After every
-    kill, each tag on both registries points at a whole index; a last run completes."""
+    kill, each tag on both registries points at a whole index; a last run completes.
+
+    Rounds go on until KILLS kills have hit a running release (a round whose run ends before
+    its delay proves little): the count of kills, not of rounds, is what a busier or a quieter
+    machine must not change."""
     root, sha, prefixes = make_project(
         tmp_path / "p", base, [registry.host, second.host], {"app": NON_ROOT, "tool": NON_ROOT}
     )
@@ -386,7 +391,9 @@ def test_sigkill_at_random_points_never_leaves_a_tag_on_an_incomplete_index(
 
     killed_running = 0
     print(f"seed {seed}, a full run took {full[True]:.1f} s (rebuild), {full[False]:.1f} s (tags)")
-    for n in range(1, KILLS + 1):
+    n = 0
+    while killed_running < KILLS and n < MAX_ROUNDS:
+        n += 1
         rebuild = n % 2 == 0
         if rebuild:
             bump(n)
@@ -405,17 +412,16 @@ def test_sigkill_at_random_points_never_leaves_a_tag_on_an_incomplete_index(
             problems = incomplete(repo, checked)
             assert problems == [], f"seed {seed}, round {n}, killed after {delay:.2f} s: {problems}"
 
-    last = dockyard_release(env, root, sha, f"v1.2.{KILLS}", "--json")
+    last = dockyard_release(env, root, sha, f"v1.2.{n}", "--json")
     assert last.returncode == 0, last.stderr
     doc = json.loads(last.stdout)
     index = {t["name"]: t["index_digest"] for t in doc["build"]["targets"]}
     for repo in repos:
         reg = registry if repo.startswith(registry.host) else second
         tags = tag_digests(reg, repo)
-        assert tags["latest"] == tags[f"1.2.{KILLS}"] == index[repo.rsplit("/", 1)[1]]
+        assert tags["latest"] == tags[f"1.2.{n}"] == index[repo.rsplit("/", 1)[1]]
         assert incomplete(repo, checked) == []
-    # Most kills must land while the release runs, or the test proves little.
-    assert killed_running >= KILLS // 2, f"only {killed_running} of {KILLS} kills hit a running release"
+    assert killed_running == KILLS, f"only {killed_running} of {n} kills hit a running release"
 
 
 # ---------------------------------------------------------------- verification records
