@@ -22,7 +22,9 @@ head and `after_bytes` of the body, then one byte every `seconds`: a
 registry that never stalls long enough for a read timeout), `rewrite`
 (forward, then answer the registry's response with `headers` added and, when
 `status` is not 500, that status instead: ECR's 201 to a PATCH, a POST
-announcing OCI-Chunk-Min-Length).
+announcing OCI-Chunk-Min-Length), `sip` (forward, reading the request body
+`after_bytes` at a time, `seconds` apart: a registry that accepts an upload
+too slowly for it ever to end, yet never long enough for a write timeout).
 
 Upstream connections are one per request (`Connection: close`), which keeps
 framing trivial and counts exact.
@@ -194,12 +196,13 @@ class FaultProxy:
     def _forward(self, client, request: Request, buffered: bytes, fault: Fault | None) -> bool:
         upstream = self._open_upstream(request)
         try:
-            self._relay_body(client, upstream, request, buffered)
+            sip = fault if fault is not None and fault.action == "sip" else None
+            self._relay_body(client, upstream, request, buffered, sip=sip)
             if fault is not None and fault.action == "drop_response":
                 _recv_all(upstream)  # let the registry finish (and commit)
                 _rst(client)
                 return False
-            if fault is None:
+            if fault is None or sip is not None:
                 while data := upstream.recv(RELAY):
                     client.sendall(data)
                 return False
@@ -228,8 +231,11 @@ class FaultProxy:
         finally:
             upstream.close()
 
-    def _relay_body(self, client, upstream, request: Request, buffered: bytes, limit=None) -> None:
-        """Copy the request body client -> upstream (at most `limit` bytes)."""
+    def _relay_body(
+        self, client, upstream, request: Request, buffered: bytes, limit=None, sip=None
+    ) -> None:
+        """Copy the request body client -> upstream (at most `limit` bytes); with a `sip`
+        fault, read it `sip.after_bytes` at a time, `sip.seconds` apart (a slow registry)."""
         sent = 0
 
         def push(data: bytes) -> bool:
@@ -244,7 +250,9 @@ class FaultProxy:
             sent += len(data)
             return True
 
-        for data in _body_chunks(client, request, buffered):
+        for data in _body_chunks(client, request, buffered, size=sip.after_bytes if sip else RELAY):
+            if sip is not None:
+                time.sleep(sip.seconds)
             if not push(data):
                 return
 
@@ -288,8 +296,9 @@ def _header(request: Request, name: str) -> str | None:
     return None
 
 
-def _body_chunks(sock: socket.socket, request: Request, buffered: bytes):
-    """The raw request body bytes as they arrive (framing preserved for chunked bodies)."""
+def _body_chunks(sock: socket.socket, request: Request, buffered: bytes, size: int = RELAY):
+    """The raw request body bytes as they arrive, at most `size` per read (framing preserved
+    for chunked bodies)."""
     length = _header(request, "content-length")
     if length is not None:
         remaining = int(length)
@@ -297,7 +306,7 @@ def _body_chunks(sock: socket.socket, request: Request, buffered: bytes):
             yield buffered[:remaining]
             remaining -= len(buffered[:remaining])
         while remaining > 0:
-            chunk = sock.recv(min(RELAY, remaining))
+            chunk = sock.recv(min(size, remaining))
             if not chunk:
                 return
             remaining -= len(chunk)

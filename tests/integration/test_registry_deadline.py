@@ -1,6 +1,7 @@
 """The overall registry deadline against a registry that drips (fault proxy on the real registry).
 
-A byte every 0.4 s never trips a 60 s read timeout; only the deadline ends
+A byte every 0.4 s never trips a 60 s read timeout, nor does an upload the
+registry reads 16 KiB every 0.1 s trip a write timeout; only the deadline ends
 the run, with one line naming the request and the bytes it had moved.
 """
 
@@ -67,3 +68,28 @@ def test_a_dripping_manifest_ends_inspect_at_the_deadline(registry, proxy, tmp_p
     assert f"{proxy.host}/deadline/head: manifest 'v1': the 2s deadline" in line
     moved = int(line.split(" passed after ", 1)[1].split(" ", 1)[0])
     assert 1 <= moved < len(image.manifest)  # dripped bytes are counted, not "0"
+
+
+def test_an_upload_the_registry_sips_ends_at_the_deadline_and_tags_nothing(registry, proxy, tmp_path):
+    image = make_image((32 * 1024 * 1024,))  # random: more than every socket buffer between
+    with RegistryClient(environ={}) as client:
+        push_image(client.store(f"{registry.host}/deadline/src", push=True), image, tag="v1")
+    layout = tmp_path / "layout"
+    fetched = dockyard("copy", f"{registry.host}/deadline/src:v1", f"oci:{layout}:v1", cwd=tmp_path)
+    assert fetched.returncode == 0, fetched.stderr
+    layer = next(d for d, b in image.blobs.items() if len(b) > 1000)
+    proxy.add(Fault("*", r"/blobs/uploads/", action="sip", after_bytes=16384, seconds=0.1, times=None))
+    proc = dockyard("copy", f"oci:{layout}:v1", f"{proxy.host}/deadline/dst:v1", "--timeout", "4s", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    line = lines[0]
+    assert f"{proxy.host}: " in line and "/deadline/dst/blobs/uploads/" in line, line
+    assert ": the 4s deadline for registry operations passed after " in line, line
+    moved = int(line.split(" passed after ", 1)[1].split(" ", 1)[0])
+    assert 0 < moved < len(image.blobs[layer])
+    assert line.endswith("; give it more time with --timeout or [retry] deadline")
+    with RegistryClient(environ={}) as client:
+        dst = client.store(f"{registry.host}/deadline/dst")
+        assert dst.blob_exists(layer) is None  # the registry never got the whole layer
+        assert dst.manifest_head("v1") is None  # and the tag points nowhere
