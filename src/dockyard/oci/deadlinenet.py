@@ -54,10 +54,21 @@ class DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+Pins = typing.Callable[[str], "tuple[typing.Any, ...] | None"]
+
+
 class DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, deadline: Deadline, inner: httpcore.NetworkBackend | None = None) -> None:
+    def __init__(
+        self,
+        deadline: Deadline,
+        inner: httpcore.NetworkBackend | None = None,
+        pins: Pins | None = None,
+    ) -> None:
         self._deadline = deadline
         self._inner = inner or httpcore.SyncBackend()
+        # A host endpoint_trust judged connects to the addresses it judged (resolver.Resolver):
+        # asking DNS again here would let a rebinding answer reach a private address.
+        self._pins = pins
 
     def connect_tcp(
         self,
@@ -67,9 +78,26 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        left = _left(self._deadline, timeout, httpcore.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, left, local_address, socket_options)
-        return DeadlineStream(stream, self._deadline)
+        addresses = self._pins(host.strip("[]")) if self._pins is not None else None
+        if addresses == ():
+            raise httpcore.ConnectError(f"{host} did not resolve when its address was checked")
+        if addresses is None:
+            left = _left(self._deadline, timeout, httpcore.ConnectTimeout)
+            stream = self._inner.connect_tcp(host, port, left, local_address, socket_options)
+            return DeadlineStream(stream, self._deadline)
+        failure: Exception | None = None
+        for address in addresses:  # in the resolver's order, as create_connection would try
+            left = _left(self._deadline, timeout, httpcore.ConnectTimeout)
+            try:
+                stream = self._inner.connect_tcp(
+                    str(address), port, left, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            return DeadlineStream(stream, self._deadline)
+        assert failure is not None
+        raise failure
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):  # not used: registries are TCP
         raise httpcore.ConnectError("unix sockets are not used for registries")
@@ -79,7 +107,11 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 def deadline_transport(
-    deadline: Deadline, *, verify: ssl.SSLContext | bool, limits: httpx.Limits
+    deadline: Deadline,
+    *,
+    verify: ssl.SSLContext | bool,
+    limits: httpx.Limits,
+    pins: Pins | None = None,
 ) -> httpx.HTTPTransport:
     """httpx's transport with its connection pool on a DeadlineBackend.
 
@@ -92,6 +124,6 @@ def deadline_transport(
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=DeadlineBackend(deadline),
+        network_backend=DeadlineBackend(deadline, pins=pins),
     )
     return transport

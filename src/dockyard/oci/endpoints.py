@@ -9,7 +9,7 @@ through the client this decision names; the token flow checks a realm with it.
 
 Hosts are judged by their addresses, not their spelling: `0x7f000001`,
 `2852039166` and `169.254.169.254.` are 127.0.0.1 and the cloud metadata
-service to the HTTP client. The caller injects `resolve` (resolver.resolve_host:
+service to the HTTP client. The caller injects `resolve` (the session's resolver.Resolver:
 getaddrinfo, as the client's connect will ask); the pure default reads IP
 literals only.
 """

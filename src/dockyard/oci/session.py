@@ -49,9 +49,9 @@ from dockyard.oci.auth.credentials.sources import find_credential
 from dockyard.oci.auth.flow import MAX_TOKEN_BODY, Authenticator, ScopedAuth
 from dockyard.oci.deadline import DEFAULT_DEADLINE, Deadline
 from dockyard.oci.deadlinenet import deadline_transport
-from dockyard.oci.endpoints import Trust, check_endpoint
+from dockyard.oci.endpoints import Resolve, Trust, check_endpoint
 from dockyard.oci.redact import redact_text, redact_url
-from dockyard.oci.resolver import resolve_host
+from dockyard.oci.resolver import Resolver, resolve_host
 from dockyard.oci.responses import MAX_ERROR_BODY, parse_errors, read_capped
 from dockyard.oci.retry import RetryPolicy, decide, is_retryable, parse_retry_after, waited
 from dockyard.oci.tls import TlsRefused, is_tls_failure, tls_verify_failure, untrusted
@@ -110,6 +110,9 @@ class Host:
     client: httpx.Client
     auth: Authenticator
     insecure: bool = False  # --insecure-registry: plain http / unverified TLS to itself only
+    # How endpoint_trust learns an off-registry host's addresses: the session's pinning
+    # Resolver, so that the socket later connects to exactly the addresses judged.
+    resolve: Resolve = resolve_host
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -135,6 +138,7 @@ class RegistrySession:
         self._lock = threading.Lock()
         self._hosts: dict[str, Host] = {}
         self.deadline = Deadline(self.options.deadline)
+        self._resolver = Resolver()
         self._client = self._make_client(self._ssl_context())
         self._insecure_client: httpx.Client | None = None
 
@@ -162,7 +166,9 @@ class RegistrySession:
             max_keepalive_connections=self.options.max_connections,
         )
         return httpx.Client(
-            transport=deadline_transport(self.deadline, verify=verify, limits=limits),
+            transport=deadline_transport(
+                self.deadline, verify=verify, limits=limits, pins=self._resolver.pinned
+            ),
             timeout=self.options.timeouts.httpx(),
             follow_redirects=False,  # redirects are followed by hand (Authorization placement)
             headers={"User-Agent": self.options.user_agent},
@@ -228,11 +234,11 @@ class RegistrySession:
             registry_url=base,
             credential=credential,
             insecure=insecure,
-            resolve=resolve_host,
+            resolve=self._resolver.resolve,
             # `host` is bound below, before any token is fetched.
             send=lambda request: self._token_exchange(host, request),
         )
-        host = Host(name, base, client, auth, insecure)
+        host = Host(name, base, client, auth, insecure, self._resolver.resolve)
         url = host.url("/v2/")
         try:
             response = client.get(url)
@@ -261,7 +267,7 @@ class RegistrySession:
         unverified TLS never extends to its token realm or redirect targets.
         """
         trust = check_endpoint(
-            url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host
+            url, registry=host.name, insecure=host.insecure, what=what, resolve=host.resolve
         )
         return self._client if trust is Trust.VERIFIED else host.client
 
@@ -472,7 +478,7 @@ def _challenge(response: httpx.Response) -> Challenge | None:
 
 def check_location(url: str, host: Host, what: str) -> str:
     """A Location we are about to request: absolute, and not a forbidden endpoint."""
-    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what, resolve=resolve_host)
+    check_endpoint(url, registry=host.name, insecure=host.insecure, what=what, resolve=host.resolve)
     return url
 
 
