@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from dockyard.config.durations import parse_duration
 from dockyard.config.interpolate import VariableError, interpolate
 from dockyard.errors import InputError
 
@@ -142,6 +143,15 @@ class Fields:
         return float(value)
 
     # -- collections ----------------------------------------------------------
+
+    def duration(
+        self, value: object, path: str, *, shape: str = "a duration such as 90s, 30m or 1h"
+    ) -> float:
+        """Seconds of a duration written as a string (interpolated) or a number of seconds."""
+        if not isinstance(value, int | float | str) or isinstance(value, bool):
+            raise self.wrong_type(path, shape, value)
+        text = self.string(value, path) if isinstance(value, str) else value
+        return parse_duration(text, what=f"{self.display}: {path}")
 
     def strings(self, value: object, path: str) -> tuple[str, ...]:
         """A list of strings, each interpolated."""

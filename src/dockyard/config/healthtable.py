@@ -74,10 +74,7 @@ def check_http_path(text: str) -> str:
 
 
 def _timeout(fields: Fields, value: object, path: str) -> float:
-    if not isinstance(value, int | float | str) or isinstance(value, bool):
-        raise fields.wrong_type(path, "a duration such as 90s, 2m or 1m30s", value)
-    text = fields.string(value, path) if isinstance(value, str) else value
-    seconds = parse_duration(text, what=f"{fields.display}: {path}")
+    seconds = fields.duration(value, path, shape="a duration such as 90s, 2m or 1m30s")
     if seconds > MAX_HEALTH_TIMEOUT:
         raise fields.error(
             path, f"{seconds:g} s is too long (expected at most {MAX_HEALTH_TIMEOUT:g} s, 1h)"

@@ -19,7 +19,6 @@ from typing import Any
 
 from dockyard.builders import BACKENDS
 from dockyard.config.baketable import BAKE_KEYS, bake_files
-from dockyard.config.durations import parse_duration
 from dockyard.config.evidencetable import EVIDENCE_KEYS, evidence_config
 from dockyard.config.fields import NAME_RULE, TARGET_NAME, Fields, index_path, key_path
 from dockyard.config.groupstable import groups_table
@@ -297,11 +296,7 @@ def _retry(fields: Fields, table: Mapping[str, Any]) -> Retry:
         )
     deadline = default.deadline
     if "deadline" in table:
-        value = table["deadline"]
-        if not isinstance(value, int | float | str) or isinstance(value, bool):
-            raise fields.wrong_type("retry.deadline", "a duration such as 90s, 30m or 1h", value)
-        text = fields.string(value, "retry.deadline") if isinstance(value, str) else value
-        deadline = parse_duration(text, what=f"{fields.display}: retry.deadline")
+        deadline = fields.duration(table["deadline"], "retry.deadline")
     return Retry(attempts=attempts, backoff=backoff, max_delay=max_delay, deadline=deadline)
 
 
